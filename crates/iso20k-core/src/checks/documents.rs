@@ -1,0 +1,219 @@
+//! Documents: every current document approved, versioned and reviewed, one current version of
+//! each, and every document the edition asks for in place.
+
+use std::collections::BTreeMap;
+
+use super::{Check, Context, Evidence, RecordKind, by_extent};
+use crate::interval::Activity;
+use crate::kb::Grade;
+use crate::Edition;
+use crate::model::{DocStatus, DocType, Document};
+
+fn current<'a>(cx: &Context<'a>) -> Vec<&'a Document> {
+    cx.sms.documents.iter().filter(|d| d.status == DocStatus::Current).collect()
+}
+
+fn doc(d: &Document, note: impl Into<String>) -> Evidence {
+    Evidence::new(RecordKind::Document, &d.id, note)
+}
+
+pub(super) static DOC_UNCONTROLLED: Check = Check {
+    id: "doc-uncontrolled",
+    pattern: "F-004",
+    title: "Current document without approver, approval date or version",
+    clauses_2018: &["7.5.2"],
+    clauses_2011: &["4.3.2"],
+    doc: "Fires for each current, internally written document missing its `approver`, \
+          `approved_on` or `version`. Graded by extent over the current documents.",
+    evaluate: |cx, out| {
+        let docs: Vec<_> = current(cx).into_iter().filter(|d| !d.external).collect();
+        let bad: Vec<_> = docs
+            .iter()
+            .filter_map(|d| {
+                let missing: Vec<_> = [
+                    ("approver", d.approver.is_none()),
+                    ("approved_on", d.approved_on.is_none()),
+                    ("version", d.version.is_none()),
+                ]
+                .into_iter()
+                .filter(|m| m.1)
+                .map(|m| m.0)
+                .collect();
+                (!missing.is_empty()).then(|| doc(d, format!("no {}", missing.join(", no "))).field(missing[0], None::<String>))
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                DOC_UNCONTROLLED
+                    .finding(
+                        by_extent(bad.len(), docs.len()),
+                        format!("{} of {} current documents are not approved or not versioned", bad.len(), docs.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static DOC_REVIEW_OVERDUE: Check = Check {
+    id: "doc-review-overdue",
+    pattern: "F-016",
+    title: "Current document past its review date",
+    clauses_2018: &["7.5.3"],
+    clauses_2011: &["4.3.2"],
+    doc: "Fires for each current document whose last review (or approval) is older than its own \
+          `review_interval`, else the `document_review` interval (default 12 months). Graded by \
+          extent over the current documents.",
+    evaluate: |cx, out| {
+        let docs = current(cx);
+        let default = cx.interval(Activity::DocumentReview);
+        let bad: Vec<_> = docs
+            .iter()
+            .filter(|d| cx.overdue(d.reviewed(), d.review_interval.unwrap_or(default)))
+            .map(|d| {
+                let interval = d.review_interval.unwrap_or(default);
+                doc(d, format!("{} overdue for its {interval} review", d.label())).field("last_reviewed_on", d.reviewed())
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                DOC_REVIEW_OVERDUE
+                    .finding(
+                        by_extent(bad.len(), docs.len()),
+                        format!("{} of {} current documents are past their review date", bad.len(), docs.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static DOC_DUPLICATE_CURRENT: Check = Check {
+    id: "doc-duplicate-current",
+    pattern: "F-017",
+    title: "Two versions of one document both current",
+    clauses_2018: &["7.5.3"],
+    clauses_2011: &["4.3.2"],
+    doc: "Fires for each document id with more than one version marked current: staff cannot \
+          tell which one applies. Minor.",
+    evaluate: |cx, out| {
+        let mut by_id: BTreeMap<&str, Vec<&Document>> = BTreeMap::new();
+        for d in current(cx) {
+            by_id.entry(&d.id).or_default().push(d);
+        }
+        let bad: Vec<_> = by_id
+            .into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(id, v)| {
+                let versions: Vec<_> = v.iter().map(|d| d.version.as_deref().unwrap_or("(none)")).collect();
+                Evidence::new(RecordKind::Document, id, format!("{} versions current", v.len())).field("version", Some(versions.join(", ")))
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                DOC_DUPLICATE_CURRENT
+                    .finding(Grade::Minor, format!("{} documents have more than one current version", bad.len()))
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+/// Documents whose absence leaves the SMS without direction rather than without one control.
+const CORE: &[DocType] = &[DocType::Scope, DocType::Policy, DocType::Objectives, DocType::SmsPlan, DocType::ServiceCatalogue];
+
+pub(super) static DOC_REQUIRED_MISSING: Check = Check {
+    id: "doc-required-missing",
+    pattern: "F-014",
+    title: "A document the edition requires is missing",
+    clauses_2018: &["7.5.4"],
+    clauses_2011: &["4.3.1"],
+    doc: "For each document type the audited edition requires (scope, policy, objectives, SMS \
+          plan, service catalogue, SLA, change management policy, information security policy, \
+          continuity plan, capacity plan; in 2011 also availability plan, release policy and \
+          improvement policy), fires when the register holds no current document of that type. \
+          One finding per type, also filed under the clause that asks for the document. Major for \
+          the scope, policy, objectives, SMS plan and catalogue, or when three or more are \
+          missing; minor otherwise.",
+    evaluate: |cx, out| {
+        let docs = current(cx);
+        let missing: Vec<_> = DocType::ALL
+            .iter()
+            .filter(|t| t.required_by(cx.edition).is_some() && !docs.iter().any(|d| d.kind == **t))
+            .collect();
+        let systemic = missing.len() >= 3;
+        for t in missing {
+            let grade = if systemic || CORE.contains(&t) { Grade::Major } else { Grade::Minor };
+            out.push(
+                DOC_REQUIRED_MISSING
+                    .finding(grade, format!("No current {} in the document register", t.describe()))
+                    .also_under(t.required_by(Edition::Y2011), t.required_by(Edition::Y2018))
+                    .with(
+                        Evidence::new(RecordKind::Register, "documents", format!("no current document of type {}", t.key()))
+                            .field("type", Some(t.key())),
+                    ),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{clean, document, fires, ids, quiet, run, run_in};
+    use jiff::civil::date;
+
+    #[test]
+    fn current_documents_need_approval_and_version() {
+        quiet(&DOC_UNCONTROLLED, &clean());
+        let mut sms = clean();
+        sms.documents[0].approver = None;
+        sms.documents[1].version = None;
+        sms.documents[2].status = DocStatus::Draft;
+        sms.documents[2].approved_on = None;
+        let f = fires(&DOC_UNCONTROLLED, &sms);
+        assert_eq!(ids(&f), ["DOC-scope", "DOC-policy"], "drafts are not yet controlled");
+        assert_eq!(f.grade, Grade::Minor);
+        sms.documents[1].external = true;
+        assert_eq!(ids(&fires(&DOC_UNCONTROLLED, &sms)), ["DOC-scope"], "external documents are approved by their source");
+    }
+
+    #[test]
+    fn review_dates_follow_each_documents_interval() {
+        quiet(&DOC_REVIEW_OVERDUE, &clean());
+        let mut sms = clean();
+        sms.documents[0].review_interval = Some(crate::interval::Interval::Months(3));
+        sms.documents[1].last_reviewed_on = Some(date(2024, 1, 1));
+        sms.documents[1].approved_on = Some(date(2024, 1, 1));
+        let f = fires(&DOC_REVIEW_OVERDUE, &sms);
+        assert_eq!(ids(&f), ["DOC-scope", "DOC-policy"]);
+        assert_eq!(f.evidence[1].value.as_deref(), Some("2024-01-01"));
+    }
+
+    #[test]
+    fn one_current_version_per_document() {
+        quiet(&DOC_DUPLICATE_CURRENT, &clean());
+        let mut sms = clean();
+        let mut v2 = document("DOC-policy", DocType::Policy);
+        v2.version = Some("2.0".into());
+        sms.documents.push(v2);
+        let f = fires(&DOC_DUPLICATE_CURRENT, &sms);
+        assert_eq!((ids(&f), f.evidence[0].value.as_deref()), (vec!["DOC-policy"], Some("1.0, 2.0")));
+    }
+
+    #[test]
+    fn required_documents_depend_on_the_edition() {
+        quiet(&DOC_REQUIRED_MISSING, &clean());
+        let mut sms = clean();
+        sms.documents.retain(|d| d.kind != DocType::ReleasePolicy && d.kind != DocType::CapacityPlan);
+        let f = fires(&DOC_REQUIRED_MISSING, &sms);
+        assert_eq!((f.grade, f.clauses_2018.clone()), (Grade::Minor, vec!["7.5.4", "8.4.3"]));
+        let in_2011 = run_in(&DOC_REQUIRED_MISSING, &sms, Edition::Y2011);
+        assert_eq!(in_2011.len(), 2, "2011 also requires a release policy");
+        assert!(in_2011.iter().all(|f| f.clauses_2011.len() == 2));
+
+        sms.documents.retain(|d| d.kind != DocType::SmsPlan);
+        let found = run(&DOC_REQUIRED_MISSING, &sms);
+        assert!(found.iter().any(|f| f.grade == Grade::Major && f.title.contains("service management plan")));
+    }
+}

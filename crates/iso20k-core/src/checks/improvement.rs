@@ -1,0 +1,167 @@
+//! Improvement: nonconformities traced to a root cause, corrective actions checked for effect
+//! before closure, and improvements with an owner and a measurable target.
+
+use super::{Check, Evidence, RecordKind, by_extent};
+use crate::interval::Activity;
+use crate::kb::Grade;
+
+pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
+    id: "nc-no-root-cause",
+    pattern: "F-041",
+    title: "Nonconformity without a root cause",
+    clauses_2018: &["10.1"],
+    clauses_2011: &["4.5.5.1"],
+    doc: "Fires for each nonconformity with no `root_cause` that is closed, already has \
+          corrective actions, or was raised longer ago than `nonconformity_root_cause` (default \
+          30 days). Graded by extent over the nonconformities.",
+    evaluate: |cx, out| {
+        let ncs: Vec<_> = cx.sms.nonconformities.iter().filter(|n| n.raised_on.is_none_or(|d| d <= cx.as_of)).collect();
+        let grace = cx.since(Activity::NonconformityRootCause);
+        let bad: Vec<_> = ncs
+            .iter()
+            .filter(|n| n.root_cause.is_none())
+            .filter(|n| n.closed_on.is_some() || !n.actions.is_empty() || n.raised_on.is_none_or(|d| d < grace))
+            .map(|n| {
+                let why = if n.closed_on.is_some() {
+                    "closed without a root cause"
+                } else if !n.actions.is_empty() {
+                    "actions chosen without a root cause"
+                } else {
+                    "no root cause recorded in time"
+                };
+                Evidence::new(RecordKind::Nonconformity, &n.id, why).field("root_cause", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                NC_NO_ROOT_CAUSE
+                    .finding(by_extent(bad.len(), ncs.len()), format!("{} of {} nonconformities have no root cause", bad.len(), ncs.len()))
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static CA_NO_EFFECTIVENESS_CHECK: Check = Check {
+    id: "ca-no-effectiveness-check",
+    pattern: "F-042",
+    title: "Corrective action closed without an effectiveness check",
+    clauses_2018: &["10.1"],
+    clauses_2011: &["4.5.5.1"],
+    doc: "Fires for each nonconformity closed on or before the as-of date with no effectiveness \
+          review, with one dated before its last action was implemented, or with one that found \
+          the actions did not work. Graded by extent over the closed nonconformities.",
+    evaluate: |cx, out| {
+        let closed: Vec<_> = cx.sms.nonconformities.iter().filter(|n| n.closed_on.is_some_and(|d| d <= cx.as_of)).collect();
+        let bad: Vec<_> = closed
+            .iter()
+            .filter_map(|n| {
+                let implemented = n.actions.iter().filter_map(|a| a.implemented_on).max();
+                let note = match &n.effectiveness {
+                    None => "closed with no effectiveness check",
+                    Some(e) if implemented.is_some_and(|i| e.checked_on < i) => "effectiveness checked before the actions were implemented",
+                    Some(e) if !e.effective => "closed although the check found the actions did not work",
+                    Some(_) => return None,
+                };
+                Some(
+                    Evidence::new(RecordKind::Nonconformity, &n.id, note)
+                        .field("effectiveness", n.effectiveness.as_ref().map(|e| e.checked_on)),
+                )
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                CA_NO_EFFECTIVENESS_CHECK
+                    .finding(
+                        by_extent(bad.len(), closed.len()),
+                        format!("{} of {} closed nonconformities were not shown to be fixed", bad.len(), closed.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
+    id: "improvement-incomplete",
+    pattern: "F-044",
+    title: "Improvement without owner or measurable target",
+    clauses_2018: &["10.2"],
+    clauses_2011: &["4.5.5.2"],
+    doc: "Fires when the improvement register is empty, or for each improvement not yet \
+          completed that lacks an `owner` or a `target`. Minor; graded by extent over the open \
+          improvements.",
+    evaluate: |cx, out| {
+        if cx.sms.improvements.is_empty() {
+            out.push(
+                IMPROVEMENT_INCOMPLETE
+                    .finding(Grade::Minor, "The improvement register is empty")
+                    .with(Evidence::new(RecordKind::Register, "improvements", "no improvements recorded")),
+            );
+            return;
+        }
+        let open: Vec<_> = cx.sms.improvements.iter().filter(|i| i.completed_on.is_none()).collect();
+        let bad: Vec<_> = open
+            .iter()
+            .filter_map(|i| {
+                let missing: Vec<_> =
+                    [("owner", i.owner.is_none()), ("target", i.target.is_none())].into_iter().filter(|m| m.1).map(|m| m.0).collect();
+                (!missing.is_empty())
+                    .then(|| Evidence::new(RecordKind::Improvement, &i.id, format!("no {}", missing.join(" and no "))).field(missing[0], None::<String>))
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                IMPROVEMENT_INCOMPLETE
+                    .finding(by_extent(bad.len(), open.len()), format!("{} of {} open improvements have no owner or no target", bad.len(), open.len()))
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use jiff::civil::date;
+
+    #[test]
+    fn nonconformities_need_a_root_cause_once_acted_on_or_after_the_grace_period() {
+        quiet(&NC_NO_ROOT_CAUSE, &clean());
+        let mut sms = clean();
+        let nc = &mut sms.nonconformities[0];
+        nc.root_cause = None;
+        nc.closed_on = None;
+        nc.actions.clear();
+        nc.raised_on = Some(date(2026, 6, 10));
+        quiet(&NC_NO_ROOT_CAUSE, &sms);
+        sms.nonconformities[0].raised_on = Some(date(2026, 5, 1));
+        let f = fires(&NC_NO_ROOT_CAUSE, &sms);
+        assert_eq!((ids(&f), f.evidence[0].note.as_str()), (vec!["NC-1"], "no root cause recorded in time"));
+    }
+
+    #[test]
+    fn closure_needs_a_later_effectiveness_check_that_worked() {
+        quiet(&CA_NO_EFFECTIVENESS_CHECK, &clean());
+        let mut sms = clean();
+        sms.nonconformities[0].effectiveness.as_mut().unwrap().checked_on = date(2026, 5, 1);
+        assert_eq!(fires(&CA_NO_EFFECTIVENESS_CHECK, &sms).evidence[0].note, "effectiveness checked before the actions were implemented");
+        sms.nonconformities[0].effectiveness = None;
+        assert_eq!(ids(&fires(&CA_NO_EFFECTIVENESS_CHECK, &sms)), ["NC-1"]);
+        sms.nonconformities[0].closed_on = None;
+        quiet(&CA_NO_EFFECTIVENESS_CHECK, &sms);
+    }
+
+    #[test]
+    fn improvements_need_owner_and_target() {
+        quiet(&IMPROVEMENT_INCOMPLETE, &clean());
+        let mut sms = clean();
+        sms.improvements[0].target = None;
+        assert_eq!(fires(&IMPROVEMENT_INCOMPLETE, &sms).evidence[0].field, Some("target"));
+        sms.improvements[0].completed_on = Some(date(2026, 6, 1));
+        quiet(&IMPROVEMENT_INCOMPLETE, &sms);
+        sms.improvements.clear();
+        assert_eq!(ids(&fires(&IMPROVEMENT_INCOMPLETE, &sms)), ["improvements"]);
+    }
+}

@@ -1,0 +1,286 @@
+//! Internal audit: held at planned intervals, covering every process and clause over the cycle,
+//! by auditors who do not audit their own work, with findings closed on time.
+
+use std::collections::BTreeSet;
+
+use super::{Check, Context, Evidence, RecordKind};
+use crate::clause;
+use crate::interval::Activity;
+use crate::kb::Grade;
+use crate::model::{InternalAudit, Raci};
+
+/// Audits held on or before `as_of` (not cancelled), oldest first.
+fn held<'a>(cx: &Context<'a>) -> Vec<&'a InternalAudit> {
+    let mut v: Vec<_> =
+        cx.sms.audits.iter().filter(|a| !a.cancelled && a.held_on.is_some_and(|d| d <= cx.as_of)).collect();
+    v.sort_by_key(|a| a.held_on);
+    v
+}
+
+/// The programme cycle containing `as_of`: from the declared cycle start when there is one,
+/// else the audit-cycle interval reaching back from `as_of`.
+fn cycle(cx: &Context<'_>) -> (crate::Date, crate::Date) {
+    let length = cx.interval(Activity::AuditCycle);
+    match cx.sms.audit_cycle_start.filter(|d| *d <= cx.as_of) {
+        Some(start) => {
+            let mut start = start;
+            while length.after(start) <= cx.as_of {
+                start = length.after(start);
+            }
+            (start, length.after(start))
+        }
+        // Without a declared start the window trails `as_of`, so only audits held count.
+        None => (length.before(cx.as_of), cx.as_of.tomorrow().unwrap_or(cx.as_of)),
+    }
+}
+
+pub(super) static AUDIT_OVERDUE: Check = Check {
+    id: "audit-overdue",
+    pattern: "F-031",
+    title: "No internal audit within the planned interval",
+    clauses_2018: &["9.2"],
+    clauses_2011: &["4.5.4.2"],
+    doc: "Fires when no internal audit was held in the `internal_audit` interval before the \
+          as-of date (default 12 months). Always major: certification bodies expect at least one \
+          full internal audit before stage 2 and every year after.",
+    evaluate: |cx, out| {
+        let interval = cx.interval(Activity::InternalAudit);
+        match held(cx).last() {
+            None => out.push(
+                AUDIT_OVERDUE
+                    .finding(Grade::Major, "No internal audit has ever been held")
+                    .with(Evidence::new(RecordKind::Register, "audits", "no audit held on or before the as-of date")),
+            ),
+            Some(last) if cx.overdue(last.held_on, interval) => out.push(
+                AUDIT_OVERDUE
+                    .finding(Grade::Major, format!("No internal audit in the {interval} before {}", cx.as_of))
+                    .with(Evidence::new(RecordKind::InternalAudit, &last.id, "last audit held").field("held_on", last.held_on)),
+            ),
+            Some(_) => {}
+        }
+    },
+};
+
+pub(super) static AUDIT_PROGRAMME_GAPS: Check = Check {
+    id: "audit-programme-gaps",
+    pattern: "F-032",
+    title: "Audit programme leaves processes or clauses uncovered in its cycle",
+    clauses_2018: &["9.2"],
+    clauses_2011: &["4.5.4.2"],
+    doc: "Takes the audits held or planned (not cancelled) in the current programme cycle \
+          (`audit_cycle`, default 3 years, from the declared `cycle_start`) and fires when a \
+          process is audited by none of them, or when a second-level clause of the audited \
+          edition (e.g. 8.5, 9.3) is touched by none of their clauses or their processes' \
+          clauses. Minor; major when a third or more of the processes or of the clauses are \
+          uncovered.",
+    evaluate: |cx, out| {
+        let (start, end) = cycle(cx);
+        let audits: Vec<_> = cx
+            .sms
+            .audits
+            .iter()
+            .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
+            .collect();
+        let audited: BTreeSet<&str> = audits.iter().flat_map(|a| a.processes.iter().map(String::as_str)).collect();
+        let processes = &cx.sms.processes;
+        let uncovered_processes: Vec<_> = processes.iter().filter(|p| !audited.contains(p.id.as_str())).collect();
+
+        let refs = audits.iter().flat_map(|a| {
+            a.clauses.iter().chain(
+                a.processes.iter().filter_map(|id| cx.sms.processes.iter().find(|p| &p.id == id)).flat_map(|p| &p.clauses),
+            )
+        });
+        let covered = cx.audited_clauses(refs);
+        let groups: Vec<_> = clause::catalogue(cx.edition).iter().filter(|c| c.is_requirement() && c.depth() == 2).collect();
+        let uncovered_clauses: Vec<_> = groups
+            .iter()
+            .filter(|g| !covered.iter().any(|c| clause::is_within(c, g.id) || clause::is_within(g.id, c)))
+            .map(|g| g.id)
+            .collect();
+        if uncovered_processes.is_empty() && uncovered_clauses.is_empty() {
+            return;
+        }
+        let large = |n: usize, of: usize| n >= 3 && n * 3 >= of;
+        let grade = if large(uncovered_processes.len(), processes.len()) || large(uncovered_clauses.len(), groups.len()) {
+            Grade::Major
+        } else {
+            Grade::Minor
+        };
+        let mut evidence: Vec<_> = uncovered_processes
+            .iter()
+            .map(|p| Evidence::new(RecordKind::Process, &p.id, format!("not audited in the cycle {start} to {end}")))
+            .collect();
+        if !uncovered_clauses.is_empty() {
+            evidence.push(
+                Evidence::new(RecordKind::Register, "audits", format!("{} clauses not audited in the cycle", uncovered_clauses.len()))
+                    .field("clauses", Some(uncovered_clauses.join(", "))),
+            );
+        }
+        out.push(
+            AUDIT_PROGRAMME_GAPS
+                .finding(
+                    grade,
+                    format!(
+                        "The audit programme for {start} to {end} leaves {} processes and {} clauses unaudited",
+                        uncovered_processes.len(),
+                        uncovered_clauses.len()
+                    ),
+                )
+                .with_all(evidence),
+        );
+    },
+};
+
+pub(super) static AUDITOR_NOT_INDEPENDENT: Check = Check {
+    id: "auditor-not-independent",
+    pattern: "F-033",
+    title: "Auditor audits their own process",
+    clauses_2018: &["9.2"],
+    clauses_2011: &["4.5.4.2"],
+    doc: "Fires for each audit held or planned in the current cycle whose auditor owns one of \
+          the audited processes, or is responsible or accountable for it in the RACI. Minor.",
+    evaluate: |cx, out| {
+        let (start, end) = cycle(cx);
+        let evidence: Vec<_> = cx
+            .sms
+            .audits
+            .iter()
+            .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
+            .filter_map(|a| {
+                let auditor = a.auditor.as_deref()?;
+                let own: Vec<&str> = a
+                    .processes
+                    .iter()
+                    .filter(|p| {
+                        cx.sms.processes.iter().any(|proc| &proc.id == *p && proc.owner.as_deref() == Some(auditor))
+                            || cx.sms.raci.iter().any(|e| {
+                                &e.process == *p && e.person == auditor && matches!(e.raci, Raci::Responsible | Raci::Accountable)
+                            })
+                    })
+                    .map(String::as_str)
+                    .collect();
+                (!own.is_empty()).then(|| {
+                    Evidence::new(RecordKind::InternalAudit, &a.id, format!("{auditor} audits {}, which they run", own.join(", ")))
+                        .field("auditor", Some(auditor))
+                })
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                AUDITOR_NOT_INDEPENDENT
+                    .finding(Grade::Minor, format!("{} internal audits are done by someone auditing their own work", evidence.len()))
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+pub(super) static AUDIT_FINDINGS_OVERDUE: Check = Check {
+    id: "audit-findings-overdue",
+    pattern: "F-034",
+    title: "Internal audit nonconformities open past their due date",
+    clauses_2018: &["9.2"],
+    clauses_2011: &["4.5.4.2"],
+    doc: "Fires for each major or minor internal-audit finding still open on the as-of date \
+          after its `due` date. Minor; major when one of them is itself a major nonconformity.",
+    evaluate: |cx, out| {
+        let mut worst = Grade::Minor;
+        let evidence: Vec<_> = held(cx)
+            .into_iter()
+            .flat_map(|a| &a.findings)
+            .filter(|f| f.grade > Grade::Observation)
+            .filter(|f| f.due.is_some_and(|d| d < cx.as_of) && f.closed_on.is_none_or(|c| c > cx.as_of))
+            .map(|f| {
+                worst = worst.max(f.grade);
+                Evidence::new(RecordKind::AuditFinding, &f.id, format!("{} nonconformity open past its due date", f.grade))
+                    .field("due", f.due)
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                AUDIT_FINDINGS_OVERDUE
+                    .finding(worst, format!("{} internal audit nonconformities are overdue", evidence.len()))
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Edition;
+    use crate::checks::testing::{clean, fires, ids, quiet, run_in};
+    use crate::model::{InternalAudit, Process};
+    use jiff::civil::date;
+
+    #[test]
+    fn an_audit_is_due_every_interval() {
+        quiet(&AUDIT_OVERDUE, &clean());
+        let mut sms = clean();
+        sms.audits[0].held_on = Some(date(2025, 4, 1));
+        assert_eq!(ids(&fires(&AUDIT_OVERDUE, &sms)), ["IA-1"]);
+        sms.audits[0].held_on = None;
+        assert_eq!(ids(&fires(&AUDIT_OVERDUE, &sms)), ["audits"], "a planned audit is not a held one");
+    }
+
+    #[test]
+    fn the_programme_covers_every_process_and_clause_group() {
+        quiet(&AUDIT_PROGRAMME_GAPS, &clean());
+        let mut sms = clean();
+        sms.processes.push(Process { id: "problem".into(), owner: Some("ops".into()), ..Default::default() });
+        sms.audits[0].clauses = vec!["8".into(), "9".into(), "10".into(), "4".into(), "5".into(), "6".into()];
+        let f = fires(&AUDIT_PROGRAMME_GAPS, &sms);
+        assert_eq!(ids(&f), ["problem", "audits"]);
+        assert_eq!(f.evidence[1].value.as_deref(), Some("7.1, 7.2, 7.3, 7.4, 7.5, 7.6"));
+        assert_eq!(f.grade, Grade::Minor);
+    }
+
+    #[test]
+    fn coverage_is_judged_in_the_audited_edition() {
+        let mut sms = clean();
+        sms.audits[0].clauses = vec!["9.2".into(), "9.3".into()];
+        sms.audits[0].processes.clear();
+        let in_2011 = run_in(&AUDIT_PROGRAMME_GAPS, &sms, Edition::Y2011);
+        let gaps = in_2011[0].evidence.last().unwrap().value.clone().unwrap();
+        assert!(gaps.starts_with("4.2, 4.3, 4.4, 5.1,"), "9.3 maps to 2011's 4.1.1 and 4.5.4.3: {gaps}");
+        assert_eq!(in_2011[0].grade, Grade::Major);
+    }
+
+    #[test]
+    fn a_planned_audit_in_the_cycle_counts_and_a_cancelled_one_does_not() {
+        let mut sms = clean();
+        sms.processes.push(Process { id: "problem".into(), ..Default::default() });
+        sms.audits.push(InternalAudit {
+            id: "IA-2".into(),
+            planned_on: Some(date(2026, 10, 1)),
+            processes: vec!["problem".into()],
+            ..Default::default()
+        });
+        quiet(&AUDIT_PROGRAMME_GAPS, &sms);
+        sms.audits[1].cancelled = true;
+        assert_eq!(ids(&fires(&AUDIT_PROGRAMME_GAPS, &sms)), ["problem"]);
+    }
+
+    #[test]
+    fn auditors_do_not_audit_their_own_process() {
+        quiet(&AUDITOR_NOT_INDEPENDENT, &clean());
+        let mut sms = clean();
+        sms.audits[0].auditor = Some("cm".into());
+        let f = fires(&AUDITOR_NOT_INDEPENDENT, &sms);
+        assert_eq!(f.evidence[0].note, "cm audits change, which they run");
+        sms.audits[0].auditor = Some("sm".into());
+        assert_eq!(fires(&AUDITOR_NOT_INDEPENDENT, &sms).evidence[0].note, "sm audits incident, slm, which they run");
+    }
+
+    #[test]
+    fn audit_findings_are_closed_by_their_due_date() {
+        quiet(&AUDIT_FINDINGS_OVERDUE, &clean());
+        let mut sms = clean();
+        sms.audits[0].findings[0].closed_on = None;
+        let f = fires(&AUDIT_FINDINGS_OVERDUE, &sms);
+        assert_eq!((ids(&f), f.grade), (vec!["IA-1-F1"], Grade::Minor));
+        sms.audits[0].findings[0].grade = Grade::Observation;
+        quiet(&AUDIT_FINDINGS_OVERDUE, &sms);
+    }
+}

@@ -1,0 +1,373 @@
+//! The checks: each one reads the records the way an auditor samples them and reports one
+//! failure pattern of the knowledge base.
+//!
+//! A check is one `static` [`Check`] with its id, pattern, clauses, documentation and
+//! `evaluate` function, followed by its tests in the same file, and listed once in [`ALL`].
+//! Checks grade what they find the way certification bodies do: an absent process, review or
+//! audit, or a gap across much of a register, is major; an isolated gap is minor.
+
+mod continuity;
+mod documents;
+mod improvement;
+mod internal_audit;
+mod management_review;
+mod policy;
+mod roles;
+mod services;
+mod suppliers;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::fmt;
+
+use crate::interval::{Activity, Interval};
+use crate::kb::{self, Grade, Pattern};
+use crate::model::Sms;
+use crate::{Date, Edition};
+
+/// A check of the records against one failure pattern.
+pub struct Check {
+    /// Stable id, e.g. `mr-overdue`.
+    pub id: &'static str,
+    /// The knowledge-base pattern (id) the check detects.
+    pub pattern: &'static str,
+    /// What the check looks for, in one line.
+    pub title: &'static str,
+    /// The 2018 clauses its findings fall under.
+    pub clauses_2018: &'static [&'static str],
+    /// The 2011 clauses its findings fall under (empty for 2018-only requirements).
+    pub clauses_2011: &'static [&'static str],
+    /// How the check decides, and how it grades.
+    pub doc: &'static str,
+    /// Reads the records and reports what it finds.
+    pub evaluate: fn(&Context<'_>, &mut Vec<Finding>),
+}
+
+impl Check {
+    /// The clauses in one edition.
+    pub fn clauses(&self, edition: Edition) -> &'static [&'static str] {
+        match edition {
+            Edition::Y2011 => self.clauses_2011,
+            Edition::Y2018 => self.clauses_2018,
+        }
+    }
+
+    /// The knowledge-base pattern.
+    pub fn pattern(&self) -> &'static Pattern {
+        kb::find(self.pattern).expect("every check names an existing pattern (tested)")
+    }
+
+    /// Starts a finding of this check.
+    pub fn finding(&'static self, grade: Grade, title: impl Into<String>) -> Finding {
+        Finding {
+            check: self,
+            grade,
+            title: title.into(),
+            evidence: Vec::new(),
+            clauses_2018: self.clauses_2018.to_vec(),
+            clauses_2011: self.clauses_2011.to_vec(),
+        }
+    }
+}
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Check").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Every check, in the order reports list them when nothing else decides.
+pub static ALL: &[&Check] = &[
+    &management_review::MR_OVERDUE,
+    &management_review::MR_NO_TOP_MANAGEMENT,
+    &management_review::MR_INPUTS_MISSING,
+    &management_review::MR_NO_OUTPUTS,
+    &management_review::MR_ACTIONS_INCOMPLETE,
+    &management_review::MR_ACTIONS_NOT_FOLLOWED,
+    &policy::POLICY_MISSING,
+    &policy::POLICY_REVIEW_OVERDUE,
+    &policy::POLICY_COMMITMENTS_MISSING,
+    &policy::OBJECTIVES_NOT_MEASURABLE,
+    &policy::OBJECTIVES_NOT_MEASURED,
+    &roles::PROCESS_NO_OWNER,
+    &roles::RACI_ACCOUNTABLE,
+    &roles::RACI_UNKNOWN_PERSON,
+    &roles::SMS_OWNER_MISSING,
+    &documents::DOC_UNCONTROLLED,
+    &documents::DOC_REVIEW_OVERDUE,
+    &documents::DOC_DUPLICATE_CURRENT,
+    &documents::DOC_REQUIRED_MISSING,
+    &services::SERVICE_NO_SLA,
+    &services::SLA_NO_NUMERIC_TARGET,
+    &services::SLA_REVIEW_OVERDUE,
+    &services::SERVICE_NO_OWNER,
+    &services::SERVICE_NOT_IN_CATALOGUE,
+    &services::SERVICE_NO_TRANSITION_PLAN,
+    &internal_audit::AUDIT_OVERDUE,
+    &internal_audit::AUDIT_PROGRAMME_GAPS,
+    &internal_audit::AUDITOR_NOT_INDEPENDENT,
+    &internal_audit::AUDIT_FINDINGS_OVERDUE,
+    &improvement::NC_NO_ROOT_CAUSE,
+    &improvement::CA_NO_EFFECTIVENESS_CHECK,
+    &improvement::IMPROVEMENT_INCOMPLETE,
+    &suppliers::CONTRACT_REVIEW_OVERDUE,
+    &suppliers::CONTRACT_EXPIRED,
+    &suppliers::SUPPLIER_NO_CONTRACT_MANAGER,
+    &continuity::SERVICE_NO_CONTINUITY_PLAN,
+    &continuity::CONTINUITY_TEST_OVERDUE,
+    &continuity::CAPACITY_REVIEW_OVERDUE,
+];
+
+/// Looks a check up by id.
+pub fn find(id: &str) -> Option<&'static Check> {
+    ALL.iter().copied().find(|c| c.id == id)
+}
+
+/// What a check sees: the records, the date everything is judged at, and the edition.
+pub struct Context<'a> {
+    /// The records.
+    pub sms: &'a Sms,
+    /// The day the audit is imagined to happen.
+    pub as_of: Date,
+    /// The edition audited against.
+    pub edition: Edition,
+}
+
+impl Context<'_> {
+    /// The planned interval for an activity.
+    pub fn interval(&self, activity: Activity) -> Interval {
+        self.sms.interval(activity)
+    }
+
+    /// The first day of the window `activity`'s interval reaches back to from `as_of`.
+    pub fn since(&self, activity: Activity) -> Date {
+        self.interval(activity).before(self.as_of)
+    }
+
+    /// Whether a record last done on `last` is overdue under `interval` on `as_of`.
+    pub fn overdue(&self, last: Option<Date>, interval: Interval) -> bool {
+        last.is_none_or(|d| interval.after(d) < self.as_of)
+    }
+
+    /// Clause references written in the records (in the organisation's edition), expressed in
+    /// the audited edition. Unknown numbers are dropped: they cannot cover anything.
+    pub fn audited_clauses<'s>(&self, refs: impl IntoIterator<Item = &'s String>) -> Vec<&'static str> {
+        let from = self.sms.edition();
+        let mut out = Vec::new();
+        for r in refs {
+            let mapped = if from == self.edition {
+                crate::clause::find(from, r).map(|c| vec![c.id]).unwrap_or_default()
+            } else {
+                crate::clause::counterparts(from, r)
+            };
+            for c in mapped {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a person id names someone in the register who has not left.
+    pub fn is_active_person(&self, id: &str) -> bool {
+        self.sms.person(id).is_some_and(|p| p.is_active(self.as_of))
+    }
+}
+
+/// One audit failure found in the records.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The check that found it.
+    pub check: &'static Check,
+    /// How an auditor would likely grade it.
+    pub grade: Grade,
+    /// One line saying what is wrong, with the figures that matter.
+    pub title: String,
+    /// The records that show it.
+    pub evidence: Vec<Evidence>,
+    /// The 2018 clauses it falls under.
+    pub clauses_2018: Vec<&'static str>,
+    /// The 2011 clauses it falls under.
+    pub clauses_2011: Vec<&'static str>,
+}
+
+impl Finding {
+    /// Adds a piece of evidence.
+    pub fn with(mut self, evidence: Evidence) -> Self {
+        self.evidence.push(evidence);
+        self
+    }
+
+    /// Adds pieces of evidence.
+    pub fn with_all(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
+        self.evidence.extend(evidence);
+        self
+    }
+
+    /// Adds clauses that are more specific than the check's own.
+    pub fn also_under(mut self, clause_2011: Option<&'static str>, clause_2018: Option<&'static str>) -> Self {
+        for (list, c) in [(&mut self.clauses_2011, clause_2011), (&mut self.clauses_2018, clause_2018)] {
+            if let Some(c) = c.filter(|c| !list.contains(c)) {
+                list.push(c);
+            }
+        }
+        self
+    }
+
+    /// The clauses in one edition.
+    pub fn clauses(&self, edition: Edition) -> &[&'static str] {
+        match edition {
+            Edition::Y2011 => &self.clauses_2011,
+            Edition::Y2018 => &self.clauses_2018,
+        }
+    }
+
+    /// The fix, as ordered steps.
+    pub fn fix(&self) -> &'static [&'static str] {
+        self.check.pattern().how_to_fix
+    }
+}
+
+/// A record that shows a finding, and what about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    /// What kind of record it is.
+    pub kind: RecordKind,
+    /// The record's id as written in the organisation's records.
+    pub id: String,
+    /// The field at fault, if one.
+    pub field: Option<&'static str>,
+    /// The offending value, if there is one to show.
+    pub value: Option<String>,
+    /// What is wrong with it, in a few words.
+    pub note: String,
+}
+
+impl Evidence {
+    /// Evidence about a record.
+    pub fn new(kind: RecordKind, id: impl Into<String>, note: impl Into<String>) -> Self {
+        Evidence { kind, id: id.into(), field: None, value: None, note: note.into() }
+    }
+
+    /// Names the field at fault and its value.
+    pub fn field(mut self, field: &'static str, value: Option<impl ToString>) -> Self {
+        self.field = Some(field);
+        self.value = value.map(|v| v.to_string());
+        self
+    }
+}
+
+macro_rules! record_kinds {
+    ($($variant:ident = $key:literal;)*) => {
+        /// The kinds of record evidence can point at.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum RecordKind {
+            $(#[doc = concat!("A `", $key, "` record.")] $variant,)*
+        }
+
+        impl RecordKind {
+            /// The kebab-case name used in reports.
+            pub fn as_str(self) -> &'static str {
+                match self { $(RecordKind::$variant => $key,)* }
+            }
+        }
+    };
+}
+
+record_kinds! {
+    Organisation = "organisation";
+    Register = "register";
+    Policy = "policy";
+    Objective = "objective";
+    Person = "person";
+    Process = "process";
+    Raci = "raci";
+    ManagementReview = "management-review";
+    ReviewAction = "review-action";
+    Document = "document";
+    Service = "service";
+    Sla = "sla";
+    Supplier = "supplier";
+    Contract = "contract";
+    Risk = "risk";
+    InternalAudit = "internal-audit";
+    AuditFinding = "audit-finding";
+    Nonconformity = "nonconformity";
+    Improvement = "improvement";
+    ContinuityPlan = "continuity-plan";
+    CapacityPlan = "capacity-plan";
+    Training = "training";
+    Incident = "incident";
+    Problem = "problem";
+    Change = "change";
+    Release = "release";
+    ConfigurationItem = "ci";
+}
+
+/// Grades a gap by how much of a register it touches: a third or more (and at least three
+/// records) is a systemic breakdown, anything less is isolated.
+pub fn by_extent(affected: usize, population: usize) -> Grade {
+    if affected >= 3 && affected * 3 >= population {
+        Grade::Major
+    } else {
+        Grade::Minor
+    }
+}
+
+/// Runs every check on the records.
+pub fn run(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for check in ALL {
+        (check.evaluate)(cx, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clause;
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.id), "check {} is registered twice", c.id);
+            assert!(
+                c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                "check id {} is not kebab-case",
+                c.id
+            );
+            assert!(!c.title.is_empty() && !c.doc.is_empty(), "{} lacks its docs", c.id);
+        }
+    }
+
+    #[test]
+    fn every_check_names_a_pattern_and_stays_within_its_clauses() {
+        for c in ALL {
+            let p = kb::find(c.pattern).unwrap_or_else(|| panic!("{}: no pattern {}", c.id, c.pattern));
+            assert!(!c.clauses_2018.is_empty(), "{} has no 2018 clause", c.id);
+            for e in Edition::ALL {
+                for id in c.clauses(e) {
+                    let found = clause::find(e, id);
+                    assert!(found.is_some_and(|c| c.is_requirement()), "{}: no {e} clause {id}", c.id);
+                    assert!(
+                        p.clauses(e).iter().any(|pc| clause::is_within(id, pc)),
+                        "{}: {e} clause {id} is outside pattern {}'s clauses",
+                        c.id,
+                        p.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grading_by_extent() {
+        assert_eq!(by_extent(1, 1), Grade::Minor, "one record is isolated even in a small register");
+        assert_eq!(by_extent(2, 40), Grade::Minor);
+        assert_eq!(by_extent(3, 9), Grade::Major);
+        assert_eq!(by_extent(3, 10), Grade::Minor);
+    }
+}

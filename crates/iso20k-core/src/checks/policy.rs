@@ -1,0 +1,264 @@
+//! Policy and objectives: an approved, reviewed policy with the commitments the standard asks
+//! for, and objectives someone owns, can measure, and does measure.
+
+use super::{Check, Context, Evidence, RecordKind, by_extent};
+use crate::interval::Activity;
+use crate::kb::Grade;
+use crate::model::{Commitment, DocStatus};
+
+fn policy_id(cx: &Context<'_>) -> String {
+    cx.sms.policy.as_ref().and_then(|p| p.document.clone()).unwrap_or_else(|| "policy".into())
+}
+
+pub(super) static POLICY_MISSING: Check = Check {
+    id: "policy-missing",
+    pattern: "F-002",
+    title: "No approved, current service management policy",
+    clauses_2018: &["5.2.1"],
+    clauses_2011: &["4.1.2"],
+    doc: "Fires when `policy.yaml` is absent, lacks an approver or approval date (or is approved \
+          after the as-of date), or names a register document that is not current. Major: \
+          without an approved policy the SMS has no stated direction.",
+    evaluate: |cx, out| {
+        let Some(p) = &cx.sms.policy else {
+            out.push(
+                POLICY_MISSING
+                    .finding(Grade::Major, "No service management policy is recorded")
+                    .with(Evidence::new(RecordKind::Register, "policy", "no policy record")),
+            );
+            return;
+        };
+        let id = policy_id(cx);
+        let mut evidence = Vec::new();
+        if p.approved_by.is_none() {
+            evidence.push(Evidence::new(RecordKind::Policy, &id, "no approver").field("approved_by", None::<String>));
+        }
+        match p.approved_on {
+            None => evidence.push(Evidence::new(RecordKind::Policy, &id, "no approval date").field("approved_on", None::<String>)),
+            Some(d) if d > cx.as_of => evidence.push(
+                Evidence::new(RecordKind::Policy, &id, "approved only after the as-of date").field("approved_on", Some(d)),
+            ),
+            Some(_) => {}
+        }
+        if let Some(doc) = &p.document {
+            let current = cx.sms.documents.iter().any(|d| &d.id == doc && d.status == DocStatus::Current);
+            if !current {
+                evidence.push(
+                    Evidence::new(RecordKind::Document, doc, "the register has no current version of the policy document")
+                        .field("status", None::<String>),
+                );
+            }
+        }
+        if !evidence.is_empty() {
+            out.push(
+                POLICY_MISSING
+                    .finding(Grade::Major, "The service management policy is not approved and current")
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+pub(super) static POLICY_REVIEW_OVERDUE: Check = Check {
+    id: "policy-review-overdue",
+    pattern: "F-007",
+    title: "Service management policy not reviewed within its interval",
+    clauses_2018: &["5.2.1"],
+    clauses_2011: &["4.1.2"],
+    doc: "Fires when the policy's last review (or approval) is older than its own \
+          `review_interval`, else the `policy_review` interval (default 12 months). Minor.",
+    evaluate: |cx, out| {
+        let Some(p) = &cx.sms.policy else { return };
+        let interval = p.review_interval.unwrap_or_else(|| cx.interval(Activity::PolicyReview));
+        let last = p.last_reviewed_on.max(p.approved_on);
+        if cx.overdue(last, interval) {
+            out.push(
+                POLICY_REVIEW_OVERDUE
+                    .finding(Grade::Minor, format!("The policy has not been reviewed in the last {interval}"))
+                    .with(
+                        Evidence::new(RecordKind::Policy, policy_id(cx), "last reviewed or approved").field("last_reviewed_on", last),
+                    ),
+            );
+        }
+    },
+};
+
+pub(super) static POLICY_COMMITMENTS_MISSING: Check = Check {
+    id: "policy-commitments-missing",
+    pattern: "F-002",
+    title: "Policy lacks a required commitment",
+    clauses_2018: &["5.2.1"],
+    clauses_2011: &["4.1.2"],
+    doc: "Fires when the policy's `commitments` leave out meeting service requirements, continual \
+          improvement, or a framework for objectives; both editions ask for all three. Minor.",
+    evaluate: |cx, out| {
+        let Some(p) = &cx.sms.policy else { return };
+        let missing: Vec<_> = Commitment::ALL.iter().filter(|c| !p.commitments.contains(c)).collect();
+        if !missing.is_empty() {
+            let words: Vec<_> = missing.iter().map(|c| c.describe()).collect();
+            out.push(
+                POLICY_COMMITMENTS_MISSING
+                    .finding(Grade::Minor, format!("The policy makes no commitment to {}", words.join(" or ")))
+                    .with(
+                        Evidence::new(RecordKind::Policy, policy_id(cx), "commitments missing")
+                            .field("commitments", Some(missing.iter().map(|c| c.key()).collect::<Vec<_>>().join(", "))),
+                    ),
+            );
+        }
+    },
+};
+
+pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
+    id: "objectives-not-measurable",
+    pattern: "F-008",
+    title: "Objectives without a numeric target, owner or due date",
+    clauses_2018: &["6.2.1"],
+    clauses_2011: &["4.1.1"],
+    doc: "Fires when no objectives are recorded (major), or for each objective lacking a numeric \
+          `target`, an `owner` or a `due` date (graded by extent).",
+    evaluate: |cx, out| {
+        let objectives = &cx.sms.objectives;
+        if objectives.is_empty() {
+            out.push(
+                OBJECTIVES_NOT_MEASURABLE
+                    .finding(Grade::Major, "No service management objectives are recorded")
+                    .with(Evidence::new(RecordKind::Register, "objectives", "no objectives")),
+            );
+            return;
+        }
+        let bad: Vec<_> = objectives
+            .iter()
+            .filter_map(|o| {
+                let target_text = match &o.target {
+                    Some(crate::model::Target::Text(t)) => Some(t.clone()),
+                    _ => None,
+                };
+                let lacks = [
+                    ("target", o.target.as_ref().and_then(|t| t.number()).is_none()),
+                    ("owner", o.owner.is_none()),
+                    ("due", o.due.is_none()),
+                ];
+                let missing: Vec<_> = lacks.iter().filter(|l| l.1).map(|l| l.0).collect();
+                (!missing.is_empty()).then(|| {
+                    let field = missing[0];
+                    Evidence::new(RecordKind::Objective, &o.id, format!("no measurable {}", missing.join(", no ")))
+                        .field(field, if field == "target" { target_text } else { None })
+                })
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                OBJECTIVES_NOT_MEASURABLE
+                    .finding(
+                        by_extent(bad.len(), objectives.len()),
+                        format!("{} of {} objectives cannot be measured or have no owner or deadline", bad.len(), objectives.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static OBJECTIVES_NOT_MEASURED: Check = Check {
+    id: "objectives-not-measured",
+    pattern: "F-009",
+    title: "Objectives never measured within the interval",
+    clauses_2018: &["6.2.2"],
+    clauses_2011: &["4.1.1"],
+    doc: "Fires for each objective still in force (due on or after the start of the window) with \
+          no measurement in the `objective_measurement` interval (default 6 months). Graded by \
+          extent.",
+    evaluate: |cx, out| {
+        let since = cx.since(Activity::ObjectiveMeasurement);
+        let live: Vec<_> = cx.sms.objectives.iter().filter(|o| o.due.is_none_or(|d| d >= since)).collect();
+        let bad: Vec<_> = live
+            .iter()
+            .filter_map(|o| {
+                let last = o.measurements.iter().map(|m| m.on).filter(|d| *d <= cx.as_of).max();
+                (last.is_none_or(|d| d < since)).then(|| {
+                    Evidence::new(RecordKind::Objective, &o.id, "no measurement in the interval").field("measurements", last)
+                })
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                OBJECTIVES_NOT_MEASURED
+                    .finding(
+                        by_extent(bad.len(), live.len()),
+                        format!(
+                            "{} of {} objectives were not measured in the last {}",
+                            bad.len(),
+                            live.len(),
+                            cx.interval(Activity::ObjectiveMeasurement)
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use crate::model::Target;
+    use jiff::civil::date;
+
+    #[test]
+    fn policy_must_exist_be_approved_and_current() {
+        quiet(&POLICY_MISSING, &clean());
+        let mut sms = clean();
+        sms.policy = None;
+        assert_eq!(ids(&fires(&POLICY_MISSING, &sms)), ["policy"]);
+        let mut sms = clean();
+        sms.policy.as_mut().unwrap().approved_by = None;
+        sms.documents.iter_mut().filter(|d| d.id == "DOC-policy").for_each(|d| d.status = DocStatus::Draft);
+        let f = fires(&POLICY_MISSING, &sms);
+        assert_eq!(f.grade, Grade::Major);
+        assert_eq!(f.evidence.iter().map(|e| e.field).collect::<Vec<_>>(), [Some("approved_by"), Some("status")]);
+    }
+
+    #[test]
+    fn policy_review_honours_its_own_interval() {
+        quiet(&POLICY_REVIEW_OVERDUE, &clean());
+        let mut sms = clean();
+        let p = sms.policy.as_mut().unwrap();
+        p.approved_on = Some(date(2025, 1, 10));
+        p.last_reviewed_on = Some(date(2025, 6, 1));
+        let f = fires(&POLICY_REVIEW_OVERDUE, &sms);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("2025-06-01"));
+        sms.policy.as_mut().unwrap().review_interval = Some(crate::interval::Interval::Months(24));
+        quiet(&POLICY_REVIEW_OVERDUE, &sms);
+    }
+
+    #[test]
+    fn policy_needs_every_commitment() {
+        quiet(&POLICY_COMMITMENTS_MISSING, &clean());
+        let mut sms = clean();
+        sms.policy.as_mut().unwrap().commitments = vec![Commitment::ServiceRequirements];
+        let f = fires(&POLICY_COMMITMENTS_MISSING, &sms);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("continual-improvement, objectives-framework"));
+    }
+
+    #[test]
+    fn objectives_need_numeric_target_owner_and_due_date() {
+        quiet(&OBJECTIVES_NOT_MEASURABLE, &clean());
+        let mut sms = clean();
+        sms.objectives[0].target = Some(Target::Text("as good as possible".into()));
+        let f = fires(&OBJECTIVES_NOT_MEASURABLE, &sms);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("as good as possible"));
+        sms.objectives.clear();
+        assert_eq!(fires(&OBJECTIVES_NOT_MEASURABLE, &sms).grade, Grade::Major);
+    }
+
+    #[test]
+    fn objectives_need_a_recent_measurement() {
+        quiet(&OBJECTIVES_NOT_MEASURED, &clean());
+        let mut sms = clean();
+        sms.objectives[0].measurements[0].on = date(2025, 11, 30);
+        assert_eq!(ids(&fires(&OBJECTIVES_NOT_MEASURED, &sms)), ["OBJ-1"]);
+        sms.objectives[0].due = Some(date(2025, 6, 30));
+        quiet(&OBJECTIVES_NOT_MEASURED, &sms);
+    }
+}

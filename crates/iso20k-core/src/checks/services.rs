@@ -1,0 +1,307 @@
+//! Services and SLAs: a catalogue that names every service and its owner, an SLA with numeric
+//! targets for each service in scope, reviewed with the customer, and a plan for each new one.
+
+use std::collections::BTreeMap;
+
+use super::{Check, Context, Evidence, RecordKind, by_extent};
+use crate::interval::Activity;
+use crate::model::{Lifecycle, Service};
+
+fn in_service<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Service> {
+    cx.sms.services.iter().filter(|s| s.lifecycle != Lifecycle::Retired)
+}
+
+pub(super) static SERVICE_NO_SLA: Check = Check {
+    id: "service-no-sla",
+    pattern: "F-005",
+    title: "In-scope service without an SLA",
+    clauses_2018: &["8.3.3"],
+    clauses_2011: &["6.1"],
+    doc: "Fires for each live, in-scope service that no SLA names. Graded by extent over the \
+          live services in scope.",
+    evaluate: |cx, out| {
+        let live: Vec<_> = in_service(cx).filter(|s| s.in_scope && s.lifecycle == Lifecycle::Live).collect();
+        let bad: Vec<_> = live
+            .iter()
+            .filter(|s| !cx.sms.slas.iter().any(|a| a.service == s.id))
+            .map(|s| Evidence::new(RecordKind::Service, &s.id, format!("{} has no SLA", s.name)))
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                SERVICE_NO_SLA
+                    .finding(by_extent(bad.len(), live.len()), format!("{} of {} live services in scope have no SLA", bad.len(), live.len()))
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static SLA_NO_NUMERIC_TARGET: Check = Check {
+    id: "sla-no-numeric-target",
+    pattern: "F-054",
+    title: "SLA without a numeric target",
+    clauses_2018: &["8.3.3"],
+    clauses_2011: &["6.1"],
+    doc: "Fires for each SLA with no targets, or with a target written in words rather than as \
+          a number. Graded by extent over the SLAs.",
+    evaluate: |cx, out| {
+        let slas = &cx.sms.slas;
+        let bad: Vec<_> = slas
+            .iter()
+            .filter_map(|a| {
+                if a.targets.is_empty() {
+                    return Some(Evidence::new(RecordKind::Sla, &a.id, "no service level targets").field("targets", None::<String>));
+                }
+                let vague: Vec<_> = a
+                    .targets
+                    .iter()
+                    .filter(|t| t.target.as_ref().and_then(|t| t.number()).is_none())
+                    .map(|t| match &t.target {
+                        Some(crate::model::Target::Text(words)) => format!("{}: {words}", t.metric),
+                        _ => format!("{}: no target", t.metric),
+                    })
+                    .collect();
+                (!vague.is_empty()).then(|| {
+                    Evidence::new(RecordKind::Sla, &a.id, "target not a number").field("targets", Some(vague.join("; ")))
+                })
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                SLA_NO_NUMERIC_TARGET
+                    .finding(by_extent(bad.len(), slas.len()), format!("{} of {} SLAs have a target nobody can measure", bad.len(), slas.len()))
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static SLA_REVIEW_OVERDUE: Check = Check {
+    id: "sla-review-overdue",
+    pattern: "F-055",
+    title: "SLA not reviewed within its interval",
+    clauses_2018: &["8.3.3"],
+    clauses_2011: &["6.1"],
+    doc: "Fires for each SLA whose last review with the customer (or its agreement) is older \
+          than its own `review_interval`, else the `sla_review` interval (default 12 months). \
+          Graded by extent over the SLAs.",
+    evaluate: |cx, out| {
+        let slas = &cx.sms.slas;
+        let default = cx.interval(Activity::SlaReview);
+        let bad: Vec<_> = slas
+            .iter()
+            .filter(|a| cx.overdue(a.reviewed(), a.review_interval.unwrap_or(default)))
+            .map(|a| {
+                Evidence::new(RecordKind::Sla, &a.id, format!("not reviewed with {} in its interval", a.customer))
+                    .field("last_reviewed_on", a.reviewed())
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                SLA_REVIEW_OVERDUE
+                    .finding(by_extent(bad.len(), slas.len()), format!("{} of {} SLAs are overdue for review", bad.len(), slas.len()))
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static SERVICE_NO_OWNER: Check = Check {
+    id: "service-no-owner",
+    pattern: "F-053",
+    title: "Catalogue service without an owner",
+    clauses_2018: &["8.2.4"],
+    clauses_2011: &["6.1"],
+    doc: "Fires for each service not retired whose `owner` is empty, unknown or gone. Graded by \
+          extent over those services.",
+    evaluate: |cx, out| {
+        let services: Vec<_> = in_service(cx).collect();
+        let bad: Vec<_> = services
+            .iter()
+            .filter_map(|s| match &s.owner {
+                None => Some(Evidence::new(RecordKind::Service, &s.id, "no owner").field("owner", None::<String>)),
+                Some(o) if !cx.is_active_person(o) => {
+                    Some(Evidence::new(RecordKind::Service, &s.id, "owner unknown or gone").field("owner", Some(o)))
+                }
+                Some(_) => None,
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                SERVICE_NO_OWNER
+                    .finding(by_extent(bad.len(), services.len()), format!("{} of {} services have no owner", bad.len(), services.len()))
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
+    id: "service-not-in-catalogue",
+    pattern: "F-053",
+    title: "Service named in SLAs or tickets but missing from the catalogue",
+    clauses_2018: &["8.2.4"],
+    clauses_2011: &["6.1"],
+    doc: "Collects the services named by SLAs, incidents, problems, changes, releases and \
+          configuration items, and fires for each one the catalogue lacks, pointing at the first \
+          record that names it and counting the rest. Minor; major when the unknown services are \
+          three or more and a third of the catalogue's size.",
+    evaluate: |cx, out| {
+        // Unknown service -> (first record naming it, how many records name it).
+        let mut unknown: BTreeMap<&str, (RecordKind, &str, usize)> = BTreeMap::new();
+        let t = &cx.sms.tickets;
+        let named = cx.sms.slas.iter().map(|a| (RecordKind::Sla, a.id.as_str(), Some(a.service.as_str())))
+            .chain(t.incidents.iter().map(|i| (RecordKind::Incident, i.id.as_str(), i.service.as_deref())))
+            .chain(t.problems.iter().map(|p| (RecordKind::Problem, p.id.as_str(), p.service.as_deref())))
+            .chain(t.changes.iter().map(|c| (RecordKind::Change, c.id.as_str(), c.service.as_deref())))
+            .chain(t.releases.iter().map(|r| (RecordKind::Release, r.id.as_str(), r.service.as_deref())))
+            .chain(t.cis.iter().map(|c| (RecordKind::ConfigurationItem, c.id.as_str(), c.service.as_deref())));
+        for (kind, id, service) in named {
+            let Some(service) = service.filter(|s| !s.is_empty()) else { continue };
+            if cx.sms.service(service).is_none() {
+                unknown.entry(service).or_insert((kind, id, 0)).2 += 1;
+            }
+        }
+        if unknown.is_empty() {
+            return;
+        }
+        let grade = by_extent(unknown.len(), cx.sms.services.len() + unknown.len());
+        let evidence = unknown.iter().map(|(service, (kind, id, n))| {
+            let note = if *n == 1 {
+                format!("names service {service}, which the catalogue lacks")
+            } else {
+                format!("one of {n} {} records naming service {service}, which the catalogue lacks", kind.as_str())
+            };
+            Evidence::new(*kind, *id, note).field("service", Some(service))
+        });
+        out.push(
+            SERVICE_NOT_IN_CATALOGUE
+                .finding(grade, format!("{} services in use are missing from the service catalogue", unknown.len()))
+                .with_all(evidence),
+        );
+    },
+};
+
+pub(super) static SERVICE_NO_TRANSITION_PLAN: Check = Check {
+    id: "service-no-transition-plan",
+    pattern: "F-047",
+    title: "New service without a design and transition plan",
+    clauses_2018: &["8.5.2.1"],
+    clauses_2011: &["5.2"],
+    doc: "A service is new while planned or in transition, or when it went live within the \
+          `new_service_window` (default 12 months). Fires for each new service whose \
+          `transition_plan` is empty or names no document in the register. Graded by extent over \
+          the new services.",
+    evaluate: |cx, out| {
+        let since = cx.since(Activity::NewServiceWindow);
+        let new: Vec<_> = in_service(cx)
+            .filter(|s| match s.lifecycle {
+                Lifecycle::Planned | Lifecycle::Transition => true,
+                Lifecycle::Live => s.live_on.is_some_and(|d| d >= since && d <= cx.as_of),
+                Lifecycle::Retired => false,
+            })
+            .collect();
+        let bad: Vec<_> = new
+            .iter()
+            .filter_map(|s| match &s.transition_plan {
+                None => Some(Evidence::new(RecordKind::Service, &s.id, "no design and transition plan").field("transition_plan", None::<String>)),
+                Some(p) if !cx.sms.documents.iter().any(|d| &d.id == p) => Some(
+                    Evidence::new(RecordKind::Service, &s.id, "plan not in the document register").field("transition_plan", Some(p)),
+                ),
+                Some(_) => None,
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                SERVICE_NO_TRANSITION_PLAN
+                    .finding(
+                        by_extent(bad.len(), new.len()),
+                        format!("{} of {} new services have no design and transition plan", bad.len(), new.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use crate::kb::Grade;
+    use crate::model::{Incident, Service, Target};
+    use jiff::civil::date;
+
+    fn service(id: &str) -> Service {
+        Service { id: id.into(), name: id.into(), owner: Some("sm".into()), in_scope: true, ..Default::default() }
+    }
+
+    #[test]
+    fn live_services_in_scope_need_an_sla() {
+        quiet(&SERVICE_NO_SLA, &clean());
+        let mut sms = clean();
+        sms.services.push(service("S-WEB"));
+        let mut out_of_scope = service("S-LAB");
+        out_of_scope.in_scope = false;
+        sms.services.push(out_of_scope);
+        let f = fires(&SERVICE_NO_SLA, &sms);
+        assert_eq!((ids(&f), f.grade), (vec!["S-WEB"], Grade::Minor));
+    }
+
+    #[test]
+    fn sla_targets_must_be_numbers() {
+        quiet(&SLA_NO_NUMERIC_TARGET, &clean());
+        let mut sms = clean();
+        sms.slas[0].targets[0].target = Some(Target::Text("best effort".into()));
+        let f = fires(&SLA_NO_NUMERIC_TARGET, &sms);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("availability: best effort"));
+    }
+
+    #[test]
+    fn slas_are_reviewed_within_their_interval() {
+        quiet(&SLA_REVIEW_OVERDUE, &clean());
+        let mut sms = clean();
+        sms.slas[0].last_reviewed_on = Some(date(2025, 5, 1));
+        assert_eq!(ids(&fires(&SLA_REVIEW_OVERDUE, &sms)), ["SLA-1"]);
+        sms.slas[0].review_interval = Some(crate::interval::Interval::Months(18));
+        quiet(&SLA_REVIEW_OVERDUE, &sms);
+    }
+
+    #[test]
+    fn services_need_an_owner_still_here() {
+        quiet(&SERVICE_NO_OWNER, &clean());
+        let mut sms = clean();
+        sms.services[0].owner = Some("ghost".into());
+        assert_eq!(ids(&fires(&SERVICE_NO_OWNER, &sms)), ["S-MAIL"]);
+    }
+
+    #[test]
+    fn services_in_use_must_be_in_the_catalogue() {
+        quiet(&SERVICE_NOT_IN_CATALOGUE, &clean());
+        let mut sms = clean();
+        for n in 2..5 {
+            let i = Incident { id: format!("INC-{n}"), service: Some("S-VPN".into()), ..Default::default() };
+            sms.tickets.incidents.push(i);
+        }
+        sms.slas[0].service = "S-MAIL2".into();
+        let f = fires(&SERVICE_NOT_IN_CATALOGUE, &sms);
+        assert_eq!(ids(&f), ["SLA-1", "INC-2"]);
+        assert!(f.evidence[1].note.starts_with("one of 3 incident records"));
+    }
+
+    #[test]
+    fn new_services_need_a_transition_plan_on_file() {
+        quiet(&SERVICE_NO_TRANSITION_PLAN, &clean());
+        let mut sms = clean();
+        let mut s = service("S-NEW");
+        s.live_on = Some(date(2026, 2, 1));
+        sms.services.push(s);
+        let mut planned = service("S-PLAN");
+        planned.lifecycle = Lifecycle::Planned;
+        planned.transition_plan = Some("TP-1".into());
+        sms.services.push(planned);
+        assert_eq!(ids(&fires(&SERVICE_NO_TRANSITION_PLAN, &sms)), ["S-NEW"]);
+        sms.services[1].transition_plan = Some("TP-404".into());
+        assert_eq!(fires(&SERVICE_NO_TRANSITION_PLAN, &sms).evidence[0].value.as_deref(), Some("TP-404"));
+    }
+}

@@ -1,0 +1,149 @@
+//! Suppliers: every supplier in use has a contract in force, reviewed at planned intervals, and
+//! someone who manages it.
+
+use super::{Check, Context, Evidence, RecordKind, by_extent};
+use crate::interval::Activity;
+use crate::model::{Contract, Supplier, SupplierKind};
+
+fn external<'a>(cx: &Context<'a>) -> Vec<&'a Supplier> {
+    cx.sms.suppliers.iter().filter(|s| s.active && s.kind == SupplierKind::External).collect()
+}
+
+fn in_force(cx: &Context<'_>, c: &Contract) -> bool {
+    c.starts_on.is_none_or(|d| d <= cx.as_of) && c.ends_on.is_none_or(|d| d >= cx.as_of)
+}
+
+pub(super) static CONTRACT_REVIEW_OVERDUE: Check = Check {
+    id: "contract-review-overdue",
+    pattern: "F-084",
+    title: "Supplier contract not reviewed within its interval",
+    clauses_2018: &["8.3.4.1"],
+    clauses_2011: &["7.2"],
+    doc: "Fires for each contract in force with an active external supplier whose last review \
+          (or start) is older than its own `review_interval`, else the `contract_review` interval \
+          (default 12 months). Graded by extent over those contracts.",
+    evaluate: |cx, out| {
+        let default = cx.interval(Activity::ContractReview);
+        let contracts: Vec<_> = external(cx).into_iter().flat_map(|s| &s.contracts).filter(|c| in_force(cx, c)).collect();
+        let bad: Vec<_> = contracts
+            .iter()
+            .filter(|c| cx.overdue(c.last_reviewed_on.max(c.starts_on), c.review_interval.unwrap_or(default)))
+            .map(|c| {
+                Evidence::new(RecordKind::Contract, &c.id, "not reviewed in its interval")
+                    .field("last_reviewed_on", c.last_reviewed_on.max(c.starts_on))
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                CONTRACT_REVIEW_OVERDUE
+                    .finding(
+                        by_extent(bad.len(), contracts.len()),
+                        format!("{} of {} supplier contracts are overdue for review", bad.len(), contracts.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static CONTRACT_EXPIRED: Check = Check {
+    id: "contract-expired",
+    pattern: "F-084",
+    title: "Supplier still in use with no contract in force",
+    clauses_2018: &["8.3.4.1"],
+    clauses_2011: &["7.2"],
+    doc: "Fires for each active external supplier none of whose contracts is in force on the \
+          as-of date: the last one expired, or there never was one. Graded by extent over the \
+          active external suppliers.",
+    evaluate: |cx, out| {
+        let suppliers = external(cx);
+        let bad: Vec<_> = suppliers
+            .iter()
+            .filter(|s| !s.contracts.iter().any(|c| in_force(cx, c)))
+            .map(|s| match s.contracts.iter().filter(|c| c.ends_on.is_some()).max_by_key(|c| c.ends_on) {
+                Some(last) => Evidence::new(RecordKind::Contract, &last.id, format!("{} still active after the contract ended", s.name))
+                    .field("ends_on", last.ends_on),
+                None => Evidence::new(RecordKind::Supplier, &s.id, "active with no contract on file").field("contracts", None::<String>),
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                CONTRACT_EXPIRED
+                    .finding(
+                        by_extent(bad.len(), suppliers.len()),
+                        format!("{} active suppliers have no contract in force", bad.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static SUPPLIER_NO_CONTRACT_MANAGER: Check = Check {
+    id: "supplier-no-contract-manager",
+    pattern: "F-086",
+    title: "Supplier without a contract manager",
+    clauses_2018: &["8.3.4.1"],
+    clauses_2011: &["7.2"],
+    doc: "Fires for each active external supplier whose `contract_manager` is empty, unknown or \
+          gone. Graded by extent over the active external suppliers.",
+    evaluate: |cx, out| {
+        let suppliers = external(cx);
+        let bad: Vec<_> = suppliers
+            .iter()
+            .filter_map(|s| match &s.contract_manager {
+                None => Some(Evidence::new(RecordKind::Supplier, &s.id, "no contract manager").field("contract_manager", None::<String>)),
+                Some(m) if !cx.is_active_person(m) => Some(
+                    Evidence::new(RecordKind::Supplier, &s.id, "contract manager unknown or gone").field("contract_manager", Some(m)),
+                ),
+                Some(_) => None,
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                SUPPLIER_NO_CONTRACT_MANAGER
+                    .finding(
+                        by_extent(bad.len(), suppliers.len()),
+                        format!("{} of {} suppliers have nobody managing the contract", bad.len(), suppliers.len()),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use jiff::civil::date;
+
+    #[test]
+    fn contracts_in_force_are_reviewed() {
+        quiet(&CONTRACT_REVIEW_OVERDUE, &clean());
+        let mut sms = clean();
+        sms.suppliers[0].contracts[0].last_reviewed_on = Some(date(2025, 1, 1));
+        assert_eq!(ids(&fires(&CONTRACT_REVIEW_OVERDUE, &sms)), ["C-1"]);
+        sms.suppliers[0].active = false;
+        quiet(&CONTRACT_REVIEW_OVERDUE, &sms);
+    }
+
+    #[test]
+    fn suppliers_in_use_have_a_contract_in_force() {
+        quiet(&CONTRACT_EXPIRED, &clean());
+        let mut sms = clean();
+        sms.suppliers[0].contracts[0].ends_on = Some(date(2026, 3, 31));
+        let f = fires(&CONTRACT_EXPIRED, &sms);
+        assert_eq!((ids(&f), f.evidence[0].value.as_deref()), (vec!["C-1"], Some("2026-03-31")));
+        sms.suppliers[0].contracts.clear();
+        assert_eq!(ids(&fires(&CONTRACT_EXPIRED, &sms)), ["SUP-1"]);
+    }
+
+    #[test]
+    fn suppliers_have_a_contract_manager() {
+        quiet(&SUPPLIER_NO_CONTRACT_MANAGER, &clean());
+        let mut sms = clean();
+        sms.suppliers[0].contract_manager = None;
+        assert_eq!(ids(&fires(&SUPPLIER_NO_CONTRACT_MANAGER, &sms)), ["SUP-1"]);
+    }
+}

@@ -1,0 +1,125 @@
+//! The service management records an auditor samples, as plain data.
+//!
+//! Ids are the ones written in the organisation's own records, so a finding can point straight
+//! back at them. References between records (a process owner, an SLA's service) are kept as ids
+//! and are not required to resolve: a dangling reference is itself something a check reports.
+//! Clause numbers written in records use the organisation's declared edition.
+
+mod assurance;
+mod documents;
+mod governance;
+mod improvement;
+mod people;
+mod services;
+mod tickets;
+
+pub use assurance::{CapacityPlan, ContinuityPlan, ContinuityTest, PlanKind, Risk, TestResult};
+pub use documents::{DocStatus, DocType, Document};
+pub use governance::{
+    ActionStatus, Commitment, ManagementReview, Measurement, Objective, Policy, ReviewAction,
+    ReviewInput, Target,
+};
+pub use improvement::{
+    Answer, AuditFinding, ChecklistAnswer, CorrectiveAction, EffectivenessReview, Improvement,
+    InternalAudit, Nonconformity, NcSource,
+};
+pub use people::{Person, Process, Raci, RaciEntry, TrainingRecord};
+pub use services::{Contract, Lifecycle, Service, Sla, SlaTarget, Supplier, SupplierKind};
+pub use tickets::{Change, ChangeType, ConfigurationItem, Incident, Problem, Release, Tickets};
+
+use std::collections::BTreeMap;
+
+use crate::Edition;
+use crate::interval::{Activity, Interval};
+
+/// Everything iso20k knows about one organisation's service management system.
+#[derive(Clone, Debug, Default)]
+pub struct Sms {
+    /// Who the organisation is and what its SMS covers.
+    pub organisation: Organisation,
+    /// The planned intervals the organisation declared; others fall back to defaults.
+    pub intervals: BTreeMap<Activity, Interval>,
+    /// The service management policy.
+    pub policy: Option<Policy>,
+    /// Service management objectives.
+    pub objectives: Vec<Objective>,
+    /// The people register.
+    pub people: Vec<Person>,
+    /// The SMS processes and their owners.
+    pub processes: Vec<Process>,
+    /// Who is responsible, accountable, consulted and informed for each process.
+    pub raci: Vec<RaciEntry>,
+    /// Management reviews held.
+    pub management_reviews: Vec<ManagementReview>,
+    /// The register of controlled documents, one entry per version.
+    pub documents: Vec<Document>,
+    /// The service catalogue.
+    pub services: Vec<Service>,
+    /// Service level agreements.
+    pub slas: Vec<Sla>,
+    /// External and internal suppliers, with their contracts.
+    pub suppliers: Vec<Supplier>,
+    /// The risk register.
+    pub risks: Vec<Risk>,
+    /// When the current internal audit programme cycle started, if declared.
+    pub audit_cycle_start: Option<crate::Date>,
+    /// Internal audits, planned and held.
+    pub audits: Vec<InternalAudit>,
+    /// Nonconformities and their corrective actions.
+    pub nonconformities: Vec<Nonconformity>,
+    /// The improvement register.
+    pub improvements: Vec<Improvement>,
+    /// Service continuity and availability plans, with their tests.
+    pub continuity_plans: Vec<ContinuityPlan>,
+    /// Capacity plans.
+    pub capacity_plans: Vec<CapacityPlan>,
+    /// Training and competence records.
+    pub training: Vec<TrainingRecord>,
+    /// Ticket data: incidents, problems, changes, releases, configuration items.
+    pub tickets: Tickets,
+    /// The internal auditor's answers to the knowledge base's checklist questions.
+    pub checklist: Vec<ChecklistAnswer>,
+}
+
+impl Sms {
+    /// The planned interval for an activity: the declared one, else the documented default.
+    pub fn interval(&self, activity: Activity) -> Interval {
+        self.intervals.get(&activity).copied().unwrap_or_else(|| activity.default_interval())
+    }
+
+    /// The edition the records' own clause references use.
+    pub fn edition(&self) -> Edition {
+        self.organisation.edition.unwrap_or(Edition::Y2018)
+    }
+
+    /// A person by id.
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    /// A service by id.
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+}
+
+/// The organisation and the scope of its SMS.
+#[derive(Clone, Debug, Default)]
+pub struct Organisation {
+    /// Legal or trading name.
+    pub name: String,
+    /// The edition the organisation works to; 2018 when not declared.
+    pub edition: Option<Edition>,
+    /// The scope statement, in the organisation's words.
+    pub scope: String,
+    /// Organisational units delivering the services in scope.
+    pub units: Vec<String>,
+    /// Locations the services are delivered from.
+    pub locations: Vec<String>,
+    /// The person (id) with authority for the SMS: the 2011 "management representative".
+    pub sms_owner: Option<String>,
+    /// Planned date of the stage 1 certification audit, if booked.
+    pub stage1_on: Option<crate::Date>,
+    /// Planned date of the stage 2 certification audit, if booked.
+    pub stage2_on: Option<crate::Date>,
+}
