@@ -47,17 +47,30 @@ impl Report {
 
 /// Audits the records.
 pub fn audit(sms: &Sms, options: Options) -> Report {
-    let cx = Context { sms, as_of: options.as_of, edition: options.edition };
-    let mut findings: Vec<Finding> =
-        checks::run(&cx).into_iter().filter(|f| !f.clauses(options.edition).is_empty()).collect();
+    let cx = Context {
+        sms,
+        as_of: options.as_of,
+        edition: options.edition,
+    };
+    let mut findings: Vec<Finding> = checks::run(&cx)
+        .into_iter()
+        .filter(|f| !f.clauses(options.edition).is_empty())
+        .collect();
     let order = |f: &Finding| {
         let clause = f
             .clauses(options.edition)
             .iter()
-            .filter_map(|c| clause::catalogue(options.edition).iter().position(|x| x.id == *c))
+            .filter_map(|c| {
+                clause::catalogue(options.edition)
+                    .iter()
+                    .position(|x| x.id == *c)
+            })
             .min()
             .unwrap_or(usize::MAX);
-        let check = checks::ALL.iter().position(|c| c.id == f.check.id).unwrap_or(usize::MAX);
+        let check = checks::ALL
+            .iter()
+            .position(|c| c.id == f.check.id)
+            .unwrap_or(usize::MAX);
         (std::cmp::Reverse(f.grade), clause, check)
     };
     findings.sort_by_key(order);

@@ -40,12 +40,17 @@ impl Clause {
 
     /// Whether no other clause sits below this one.
     pub fn is_leaf(&self) -> bool {
-        !catalogue(self.edition).iter().any(|c| is_within(c.id, self.id) && c.id != self.id)
+        !catalogue(self.edition)
+            .iter()
+            .any(|c| is_within(c.id, self.id) && c.id != self.id)
     }
 }
 
 fn top_number(id: &str) -> u32 {
-    id.split('.').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    id.split('.')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Whether `id` is `ancestor` itself or sits below it (`"8.5.1"` is within `"8.5"`).
@@ -68,7 +73,9 @@ pub fn find(edition: Edition, id: &str) -> Option<&'static Clause> {
 
 /// The requirement clauses no other clause refines: the unit of scoring and coverage.
 pub fn leaves(edition: Edition) -> impl Iterator<Item = &'static Clause> {
-    catalogue(edition).iter().filter(|c| c.is_requirement() && c.is_leaf())
+    catalogue(edition)
+        .iter()
+        .filter(|c| c.is_requirement() && c.is_leaf())
 }
 
 /// One row of the 2011 → 2018 mapping.
@@ -84,11 +91,13 @@ pub struct Correspondence {
 
 /// The mapping rows, in 2011 order.
 pub fn mapping() -> impl Iterator<Item = Correspondence> {
-    MAPPING.iter().map(|&(clause_2011, clauses_2018, note)| Correspondence {
-        clause_2011,
-        clauses_2018,
-        note,
-    })
+    MAPPING
+        .iter()
+        .map(|&(clause_2011, clauses_2018, note)| Correspondence {
+            clause_2011,
+            clauses_2018,
+            note,
+        })
 }
 
 /// The clauses of the other edition that carry the content of `id` in `from`.
@@ -110,7 +119,11 @@ pub fn counterparts(from: Edition, id: &str) -> Vec<&'static str> {
                 }
             }
             Edition::Y2018 => {
-                if row.clauses_2018.iter().any(|c| is_within(c, id) || is_within(id, c)) {
+                if row
+                    .clauses_2018
+                    .iter()
+                    .any(|c| is_within(c, id) || is_within(id, c))
+                {
                     push(row.clause_2011);
                 }
             }
@@ -129,7 +142,9 @@ mod tests {
             let cat = catalogue(e);
             for (i, c) in cat.iter().enumerate() {
                 if c.depth() > 1 {
-                    let parent = c.parent().unwrap_or_else(|| panic!("{e} {} has no parent", c.id));
+                    let parent = c
+                        .parent()
+                        .unwrap_or_else(|| panic!("{e} {} has no parent", c.id));
                     let at = cat.iter().position(|p| p.id == parent.id).unwrap();
                     assert!(at < i, "{e} {} comes before its parent", c.id);
                 }
@@ -149,13 +164,25 @@ mod tests {
     #[test]
     fn mapping_uses_real_clauses_and_covers_every_2011_leaf() {
         for row in mapping() {
-            assert!(find(Edition::Y2011, row.clause_2011).is_some(), "2011 {}", row.clause_2011);
+            assert!(
+                find(Edition::Y2011, row.clause_2011).is_some(),
+                "2011 {}",
+                row.clause_2011
+            );
             for c in row.clauses_2018 {
-                assert!(find(Edition::Y2018, c).is_some(), "2018 {c} (from {})", row.clause_2011);
+                assert!(
+                    find(Edition::Y2018, c).is_some(),
+                    "2018 {c} (from {})",
+                    row.clause_2011
+                );
             }
         }
         for c in leaves(Edition::Y2011) {
-            assert!(!counterparts(Edition::Y2011, c.id).is_empty(), "2011 {} is unmapped", c.id);
+            assert!(
+                !counterparts(Edition::Y2011, c.id).is_empty(),
+                "2011 {} is unmapped",
+                c.id
+            );
         }
     }
 
@@ -163,7 +190,10 @@ mod tests {
     fn counterparts_work_both_ways() {
         assert_eq!(counterparts(Edition::Y2011, "4.5.4.3"), ["9.3"]);
         assert_eq!(counterparts(Edition::Y2018, "9.3"), ["4.1.1", "4.5.4.3"]);
-        assert!(counterparts(Edition::Y2018, "7.6").is_empty(), "knowledge is new in 2018");
+        assert!(
+            counterparts(Edition::Y2018, "7.6").is_empty(),
+            "knowledge is new in 2018"
+        );
         assert!(counterparts(Edition::Y2011, "4.5.4").contains(&"9.2"));
     }
 

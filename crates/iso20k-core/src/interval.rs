@@ -115,8 +115,14 @@ mod tests {
 
     #[test]
     fn months_clamp_to_month_end() {
-        assert_eq!(Interval::Months(12).before(date(2026, 6, 30)), date(2025, 6, 30));
-        assert_eq!(Interval::Months(1).before(date(2026, 3, 31)), date(2026, 2, 28));
+        assert_eq!(
+            Interval::Months(12).before(date(2026, 6, 30)),
+            date(2025, 6, 30)
+        );
+        assert_eq!(
+            Interval::Months(1).before(date(2026, 3, 31)),
+            date(2026, 2, 28)
+        );
         assert_eq!(Interval::Days(30).after(date(2026, 6, 1)), date(2026, 7, 1));
     }
 

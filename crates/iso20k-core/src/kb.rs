@@ -50,7 +50,9 @@ impl FromStr for Grade {
             "major" => Ok(Grade::Major),
             "minor" => Ok(Grade::Minor),
             "observation" => Ok(Grade::Observation),
-            other => Err(format!("unknown grade `{other}` (expected major, minor or observation)")),
+            other => Err(format!(
+                "unknown grade `{other}` (expected major, minor or observation)"
+            )),
         }
     }
 }
@@ -119,7 +121,11 @@ impl Pattern {
 
     /// The ids of the checks that detect this pattern; empty when only the checklist can.
     pub fn checks(&self) -> Vec<&'static str> {
-        checks::ALL.iter().filter(|c| c.pattern == self.id).map(|c| c.id).collect()
+        checks::ALL
+            .iter()
+            .filter(|c| c.pattern == self.id)
+            .map(|c| c.id)
+            .collect()
     }
 }
 
@@ -141,12 +147,20 @@ mod tests {
     #[test]
     fn ids_are_sequential_and_clauses_exist() {
         for (i, p) in patterns().iter().enumerate() {
-            assert_eq!(p.id, format!("F-{:03}", i + 1), "ids must run F-001, F-002, … without gaps");
+            assert_eq!(
+                p.id,
+                format!("F-{:03}", i + 1),
+                "ids must run F-001, F-002, … without gaps"
+            );
             assert!(!p.clauses_2018.is_empty(), "{} has no 2018 clause", p.id);
             for e in Edition::ALL {
                 for c in p.clauses(e) {
                     let found = clause::find(e, c);
-                    assert!(found.is_some_and(|c| c.is_requirement()), "{}: no {e} clause {c}", p.id);
+                    assert!(
+                        found.is_some_and(|c| c.is_requirement()),
+                        "{}: no {e} clause {c}",
+                        p.id
+                    );
                 }
             }
         }
@@ -156,7 +170,11 @@ mod tests {
     fn fix_steps_and_evidence_are_not_empty() {
         for p in patterns() {
             for s in p.how_to_fix.iter().chain(p.evidence) {
-                assert!(!s.trim().is_empty(), "{} has an empty step or evidence item", p.id);
+                assert!(
+                    !s.trim().is_empty(),
+                    "{} has an empty step or evidence item",
+                    p.id
+                );
             }
         }
     }

@@ -1,14 +1,17 @@
 //! Readiness: a 0–100 score per clause and overall, where every point lost traces to a finding,
 //! and a verdict on whether the organisation is ready for its stage 1 and stage 2 audits.
 //!
-//! Scoring works on the leaf clauses of the audited edition (those no other clause refines).
-//! Each finding costs every leaf clause it falls under a weight by grade (major 40, minor 15,
+//! Scoring works on the leaf clauses of the audited edition (those no other clause refines) that
+//! were assessed: a check looks at them, or a finding falls under them. A clause nothing looked
+//! at is reported as not assessed, never as passed, and does not dilute the score.
+//!
+//! Each finding costs every leaf clause it falls under a weight by grade (major 50, minor 15,
 //! observation 5); a leaf cannot lose more than 100, and when its findings would take more, each
-//! one's share is scaled down in proportion. A parent clause scores the mean of its leaves, and
-//! the overall score is the mean of all leaves, so a finding's cost to the overall score is its
-//! deductions divided by the number of leaves.
+//! one's share is scaled down in proportion. A parent clause scores the mean of its assessed
+//! leaves, and the overall score is the mean of all assessed leaves, so a finding's cost to the
+//! overall score is its deductions divided by the number of assessed leaves.
 
-use crate::checks::Finding;
+use crate::checks::{self, Finding};
 use crate::clause::{self, Clause};
 use crate::kb::Grade;
 use crate::model::Sms;
@@ -17,7 +20,7 @@ use crate::{Date, Edition};
 /// Points a finding of each grade takes from each clause it falls under.
 pub fn weight(grade: Grade) -> f64 {
     match grade {
-        Grade::Major => 40.0,
+        Grade::Major => 50.0,
         Grade::Minor => 15.0,
         Grade::Observation => 5.0,
     }
@@ -30,6 +33,8 @@ pub struct Readiness {
     pub overall: f64,
     /// Every requirement clause of the edition, in document order.
     pub clauses: Vec<ClauseScore>,
+    /// How many leaf clauses were assessed, and how many there are.
+    pub assessed: (usize, usize),
     /// Points each finding costs the overall score, by the finding's index.
     pub finding_points: Vec<f64>,
     /// Whether a stage 1 audit would go ahead.
@@ -43,8 +48,10 @@ pub struct Readiness {
 pub struct ClauseScore {
     /// The clause.
     pub clause: &'static Clause,
-    /// Score, 0–100.
+    /// Score, 0–100 (100 when nothing was assessed).
     pub score: f64,
+    /// Whether anything assessed this clause or a clause below it.
+    pub assessed: bool,
     /// Points lost to each finding (by index), summed over the leaves below this clause and
     /// divided by their number, so that they add up to `100 - score`.
     pub lost: Vec<(usize, f64)>,
@@ -61,7 +68,19 @@ pub struct Verdict {
 
 /// Scores the findings against the clauses of `edition`.
 pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> Readiness {
-    let leaves: Vec<&'static Clause> = clause::leaves(edition).collect();
+    let looked_at = checks::assessed(edition);
+    let touched: Vec<&str> = findings
+        .iter()
+        .flat_map(|f| f.clauses(edition).iter().copied())
+        .collect();
+    let leaves: Vec<&'static Clause> = clause::leaves(edition)
+        .filter(|l| {
+            looked_at
+                .iter()
+                .chain(&touched)
+                .any(|c| clause::is_within(l.id, c))
+        })
+        .collect();
     // Per leaf: the (finding, points) it loses, after scaling to at most 100.
     let leaf_losses: Vec<Vec<(usize, f64)>> = leaves
         .iter()
@@ -69,7 +88,11 @@ pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> 
             let raw: Vec<(usize, f64)> = findings
                 .iter()
                 .enumerate()
-                .filter(|(_, f)| f.clauses(edition).iter().any(|c| clause::is_within(leaf.id, c)))
+                .filter(|(_, f)| {
+                    f.clauses(edition)
+                        .iter()
+                        .any(|c| clause::is_within(leaf.id, c))
+                })
                 .map(|(i, f)| (i, weight(f.grade)))
                 .collect();
             let total: f64 = raw.iter().map(|r| r.1).sum();
@@ -82,7 +105,12 @@ pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> 
         .iter()
         .filter(|c| c.is_requirement())
         .map(|c| {
-            let below: Vec<_> = leaves.iter().enumerate().filter(|(_, l)| clause::is_within(l.id, c.id)).map(|(i, _)| i).collect();
+            let below: Vec<_> = leaves
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| clause::is_within(l.id, c.id))
+                .map(|(i, _)| i)
+                .collect();
             let n = below.len().max(1) as f64;
             let mut lost: Vec<(usize, f64)> = Vec::new();
             for i in &below {
@@ -94,7 +122,12 @@ pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> 
                 }
             }
             let score = 100.0 - lost.iter().map(|l| l.1).sum::<f64>();
-            ClauseScore { clause: c, score: score.max(0.0), lost }
+            ClauseScore {
+                clause: c,
+                score: score.max(0.0),
+                assessed: !below.is_empty(),
+                lost,
+            }
         })
         .collect();
 
@@ -107,7 +140,15 @@ pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> 
     }
     let overall = (100.0 - finding_points.iter().sum::<f64>()).max(0.0);
     let (stage1, stage2) = verdicts(sms, as_of, findings);
-    Readiness { overall, clauses, finding_points, stage1, stage2 }
+    let assessed = (leaves.len(), clause::leaves(edition).count());
+    Readiness {
+        overall,
+        clauses,
+        assessed,
+        finding_points,
+        stage1,
+        stage2,
+    }
 }
 
 fn verdicts(sms: &Sms, as_of: Date, findings: &[Finding]) -> (Verdict, Verdict) {
@@ -115,20 +156,44 @@ fn verdicts(sms: &Sms, as_of: Date, findings: &[Finding]) -> (Verdict, Verdict) 
     if findings.iter().any(|f| f.check.id == "policy-missing") {
         stage1.push("there is no approved service management policy".to_string());
     }
-    for f in findings.iter().filter(|f| f.check.id == "doc-required-missing" && f.grade == Grade::Major) {
-        stage1.push(format!("document missing: {}", f.title.trim_start_matches("No current ").trim_end_matches(" in the document register")));
+    for f in findings
+        .iter()
+        .filter(|f| f.check.id == "doc-required-missing" && f.grade == Grade::Major)
+    {
+        stage1.push(format!(
+            "document missing: {}",
+            f.title
+                .trim_start_matches("No current ")
+                .trim_end_matches(" in the document register")
+        ));
     }
     let planned_or_held = |d: Option<Date>| d.is_some();
-    if !sms.audits.iter().any(|a| !a.cancelled && planned_or_held(a.date())) {
+    if !sms
+        .audits
+        .iter()
+        .any(|a| !a.cancelled && planned_or_held(a.date()))
+    {
         stage1.push("no internal audit has been held or planned".to_string());
     }
-    if !sms.management_reviews.iter().any(|r| planned_or_held(r.held_on.or(r.planned_on))) {
+    if !sms
+        .management_reviews
+        .iter()
+        .any(|r| planned_or_held(r.held_on.or(r.planned_on)))
+    {
         stage1.push("no management review has been held or planned".to_string());
     }
-    if !sms.audits.iter().any(|a| !a.cancelled && a.held_on.is_some_and(|d| d <= as_of)) {
+    if !sms
+        .audits
+        .iter()
+        .any(|a| !a.cancelled && a.held_on.is_some_and(|d| d <= as_of))
+    {
         stage1.push("no internal audit has been held yet".to_string());
     }
-    if !sms.management_reviews.iter().any(|r| r.held_on.is_some_and(|d| d <= as_of)) {
+    if !sms
+        .management_reviews
+        .iter()
+        .any(|r| r.held_on.is_some_and(|d| d <= as_of))
+    {
         stage1.push("no management review has been held yet".to_string());
     }
     let mut stage2 = Vec::new();
@@ -137,13 +202,22 @@ fn verdicts(sms: &Sms, as_of: Date, findings: &[Finding]) -> (Verdict, Verdict) 
     }
     let majors = findings.iter().filter(|f| f.grade == Grade::Major);
     stage2.extend(majors.map(|f| format!("major finding: {} ({})", f.title, f.check.id)));
-    (Verdict { ready: stage1.is_empty(), reasons: stage1 }, Verdict { ready: stage2.is_empty(), reasons: stage2 })
+    (
+        Verdict {
+            ready: stage1.is_empty(),
+            reasons: stage1,
+        },
+        Verdict {
+            ready: stage2.is_empty(),
+            reasons: stage2,
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{self, Evidence, RecordKind, testing};
+    use crate::checks::{Evidence, RecordKind, testing};
 
     fn finding(check: &str, grade: Grade, clauses_2018: &[&'static str]) -> Finding {
         let mut f = checks::find(check).unwrap().finding(grade, "test");
@@ -155,8 +229,17 @@ mod tests {
     fn no_findings_scores_100_everywhere() {
         let r = score(&testing::clean(), Edition::Y2018, testing::as_of(), &[]);
         assert_eq!(r.overall, 100.0);
-        assert!(r.clauses.iter().all(|c| c.score == 100.0 && c.lost.is_empty()));
-        assert!(r.stage1.ready && r.stage2.ready, "{:?} {:?}", r.stage1, r.stage2);
+        assert!(
+            r.clauses
+                .iter()
+                .all(|c| c.score == 100.0 && c.lost.is_empty())
+        );
+        assert!(
+            r.stage1.ready && r.stage2.ready,
+            "{:?} {:?}",
+            r.stage1,
+            r.stage2
+        );
     }
 
     #[test]
@@ -167,16 +250,33 @@ mod tests {
             finding("mr-no-top-management", Grade::Major, &["5.1", "9.3"]),
             finding("mr-no-outputs", Grade::Minor, &["9.3"]),
         ];
-        let r = score(&testing::clean(), Edition::Y2018, testing::as_of(), &findings);
+        let r = score(
+            &testing::clean(),
+            Edition::Y2018,
+            testing::as_of(),
+            &findings,
+        );
         let c93 = r.clauses.iter().find(|c| c.clause.id == "9.3").unwrap();
-        assert_eq!(c93.score, 0.0, "40 + 15 + 40 + 15 is more than a clause has");
+        assert_eq!(
+            c93.score, 0.0,
+            "50 + 15 + 50 + 15 is more than a clause has"
+        );
         let lost: f64 = c93.lost.iter().map(|l| l.1).sum();
         assert!((lost - 100.0).abs() < 1e-9);
         let c9 = r.clauses.iter().find(|c| c.clause.id == "9").unwrap();
-        assert!((c9.score - 75.0).abs() < 1e-9, "9.3 is one of 9's four leaves: {}", c9.score);
+        assert!(
+            (c9.score - 50.0).abs() < 1e-9,
+            "9.2 and 9.3 are 9's assessed leaves: {}",
+            c9.score
+        );
+        let c94 = r.clauses.iter().find(|c| c.clause.id == "9.4").unwrap();
+        assert!(!c94.assessed, "no check looks at service reporting yet");
         let total_lost: f64 = r.finding_points.iter().sum();
         assert!((100.0 - r.overall - total_lost).abs() < 1e-9);
-        assert!(r.finding_points[2] > r.finding_points[0], "the top-management finding also costs 5.1");
+        assert!(
+            r.finding_points[2] > r.finding_points[0],
+            "the top-management finding also costs 5.1"
+        );
         assert!(!r.stage2.ready && r.stage2.reasons.len() == 2);
     }
 
@@ -184,11 +284,21 @@ mod tests {
     fn stage1_needs_audits_and_reviews_on_the_calendar() {
         let mut sms = testing::clean();
         sms.audits.clear();
-        sms.management_reviews.iter_mut().for_each(|r| r.held_on = None);
+        sms.management_reviews
+            .iter_mut()
+            .for_each(|r| r.held_on = None);
         let r = score(&sms, Edition::Y2018, testing::as_of(), &[]);
         assert!(!r.stage1.ready);
-        assert!(r.stage1.reasons.contains(&"no internal audit has been held or planned".to_string()));
-        assert!(r.stage1.reasons.contains(&"no management review has been held yet".to_string()));
+        assert!(
+            r.stage1
+                .reasons
+                .contains(&"no internal audit has been held or planned".to_string())
+        );
+        assert!(
+            r.stage1
+                .reasons
+                .contains(&"no management review has been held yet".to_string())
+        );
         assert_eq!(r.stage2.reasons, ["stage 1 is not ready"]);
     }
 

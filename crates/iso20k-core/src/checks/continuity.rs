@@ -1,7 +1,7 @@
 //! Continuity and capacity: every critical service covered by a continuity plan that is tested
 //! at planned intervals, and capacity plans kept under review.
 
-use super::{Check, Evidence, RecordKind, by_extent};
+use super::{Check, Evidence, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Lifecycle, PlanKind};
@@ -21,14 +21,29 @@ pub(super) static SERVICE_NO_CONTINUITY_PLAN: Check = Check {
             .iter()
             .filter(|s| s.critical && s.in_scope && s.lifecycle != Lifecycle::Retired)
             .filter(|s| {
-                !cx.sms.continuity_plans.iter().any(|p| p.kind == PlanKind::Continuity && p.services.contains(&s.id))
+                !cx.sms
+                    .continuity_plans
+                    .iter()
+                    .any(|p| p.kind == PlanKind::Continuity && p.services.contains(&s.id))
             })
-            .map(|s| Evidence::new(RecordKind::Service, &s.id, format!("{} is critical and no continuity plan covers it", s.name)))
+            .map(|s| {
+                Evidence::new(
+                    RecordKind::Service,
+                    &s.id,
+                    format!("{} is critical and no continuity plan covers it", s.name),
+                )
+            })
             .collect();
         if !bad.is_empty() {
             out.push(
                 SERVICE_NO_CONTINUITY_PLAN
-                    .finding(Grade::Major, format!("{} critical services have no continuity plan", bad.len()))
+                    .finding(
+                        Grade::Major,
+                        format!(
+                            "{} no continuity plan",
+                            n(bad.len(), "critical service has", "critical services have")
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -52,12 +67,21 @@ pub(super) static CONTINUITY_TEST_OVERDUE: Check = Check {
             .iter()
             .filter(|p| p.kind == PlanKind::Continuity)
             .filter_map(|p| {
-                let last = p.tests.iter().map(|t| t.held_on).filter(|d| *d <= cx.as_of).max();
+                let last = p
+                    .tests
+                    .iter()
+                    .map(|t| t.held_on)
+                    .filter(|d| *d <= cx.as_of)
+                    .max();
                 if last.is_none() {
                     grade = Grade::Major;
                 }
                 cx.overdue(last, interval).then(|| {
-                    let note = if last.is_some() { "not tested in the interval" } else { "never tested" };
+                    let note = if last.is_some() {
+                        "not tested in the interval"
+                    } else {
+                        "never tested"
+                    };
                     Evidence::new(RecordKind::ContinuityPlan, &p.id, note).field("tests", last)
                 })
             })
@@ -65,7 +89,13 @@ pub(super) static CONTINUITY_TEST_OVERDUE: Check = Check {
         if !bad.is_empty() {
             out.push(
                 CONTINUITY_TEST_OVERDUE
-                    .finding(grade, format!("{} continuity plans were not tested in the last {interval}", bad.len()))
+                    .finding(
+                        grade,
+                        format!(
+                            "{} not tested in the last {interval}",
+                            n(bad.len(), "continuity plan was", "continuity plans were")
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -87,12 +117,26 @@ pub(super) static CAPACITY_REVIEW_OVERDUE: Check = Check {
         let bad: Vec<_> = plans
             .iter()
             .filter(|p| cx.overdue(p.last_reviewed_on, p.review_interval.unwrap_or(default)))
-            .map(|p| Evidence::new(RecordKind::CapacityPlan, &p.id, "not reviewed in its interval").field("last_reviewed_on", p.last_reviewed_on))
+            .map(|p| {
+                Evidence::new(
+                    RecordKind::CapacityPlan,
+                    &p.id,
+                    "not reviewed in its interval",
+                )
+                .field("last_reviewed_on", p.last_reviewed_on)
+            })
             .collect();
         if !bad.is_empty() {
             out.push(
                 CAPACITY_REVIEW_OVERDUE
-                    .finding(by_extent(bad.len(), plans.len()), format!("{} of {} capacity plans are overdue for review", bad.len(), plans.len()))
+                    .finding(
+                        by_extent(bad.len(), plans.len()),
+                        format!(
+                            "{} of {} capacity plans are overdue for review",
+                            bad.len(),
+                            plans.len()
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -110,7 +154,11 @@ mod tests {
         quiet(&SERVICE_NO_CONTINUITY_PLAN, &clean());
         let mut sms = clean();
         sms.continuity_plans[0].kind = PlanKind::Availability;
-        assert_eq!(ids(&fires(&SERVICE_NO_CONTINUITY_PLAN, &sms)), ["S-MAIL"], "an availability plan is not a continuity plan");
+        assert_eq!(
+            ids(&fires(&SERVICE_NO_CONTINUITY_PLAN, &sms)),
+            ["S-MAIL"],
+            "an availability plan is not a continuity plan"
+        );
         sms.services[0].critical = false;
         quiet(&SERVICE_NO_CONTINUITY_PLAN, &sms);
     }

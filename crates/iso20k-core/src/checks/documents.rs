@@ -3,14 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Context, Evidence, RecordKind, by_extent};
+use super::{Check, Context, Evidence, RecordKind, by_extent, n};
+use crate::Edition;
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::Edition;
 use crate::model::{DocStatus, DocType, Document};
 
 fn current<'a>(cx: &Context<'a>) -> Vec<&'a Document> {
-    cx.sms.documents.iter().filter(|d| d.status == DocStatus::Current).collect()
+    cx.sms
+        .documents
+        .iter()
+        .filter(|d| d.status == DocStatus::Current)
+        .collect()
 }
 
 fn doc(d: &Document, note: impl Into<String>) -> Evidence {
@@ -39,7 +43,10 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
                 .filter(|m| m.1)
                 .map(|m| m.0)
                 .collect();
-                (!missing.is_empty()).then(|| doc(d, format!("no {}", missing.join(", no "))).field(missing[0], None::<String>))
+                (!missing.is_empty()).then(|| {
+                    doc(d, format!("no {}", missing.join(", no ")))
+                        .field(missing[0], None::<String>)
+                })
             })
             .collect();
         if !bad.is_empty() {
@@ -47,7 +54,11 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
                 DOC_UNCONTROLLED
                     .finding(
                         by_extent(bad.len(), docs.len()),
-                        format!("{} of {} current documents are not approved or not versioned", bad.len(), docs.len()),
+                        format!(
+                            "{} of {} current documents are not approved or not versioned",
+                            bad.len(),
+                            docs.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -72,7 +83,11 @@ pub(super) static DOC_REVIEW_OVERDUE: Check = Check {
             .filter(|d| cx.overdue(d.reviewed(), d.review_interval.unwrap_or(default)))
             .map(|d| {
                 let interval = d.review_interval.unwrap_or(default);
-                doc(d, format!("{} overdue for its {interval} review", d.label())).field("last_reviewed_on", d.reviewed())
+                doc(
+                    d,
+                    format!("{} overdue for its {interval} review", d.label()),
+                )
+                .field("last_reviewed_on", d.reviewed())
             })
             .collect();
         if !bad.is_empty() {
@@ -80,7 +95,11 @@ pub(super) static DOC_REVIEW_OVERDUE: Check = Check {
                 DOC_REVIEW_OVERDUE
                     .finding(
                         by_extent(bad.len(), docs.len()),
-                        format!("{} of {} current documents are past their review date", bad.len(), docs.len()),
+                        format!(
+                            "{} of {} current documents are past their review date",
+                            bad.len(),
+                            docs.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -105,22 +124,49 @@ pub(super) static DOC_DUPLICATE_CURRENT: Check = Check {
             .into_iter()
             .filter(|(_, v)| v.len() > 1)
             .map(|(id, v)| {
-                let versions: Vec<_> = v.iter().map(|d| d.version.as_deref().unwrap_or("(none)")).collect();
-                Evidence::new(RecordKind::Document, id, format!("{} versions current", v.len())).field("version", Some(versions.join(", ")))
+                let versions: Vec<_> = v
+                    .iter()
+                    .map(|d| d.version.as_deref().unwrap_or("(none)"))
+                    .collect();
+                Evidence::new(
+                    RecordKind::Document,
+                    id,
+                    format!("{} versions current", v.len()),
+                )
+                .field("version", Some(versions.join(", ")))
             })
             .collect();
         if !bad.is_empty() {
             out.push(
                 DOC_DUPLICATE_CURRENT
-                    .finding(Grade::Minor, format!("{} documents have more than one current version", bad.len()))
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} more than one current version",
+                            n(bad.len(), "document has", "documents have")
+                        ),
+                    )
                     .with_all(bad),
             );
         }
     },
 };
 
+/// The clauses that ask for a document, in an edition.
+pub(super) fn required_clauses(edition: Edition) -> impl Iterator<Item = &'static str> {
+    DocType::ALL
+        .iter()
+        .filter_map(move |t| t.required_by(edition))
+}
+
 /// Documents whose absence leaves the SMS without direction rather than without one control.
-const CORE: &[DocType] = &[DocType::Scope, DocType::Policy, DocType::Objectives, DocType::SmsPlan, DocType::ServiceCatalogue];
+const CORE: &[DocType] = &[
+    DocType::Scope,
+    DocType::Policy,
+    DocType::Objectives,
+    DocType::SmsPlan,
+    DocType::ServiceCatalogue,
+];
 
 pub(super) static DOC_REQUIRED_MISSING: Check = Check {
     id: "doc-required-missing",
@@ -143,14 +189,25 @@ pub(super) static DOC_REQUIRED_MISSING: Check = Check {
             .collect();
         let systemic = missing.len() >= 3;
         for t in missing {
-            let grade = if systemic || CORE.contains(&t) { Grade::Major } else { Grade::Minor };
+            let grade = if systemic || CORE.contains(&t) {
+                Grade::Major
+            } else {
+                Grade::Minor
+            };
             out.push(
                 DOC_REQUIRED_MISSING
-                    .finding(grade, format!("No current {} in the document register", t.describe()))
+                    .finding(
+                        grade,
+                        format!("No current {} in the document register", t.describe()),
+                    )
                     .also_under(t.required_by(Edition::Y2011), t.required_by(Edition::Y2018))
                     .with(
-                        Evidence::new(RecordKind::Register, "documents", format!("no current document of type {}", t.key()))
-                            .field("type", Some(t.key())),
+                        Evidence::new(
+                            RecordKind::Register,
+                            "documents",
+                            "no current document of this type",
+                        )
+                        .field("type", Some(t.key())),
                     ),
             );
         }
@@ -172,10 +229,18 @@ mod tests {
         sms.documents[2].status = DocStatus::Draft;
         sms.documents[2].approved_on = None;
         let f = fires(&DOC_UNCONTROLLED, &sms);
-        assert_eq!(ids(&f), ["DOC-scope", "DOC-policy"], "drafts are not yet controlled");
+        assert_eq!(
+            ids(&f),
+            ["DOC-scope", "DOC-policy"],
+            "drafts are not yet controlled"
+        );
         assert_eq!(f.grade, Grade::Minor);
         sms.documents[1].external = true;
-        assert_eq!(ids(&fires(&DOC_UNCONTROLLED, &sms)), ["DOC-scope"], "external documents are approved by their source");
+        assert_eq!(
+            ids(&fires(&DOC_UNCONTROLLED, &sms)),
+            ["DOC-scope"],
+            "external documents are approved by their source"
+        );
     }
 
     #[test]
@@ -198,22 +263,33 @@ mod tests {
         v2.version = Some("2.0".into());
         sms.documents.push(v2);
         let f = fires(&DOC_DUPLICATE_CURRENT, &sms);
-        assert_eq!((ids(&f), f.evidence[0].value.as_deref()), (vec!["DOC-policy"], Some("1.0, 2.0")));
+        assert_eq!(
+            (ids(&f), f.evidence[0].value.as_deref()),
+            (vec!["DOC-policy"], Some("1.0, 2.0"))
+        );
     }
 
     #[test]
     fn required_documents_depend_on_the_edition() {
         quiet(&DOC_REQUIRED_MISSING, &clean());
         let mut sms = clean();
-        sms.documents.retain(|d| d.kind != DocType::ReleasePolicy && d.kind != DocType::CapacityPlan);
+        sms.documents
+            .retain(|d| d.kind != DocType::ReleasePolicy && d.kind != DocType::CapacityPlan);
         let f = fires(&DOC_REQUIRED_MISSING, &sms);
-        assert_eq!((f.grade, f.clauses_2018.clone()), (Grade::Minor, vec!["7.5.4", "8.4.3"]));
+        assert_eq!(
+            (f.grade, f.clauses_2018.clone()),
+            (Grade::Minor, vec!["7.5.4", "8.4.3"])
+        );
         let in_2011 = run_in(&DOC_REQUIRED_MISSING, &sms, Edition::Y2011);
         assert_eq!(in_2011.len(), 2, "2011 also requires a release policy");
         assert!(in_2011.iter().all(|f| f.clauses_2011.len() == 2));
 
         sms.documents.retain(|d| d.kind != DocType::SmsPlan);
         let found = run(&DOC_REQUIRED_MISSING, &sms);
-        assert!(found.iter().any(|f| f.grade == Grade::Major && f.title.contains("service management plan")));
+        assert!(
+            found
+                .iter()
+                .any(|f| f.grade == Grade::Major && f.title.contains("service management plan"))
+        );
     }
 }

@@ -15,12 +15,21 @@ pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
           corrective actions, or was raised longer ago than `nonconformity_root_cause` (default \
           30 days). Graded by extent over the nonconformities.",
     evaluate: |cx, out| {
-        let ncs: Vec<_> = cx.sms.nonconformities.iter().filter(|n| n.raised_on.is_none_or(|d| d <= cx.as_of)).collect();
+        let ncs: Vec<_> = cx
+            .sms
+            .nonconformities
+            .iter()
+            .filter(|n| n.raised_on.is_none_or(|d| d <= cx.as_of))
+            .collect();
         let grace = cx.since(Activity::NonconformityRootCause);
         let bad: Vec<_> = ncs
             .iter()
             .filter(|n| n.root_cause.is_none())
-            .filter(|n| n.closed_on.is_some() || !n.actions.is_empty() || n.raised_on.is_none_or(|d| d < grace))
+            .filter(|n| {
+                n.closed_on.is_some()
+                    || !n.actions.is_empty()
+                    || n.raised_on.is_none_or(|d| d < grace)
+            })
             .map(|n| {
                 let why = if n.closed_on.is_some() {
                     "closed without a root cause"
@@ -29,13 +38,21 @@ pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
                 } else {
                     "no root cause recorded in time"
                 };
-                Evidence::new(RecordKind::Nonconformity, &n.id, why).field("root_cause", None::<String>)
+                Evidence::new(RecordKind::Nonconformity, &n.id, why)
+                    .field("root_cause", None::<String>)
             })
             .collect();
         if !bad.is_empty() {
             out.push(
                 NC_NO_ROOT_CAUSE
-                    .finding(by_extent(bad.len(), ncs.len()), format!("{} of {} nonconformities have no root cause", bad.len(), ncs.len()))
+                    .finding(
+                        by_extent(bad.len(), ncs.len()),
+                        format!(
+                            "{} of {} nonconformities have no root cause",
+                            bad.len(),
+                            ncs.len()
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -52,21 +69,30 @@ pub(super) static CA_NO_EFFECTIVENESS_CHECK: Check = Check {
           review, with one dated before its last action was implemented, or with one that found \
           the actions did not work. Graded by extent over the closed nonconformities.",
     evaluate: |cx, out| {
-        let closed: Vec<_> = cx.sms.nonconformities.iter().filter(|n| n.closed_on.is_some_and(|d| d <= cx.as_of)).collect();
+        let closed: Vec<_> = cx
+            .sms
+            .nonconformities
+            .iter()
+            .filter(|n| n.closed_on.is_some_and(|d| d <= cx.as_of))
+            .collect();
         let bad: Vec<_> = closed
             .iter()
             .filter_map(|n| {
                 let implemented = n.actions.iter().filter_map(|a| a.implemented_on).max();
                 let note = match &n.effectiveness {
                     None => "closed with no effectiveness check",
-                    Some(e) if implemented.is_some_and(|i| e.checked_on < i) => "effectiveness checked before the actions were implemented",
-                    Some(e) if !e.effective => "closed although the check found the actions did not work",
+                    Some(e) if implemented.is_some_and(|i| e.checked_on < i) => {
+                        "effectiveness checked before the actions were implemented"
+                    }
+                    Some(e) if !e.effective => {
+                        "closed although the check found the actions did not work"
+                    }
                     Some(_) => return None,
                 };
-                Some(
-                    Evidence::new(RecordKind::Nonconformity, &n.id, note)
-                        .field("effectiveness", n.effectiveness.as_ref().map(|e| e.checked_on)),
-                )
+                Some(Evidence::new(RecordKind::Nonconformity, &n.id, note).field(
+                    "effectiveness",
+                    n.effectiveness.as_ref().map(|e| e.checked_on),
+                ))
             })
             .collect();
         if !bad.is_empty() {
@@ -74,7 +100,11 @@ pub(super) static CA_NO_EFFECTIVENESS_CHECK: Check = Check {
                 CA_NO_EFFECTIVENESS_CHECK
                     .finding(
                         by_extent(bad.len(), closed.len()),
-                        format!("{} of {} closed nonconformities were not shown to be fixed", bad.len(), closed.len()),
+                        format!(
+                            "{} of {} closed nonconformities were not shown to be fixed",
+                            bad.len(),
+                            closed.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -96,24 +126,50 @@ pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
             out.push(
                 IMPROVEMENT_INCOMPLETE
                     .finding(Grade::Minor, "The improvement register is empty")
-                    .with(Evidence::new(RecordKind::Register, "improvements", "no improvements recorded")),
+                    .with(Evidence::new(
+                        RecordKind::Register,
+                        "improvements",
+                        "no improvements recorded",
+                    )),
             );
             return;
         }
-        let open: Vec<_> = cx.sms.improvements.iter().filter(|i| i.completed_on.is_none()).collect();
+        let open: Vec<_> = cx
+            .sms
+            .improvements
+            .iter()
+            .filter(|i| i.completed_on.is_none())
+            .collect();
         let bad: Vec<_> = open
             .iter()
             .filter_map(|i| {
                 let missing: Vec<_> =
-                    [("owner", i.owner.is_none()), ("target", i.target.is_none())].into_iter().filter(|m| m.1).map(|m| m.0).collect();
-                (!missing.is_empty())
-                    .then(|| Evidence::new(RecordKind::Improvement, &i.id, format!("no {}", missing.join(" and no "))).field(missing[0], None::<String>))
+                    [("owner", i.owner.is_none()), ("target", i.target.is_none())]
+                        .into_iter()
+                        .filter(|m| m.1)
+                        .map(|m| m.0)
+                        .collect();
+                (!missing.is_empty()).then(|| {
+                    Evidence::new(
+                        RecordKind::Improvement,
+                        &i.id,
+                        format!("no {}", missing.join(" and no ")),
+                    )
+                    .field(missing[0], None::<String>)
+                })
             })
             .collect();
         if !bad.is_empty() {
             out.push(
                 IMPROVEMENT_INCOMPLETE
-                    .finding(by_extent(bad.len(), open.len()), format!("{} of {} open improvements have no owner or no target", bad.len(), open.len()))
+                    .finding(
+                        by_extent(bad.len(), open.len()),
+                        format!(
+                            "{} of {} open improvements have no owner or no target",
+                            bad.len(),
+                            open.len()
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -138,15 +194,25 @@ mod tests {
         quiet(&NC_NO_ROOT_CAUSE, &sms);
         sms.nonconformities[0].raised_on = Some(date(2026, 5, 1));
         let f = fires(&NC_NO_ROOT_CAUSE, &sms);
-        assert_eq!((ids(&f), f.evidence[0].note.as_str()), (vec!["NC-1"], "no root cause recorded in time"));
+        assert_eq!(
+            (ids(&f), f.evidence[0].note.as_str()),
+            (vec!["NC-1"], "no root cause recorded in time")
+        );
     }
 
     #[test]
     fn closure_needs_a_later_effectiveness_check_that_worked() {
         quiet(&CA_NO_EFFECTIVENESS_CHECK, &clean());
         let mut sms = clean();
-        sms.nonconformities[0].effectiveness.as_mut().unwrap().checked_on = date(2026, 5, 1);
-        assert_eq!(fires(&CA_NO_EFFECTIVENESS_CHECK, &sms).evidence[0].note, "effectiveness checked before the actions were implemented");
+        sms.nonconformities[0]
+            .effectiveness
+            .as_mut()
+            .unwrap()
+            .checked_on = date(2026, 5, 1);
+        assert_eq!(
+            fires(&CA_NO_EFFECTIVENESS_CHECK, &sms).evidence[0].note,
+            "effectiveness checked before the actions were implemented"
+        );
         sms.nonconformities[0].effectiveness = None;
         assert_eq!(ids(&fires(&CA_NO_EFFECTIVENESS_CHECK, &sms)), ["NC-1"]);
         sms.nonconformities[0].closed_on = None;
@@ -158,7 +224,10 @@ mod tests {
         quiet(&IMPROVEMENT_INCOMPLETE, &clean());
         let mut sms = clean();
         sms.improvements[0].target = None;
-        assert_eq!(fires(&IMPROVEMENT_INCOMPLETE, &sms).evidence[0].field, Some("target"));
+        assert_eq!(
+            fires(&IMPROVEMENT_INCOMPLETE, &sms).evidence[0].field,
+            Some("target")
+        );
         sms.improvements[0].completed_on = Some(date(2026, 6, 1));
         quiet(&IMPROVEMENT_INCOMPLETE, &sms);
         sms.improvements.clear();

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Context, Evidence, RecordKind};
+use super::{Check, Context, Evidence, RecordKind, n};
 use crate::clause;
 use crate::interval::Activity;
 use crate::kb::Grade;
@@ -11,8 +11,12 @@ use crate::model::{InternalAudit, Raci};
 
 /// Audits held on or before `as_of` (not cancelled), oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a InternalAudit> {
-    let mut v: Vec<_> =
-        cx.sms.audits.iter().filter(|a| !a.cancelled && a.held_on.is_some_and(|d| d <= cx.as_of)).collect();
+    let mut v: Vec<_> = cx
+        .sms
+        .audits
+        .iter()
+        .filter(|a| !a.cancelled && a.held_on.is_some_and(|d| d <= cx.as_of))
+        .collect();
     v.sort_by_key(|a| a.held_on);
     v
 }
@@ -30,7 +34,10 @@ fn cycle(cx: &Context<'_>) -> (crate::Date, crate::Date) {
             (start, length.after(start))
         }
         // Without a declared start the window trails `as_of`, so only audits held count.
-        None => (length.before(cx.as_of), cx.as_of.tomorrow().unwrap_or(cx.as_of)),
+        None => (
+            length.before(cx.as_of),
+            cx.as_of.tomorrow().unwrap_or(cx.as_of),
+        ),
     }
 }
 
@@ -49,12 +56,22 @@ pub(super) static AUDIT_OVERDUE: Check = Check {
             None => out.push(
                 AUDIT_OVERDUE
                     .finding(Grade::Major, "No internal audit has ever been held")
-                    .with(Evidence::new(RecordKind::Register, "audits", "no audit held on or before the as-of date")),
+                    .with(Evidence::new(
+                        RecordKind::Register,
+                        "audits",
+                        "no audit held on or before the as-of date",
+                    )),
             ),
             Some(last) if cx.overdue(last.held_on, interval) => out.push(
                 AUDIT_OVERDUE
-                    .finding(Grade::Major, format!("No internal audit in the {interval} before {}", cx.as_of))
-                    .with(Evidence::new(RecordKind::InternalAudit, &last.id, "last audit held").field("held_on", last.held_on)),
+                    .finding(
+                        Grade::Major,
+                        format!("No internal audit in the {interval} before {}", cx.as_of),
+                    )
+                    .with(
+                        Evidence::new(RecordKind::InternalAudit, &last.id, "last audit held")
+                            .field("held_on", last.held_on),
+                    ),
             ),
             Some(_) => {}
         }
@@ -81,39 +98,70 @@ pub(super) static AUDIT_PROGRAMME_GAPS: Check = Check {
             .iter()
             .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
             .collect();
-        let audited: BTreeSet<&str> = audits.iter().flat_map(|a| a.processes.iter().map(String::as_str)).collect();
+        let audited: BTreeSet<&str> = audits
+            .iter()
+            .flat_map(|a| a.processes.iter().map(String::as_str))
+            .collect();
         let processes = &cx.sms.processes;
-        let uncovered_processes: Vec<_> = processes.iter().filter(|p| !audited.contains(p.id.as_str())).collect();
+        let uncovered_processes: Vec<_> = processes
+            .iter()
+            .filter(|p| !audited.contains(p.id.as_str()))
+            .collect();
 
         let refs = audits.iter().flat_map(|a| {
             a.clauses.iter().chain(
-                a.processes.iter().filter_map(|id| cx.sms.processes.iter().find(|p| &p.id == id)).flat_map(|p| &p.clauses),
+                a.processes
+                    .iter()
+                    .filter_map(|id| cx.sms.processes.iter().find(|p| &p.id == id))
+                    .flat_map(|p| &p.clauses),
             )
         });
         let covered = cx.audited_clauses(refs);
-        let groups: Vec<_> = clause::catalogue(cx.edition).iter().filter(|c| c.is_requirement() && c.depth() == 2).collect();
+        let groups: Vec<_> = clause::catalogue(cx.edition)
+            .iter()
+            .filter(|c| c.is_requirement() && c.depth() == 2)
+            .collect();
         let uncovered_clauses: Vec<_> = groups
             .iter()
-            .filter(|g| !covered.iter().any(|c| clause::is_within(c, g.id) || clause::is_within(g.id, c)))
+            .filter(|g| {
+                !covered
+                    .iter()
+                    .any(|c| clause::is_within(c, g.id) || clause::is_within(g.id, c))
+            })
             .map(|g| g.id)
             .collect();
         if uncovered_processes.is_empty() && uncovered_clauses.is_empty() {
             return;
         }
         let large = |n: usize, of: usize| n >= 3 && n * 3 >= of;
-        let grade = if large(uncovered_processes.len(), processes.len()) || large(uncovered_clauses.len(), groups.len()) {
+        let grade = if large(uncovered_processes.len(), processes.len())
+            || large(uncovered_clauses.len(), groups.len())
+        {
             Grade::Major
         } else {
             Grade::Minor
         };
         let mut evidence: Vec<_> = uncovered_processes
             .iter()
-            .map(|p| Evidence::new(RecordKind::Process, &p.id, format!("not audited in the cycle {start} to {end}")))
+            .map(|p| {
+                Evidence::new(
+                    RecordKind::Process,
+                    &p.id,
+                    format!("not audited in the cycle {start} to {end}"),
+                )
+            })
             .collect();
         if !uncovered_clauses.is_empty() {
             evidence.push(
-                Evidence::new(RecordKind::Register, "audits", format!("{} clauses not audited in the cycle", uncovered_clauses.len()))
-                    .field("clauses", Some(uncovered_clauses.join(", "))),
+                Evidence::new(
+                    RecordKind::Register,
+                    "audits",
+                    format!(
+                        "{} not audited in the cycle",
+                        n(uncovered_clauses.len(), "clause", "clauses")
+                    ),
+                )
+                .field("clauses", Some(uncovered_clauses.join(", "))),
             );
         }
         out.push(
@@ -121,9 +169,16 @@ pub(super) static AUDIT_PROGRAMME_GAPS: Check = Check {
                 .finding(
                     grade,
                     format!(
-                        "The audit programme for {start} to {end} leaves {} processes and {} clauses unaudited",
-                        uncovered_processes.len(),
-                        uncovered_clauses.len()
+                        "The audit programme for {start} to {end} leaves {} unaudited",
+                        [
+                            (uncovered_processes.len(), "process", "processes"),
+                            (uncovered_clauses.len(), "clause", "clauses")
+                        ]
+                        .into_iter()
+                        .filter(|p| p.0 > 0)
+                        .map(|(c, one, many)| n(c, one, many))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                     ),
                 )
                 .with_all(evidence),
@@ -148,27 +203,44 @@ pub(super) static AUDITOR_NOT_INDEPENDENT: Check = Check {
             .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
             .filter_map(|a| {
                 let auditor = a.auditor.as_deref()?;
-                let own: Vec<&str> = a
-                    .processes
-                    .iter()
-                    .filter(|p| {
-                        cx.sms.processes.iter().any(|proc| &proc.id == *p && proc.owner.as_deref() == Some(auditor))
-                            || cx.sms.raci.iter().any(|e| {
-                                &e.process == *p && e.person == auditor && matches!(e.raci, Raci::Responsible | Raci::Accountable)
+                let own: Vec<&str> =
+                    a.processes
+                        .iter()
+                        .filter(|p| {
+                            cx.sms.processes.iter().any(|proc| {
+                                &proc.id == *p && proc.owner.as_deref() == Some(auditor)
+                            }) || cx.sms.raci.iter().any(|e| {
+                                &e.process == *p
+                                    && e.person == auditor
+                                    && matches!(e.raci, Raci::Responsible | Raci::Accountable)
                             })
-                    })
-                    .map(String::as_str)
-                    .collect();
+                        })
+                        .map(String::as_str)
+                        .collect();
                 (!own.is_empty()).then(|| {
-                    Evidence::new(RecordKind::InternalAudit, &a.id, format!("{auditor} audits {}, which they run", own.join(", ")))
-                        .field("auditor", Some(auditor))
+                    Evidence::new(
+                        RecordKind::InternalAudit,
+                        &a.id,
+                        format!("{auditor} audits {}, which they run", own.join(", ")),
+                    )
+                    .field("auditor", Some(auditor))
                 })
             })
             .collect();
         if !evidence.is_empty() {
             out.push(
                 AUDITOR_NOT_INDEPENDENT
-                    .finding(Grade::Minor, format!("{} internal audits are done by someone auditing their own work", evidence.len()))
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} by someone auditing their own work",
+                            n(
+                                evidence.len(),
+                                "internal audit is done",
+                                "internal audits are done"
+                            )
+                        ),
+                    )
                     .with_all(evidence),
             );
         }
@@ -189,17 +261,33 @@ pub(super) static AUDIT_FINDINGS_OVERDUE: Check = Check {
             .into_iter()
             .flat_map(|a| &a.findings)
             .filter(|f| f.grade > Grade::Observation)
-            .filter(|f| f.due.is_some_and(|d| d < cx.as_of) && f.closed_on.is_none_or(|c| c > cx.as_of))
+            .filter(|f| {
+                f.due.is_some_and(|d| d < cx.as_of) && f.closed_on.is_none_or(|c| c > cx.as_of)
+            })
             .map(|f| {
                 worst = worst.max(f.grade);
-                Evidence::new(RecordKind::AuditFinding, &f.id, format!("{} nonconformity open past its due date", f.grade))
-                    .field("due", f.due)
+                Evidence::new(
+                    RecordKind::AuditFinding,
+                    &f.id,
+                    format!("{} nonconformity open past its due date", f.grade),
+                )
+                .field("due", f.due)
             })
             .collect();
         if !evidence.is_empty() {
             out.push(
                 AUDIT_FINDINGS_OVERDUE
-                    .finding(worst, format!("{} internal audit nonconformities are overdue", evidence.len()))
+                    .finding(
+                        worst,
+                        format!(
+                            "{} overdue",
+                            n(
+                                evidence.len(),
+                                "internal audit nonconformity is",
+                                "internal audit nonconformities are"
+                            )
+                        ),
+                    )
                     .with_all(evidence),
             );
         }
@@ -221,18 +309,36 @@ mod tests {
         sms.audits[0].held_on = Some(date(2025, 4, 1));
         assert_eq!(ids(&fires(&AUDIT_OVERDUE, &sms)), ["IA-1"]);
         sms.audits[0].held_on = None;
-        assert_eq!(ids(&fires(&AUDIT_OVERDUE, &sms)), ["audits"], "a planned audit is not a held one");
+        assert_eq!(
+            ids(&fires(&AUDIT_OVERDUE, &sms)),
+            ["audits"],
+            "a planned audit is not a held one"
+        );
     }
 
     #[test]
     fn the_programme_covers_every_process_and_clause_group() {
         quiet(&AUDIT_PROGRAMME_GAPS, &clean());
         let mut sms = clean();
-        sms.processes.push(Process { id: "problem".into(), owner: Some("ops".into()), ..Default::default() });
-        sms.audits[0].clauses = vec!["8".into(), "9".into(), "10".into(), "4".into(), "5".into(), "6".into()];
+        sms.processes.push(Process {
+            id: "problem".into(),
+            owner: Some("ops".into()),
+            ..Default::default()
+        });
+        sms.audits[0].clauses = vec![
+            "8".into(),
+            "9".into(),
+            "10".into(),
+            "4".into(),
+            "5".into(),
+            "6".into(),
+        ];
         let f = fires(&AUDIT_PROGRAMME_GAPS, &sms);
         assert_eq!(ids(&f), ["problem", "audits"]);
-        assert_eq!(f.evidence[1].value.as_deref(), Some("7.1, 7.2, 7.3, 7.4, 7.5, 7.6"));
+        assert_eq!(
+            f.evidence[1].value.as_deref(),
+            Some("7.1, 7.2, 7.3, 7.4, 7.5, 7.6")
+        );
         assert_eq!(f.grade, Grade::Minor);
     }
 
@@ -243,14 +349,20 @@ mod tests {
         sms.audits[0].processes.clear();
         let in_2011 = run_in(&AUDIT_PROGRAMME_GAPS, &sms, Edition::Y2011);
         let gaps = in_2011[0].evidence.last().unwrap().value.clone().unwrap();
-        assert!(gaps.starts_with("4.2, 4.3, 4.4, 5.1,"), "9.3 maps to 2011's 4.1.1 and 4.5.4.3: {gaps}");
+        assert!(
+            gaps.starts_with("4.2, 4.3, 4.4, 5.1,"),
+            "9.3 maps to 2011's 4.1.1 and 4.5.4.3: {gaps}"
+        );
         assert_eq!(in_2011[0].grade, Grade::Major);
     }
 
     #[test]
     fn a_planned_audit_in_the_cycle_counts_and_a_cancelled_one_does_not() {
         let mut sms = clean();
-        sms.processes.push(Process { id: "problem".into(), ..Default::default() });
+        sms.processes.push(Process {
+            id: "problem".into(),
+            ..Default::default()
+        });
         sms.audits.push(InternalAudit {
             id: "IA-2".into(),
             planned_on: Some(date(2026, 10, 1)),
@@ -270,7 +382,10 @@ mod tests {
         let f = fires(&AUDITOR_NOT_INDEPENDENT, &sms);
         assert_eq!(f.evidence[0].note, "cm audits change, which they run");
         sms.audits[0].auditor = Some("sm".into());
-        assert_eq!(fires(&AUDITOR_NOT_INDEPENDENT, &sms).evidence[0].note, "sm audits incident, slm, which they run");
+        assert_eq!(
+            fires(&AUDITOR_NOT_INDEPENDENT, &sms).evidence[0].note,
+            "sm audits incident, slm, which they run"
+        );
     }
 
     #[test]

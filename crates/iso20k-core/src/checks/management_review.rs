@@ -1,15 +1,19 @@
 //! Management review: held at planned intervals, by top management, on the inputs the edition
 //! expects, ending in decisions and actions that are followed through.
 
-use super::{Check, Context, Evidence, RecordKind};
+use super::{Check, Context, Evidence, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{ActionStatus, ManagementReview, ReviewInput};
 
 /// Reviews held on or before `as_of`, oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a ManagementReview> {
-    let mut v: Vec<_> =
-        cx.sms.management_reviews.iter().filter(|r| r.held_on.is_some_and(|d| d <= cx.as_of)).collect();
+    let mut v: Vec<_> = cx
+        .sms
+        .management_reviews
+        .iter()
+        .filter(|r| r.held_on.is_some_and(|d| d <= cx.as_of))
+        .collect();
     v.sort_by_key(|r| r.held_on);
     v
 }
@@ -18,8 +22,16 @@ fn held<'a>(cx: &Context<'a>) -> Vec<&'a ManagementReview> {
 fn sampled<'a>(cx: &Context<'a>) -> Vec<&'a ManagementReview> {
     let all = held(cx);
     let since = cx.since(Activity::ManagementReview);
-    let recent: Vec<_> = all.iter().copied().filter(|r| r.held_on.is_some_and(|d| d >= since)).collect();
-    if recent.is_empty() { all.last().copied().into_iter().collect() } else { recent }
+    let recent: Vec<_> = all
+        .iter()
+        .copied()
+        .filter(|r| r.held_on.is_some_and(|d| d >= since))
+        .collect();
+    if recent.is_empty() {
+        all.last().copied().into_iter().collect()
+    } else {
+        recent
+    }
 }
 
 fn review(r: &ManagementReview, note: impl Into<String>) -> Evidence {
@@ -39,9 +51,13 @@ pub(super) static MR_OVERDUE: Check = Check {
         let interval = cx.interval(Activity::ManagementReview);
         match held(cx).last() {
             None => out.push(
-                MR_OVERDUE.finding(Grade::Major, "No management review has ever been recorded").with(
-                    Evidence::new(RecordKind::Register, "management-reviews", "no review held on or before the as-of date"),
-                ),
+                MR_OVERDUE
+                    .finding(Grade::Major, "No management review has ever been recorded")
+                    .with(Evidence::new(
+                        RecordKind::Register,
+                        "management-reviews",
+                        "no review held on or before the as-of date",
+                    )),
             ),
             Some(last) if cx.overdue(last.held_on, interval) => out.push(
                 MR_OVERDUE
@@ -69,17 +85,33 @@ pub(super) static MR_NO_TOP_MANAGEMENT: Check = Check {
         let sample = sampled(cx);
         let without: Vec<_> = sample
             .iter()
-            .filter(|r| !r.attendees.iter().any(|a| cx.sms.person(a).is_some_and(|p| p.top_management)))
+            .filter(|r| {
+                !r.attendees
+                    .iter()
+                    .any(|a| cx.sms.person(a).is_some_and(|p| p.top_management))
+            })
             .collect();
         if without.is_empty() {
             return;
         }
-        let grade = if without.len() == sample.len() { Grade::Major } else { Grade::Minor };
+        let grade = if without.len() == sample.len() {
+            Grade::Major
+        } else {
+            Grade::Minor
+        };
         out.push(
             MR_NO_TOP_MANAGEMENT
-                .finding(grade, format!("{} of {} management reviews had no top manager present", without.len(), sample.len()))
+                .finding(
+                    grade,
+                    format!(
+                        "{} of {} management reviews had no top manager present",
+                        without.len(),
+                        sample.len()
+                    ),
+                )
                 .with_all(without.iter().map(|r| {
-                    review(r, "no attendee is flagged top_management").field("attendees", Some(r.attendees.join(", ")))
+                    review(r, "no attendee is flagged top_management")
+                        .field("attendees", Some(r.attendees.join(", ")))
                 })),
         );
     },
@@ -103,15 +135,31 @@ pub(super) static MR_INPUTS_MISSING: Check = Check {
                     .map(|i| i.key())
                     .collect();
                 (!missing.is_empty()).then(|| {
-                    review(r, format!("{} required inputs not covered", missing.len()))
-                        .field("inputs", Some(missing.join(", ")))
+                    review(
+                        r,
+                        format!(
+                            "{} not covered",
+                            n(missing.len(), "required input", "required inputs")
+                        ),
+                    )
+                    .field("inputs", Some(missing.join(", ")))
                 })
             })
             .collect();
         if !evidence.is_empty() {
             out.push(
                 MR_INPUTS_MISSING
-                    .finding(Grade::Minor, format!("{} management reviews left required inputs out", evidence.len()))
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} required inputs out",
+                            n(
+                                evidence.len(),
+                                "management review left",
+                                "management reviews left"
+                            )
+                        ),
+                    )
                     .with_all(evidence),
             );
         }
@@ -135,7 +183,17 @@ pub(super) static MR_NO_OUTPUTS: Check = Check {
         if !evidence.is_empty() {
             out.push(
                 MR_NO_OUTPUTS
-                    .finding(Grade::Minor, format!("{} management reviews ended without decisions or actions", evidence.len()))
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} without decisions or actions",
+                            n(
+                                evidence.len(),
+                                "management review ended",
+                                "management reviews ended"
+                            )
+                        ),
+                    )
                     .with_all(evidence),
             );
         }
@@ -155,16 +213,25 @@ pub(super) static MR_ACTIONS_INCOMPLETE: Check = Check {
         let actions: Vec<_> = held(cx)
             .into_iter()
             .flat_map(|r| r.actions.iter().map(move |a| (r, a)))
-            .filter(|(r, a)| a.status == ActionStatus::Open || r.held_on.is_some_and(|d| d >= since))
+            .filter(|(r, a)| {
+                a.status == ActionStatus::Open || r.held_on.is_some_and(|d| d >= since)
+            })
             .collect();
         let bad: Vec<_> = actions
             .iter()
             .filter_map(|(_, a)| {
-                let missing: Vec<_> =
-                    [("owner", a.owner.is_none()), ("due", a.due.is_none())].into_iter().filter(|m| m.1).map(|m| m.0).collect();
+                let missing: Vec<_> = [("owner", a.owner.is_none()), ("due", a.due.is_none())]
+                    .into_iter()
+                    .filter(|m| m.1)
+                    .map(|m| m.0)
+                    .collect();
                 (!missing.is_empty()).then(|| {
-                    Evidence::new(RecordKind::ReviewAction, &a.id, format!("no {}", missing.join(" and no ")))
-                        .field(missing[0], None::<String>)
+                    Evidence::new(
+                        RecordKind::ReviewAction,
+                        &a.id,
+                        format!("no {}", missing.join(" and no ")),
+                    )
+                    .field(missing[0], None::<String>)
                 })
             })
             .collect();
@@ -173,7 +240,11 @@ pub(super) static MR_ACTIONS_INCOMPLETE: Check = Check {
                 MR_ACTIONS_INCOMPLETE
                     .finding(
                         super::by_extent(bad.len(), actions.len()),
-                        format!("{} of {} management review actions have no owner or no due date", bad.len(), actions.len()),
+                        format!(
+                            "{} of {} management review actions have no owner or no due date",
+                            bad.len(),
+                            actions.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -203,8 +274,12 @@ pub(super) static MR_ACTIONS_NOT_FOLLOWED: Check = Check {
                 };
                 if a.status == ActionStatus::Open && a.due.is_some_and(|d| d < cx.as_of) {
                     evidence.push(
-                        Evidence::new(RecordKind::ReviewAction, &a.id, format!("open past its due date (raised at {})", r.id))
-                            .field("due", a.due),
+                        Evidence::new(
+                            RecordKind::ReviewAction,
+                            &a.id,
+                            format!("open past its due date (raised at {})", r.id),
+                        )
+                        .field("due", a.due),
                     );
                 } else if let Some(next) = reviews[i + 1..]
                     .iter()
@@ -213,16 +288,33 @@ pub(super) static MR_ACTIONS_NOT_FOLLOWED: Check = Check {
                     evidence.push(Evidence::new(
                         RecordKind::ReviewAction,
                         &a.id,
-                        format!("raised at {}, still open at {} which did not follow it up", r.id, next.id),
+                        format!(
+                            "raised at {}, still open at {} which did not follow it up",
+                            r.id, next.id
+                        ),
                     ));
                 }
             }
         }
         if !evidence.is_empty() {
-            let grade = if evidence.len() >= 3 && evidence.len() * 2 >= total { Grade::Major } else { Grade::Minor };
+            let grade = if evidence.len() >= 3 && evidence.len() * 2 >= total {
+                Grade::Major
+            } else {
+                Grade::Minor
+            };
             out.push(
                 MR_ACTIONS_NOT_FOLLOWED
-                    .finding(grade, format!("{} management review actions are overdue or were never followed up", evidence.len()))
+                    .finding(
+                        grade,
+                        format!(
+                            "{} overdue or never followed up",
+                            n(
+                                evidence.len(),
+                                "management review action is",
+                                "management review actions are"
+                            )
+                        ),
+                    )
                     .with_all(evidence),
             );
         }
@@ -249,7 +341,10 @@ mod tests {
     #[test]
     fn overdue_uses_the_declared_interval_and_ignores_future_reviews() {
         let mut sms = clean();
-        sms.intervals.insert(Activity::ManagementReview, crate::interval::Interval::Months(3));
+        sms.intervals.insert(
+            Activity::ManagementReview,
+            crate::interval::Interval::Months(3),
+        );
         assert_eq!(ids(&fires(&MR_OVERDUE, &sms)), ["MR-2"]);
         let mut sms = clean();
         for r in &mut sms.management_reviews {
@@ -264,7 +359,11 @@ mod tests {
         let mut sms = clean();
         sms.management_reviews[1].attendees.retain(|a| a != "ceo");
         let f = fires(&MR_NO_TOP_MANAGEMENT, &sms);
-        assert_eq!((f.grade, ids(&f)), (Grade::Minor, vec!["MR-2"]), "MR-1 had the CEO");
+        assert_eq!(
+            (f.grade, ids(&f)),
+            (Grade::Minor, vec!["MR-2"]),
+            "MR-1 had the CEO"
+        );
         sms.management_reviews[0].attendees.clear();
         assert_eq!(fires(&MR_NO_TOP_MANAGEMENT, &sms).grade, Grade::Major);
     }
@@ -273,11 +372,17 @@ mod tests {
     fn inputs_are_judged_against_the_audited_edition() {
         quiet(&MR_INPUTS_MISSING, &clean());
         let mut sms = clean();
-        sms.management_reviews[1].inputs.retain(|i| *i != ReviewInput::SupplierPerformance);
+        sms.management_reviews[1]
+            .inputs
+            .retain(|i| *i != ReviewInput::SupplierPerformance);
         let f = fires(&MR_INPUTS_MISSING, &sms);
         assert_eq!(f.evidence[0].value.as_deref(), Some("supplier-performance"));
-        let in_2011 = crate::checks::testing::run_in(&MR_INPUTS_MISSING, &sms, crate::Edition::Y2011);
-        assert!(in_2011.is_empty(), "2011 does not name supplier performance as an input");
+        let in_2011 =
+            crate::checks::testing::run_in(&MR_INPUTS_MISSING, &sms, crate::Edition::Y2011);
+        assert!(
+            in_2011.is_empty(),
+            "2011 does not name supplier performance as an input"
+        );
     }
 
     #[test]
@@ -296,7 +401,10 @@ mod tests {
         let mut sms = clean();
         sms.management_reviews[1].actions[0].owner = None;
         let f = fires(&MR_ACTIONS_INCOMPLETE, &sms);
-        assert_eq!((ids(&f), f.evidence[0].field), (vec!["MR-2-A1"], Some("owner")));
+        assert_eq!(
+            (ids(&f), f.evidence[0].field),
+            (vec!["MR-2-A1"], Some("owner"))
+        );
     }
 
     #[test]
@@ -311,6 +419,10 @@ mod tests {
         quiet(&MR_ACTIONS_NOT_FOLLOWED, &sms);
         sms.management_reviews[0].actions[0].closed_on = Some(date(2026, 4, 1));
         let f = fires(&MR_ACTIONS_NOT_FOLLOWED, &sms);
-        assert_eq!(ids(&f), ["MR-1-A1"], "closed only after MR-2, which never asked about it");
+        assert_eq!(
+            ids(&f),
+            ["MR-1-A1"],
+            "closed only after MR-2, which never asked about it"
+        );
     }
 }

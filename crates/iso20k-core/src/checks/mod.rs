@@ -72,7 +72,9 @@ impl Check {
 
 impl fmt::Debug for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Check").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Check")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,12 +153,17 @@ impl Context<'_> {
 
     /// Clause references written in the records (in the organisation's edition), expressed in
     /// the audited edition. Unknown numbers are dropped: they cannot cover anything.
-    pub fn audited_clauses<'s>(&self, refs: impl IntoIterator<Item = &'s String>) -> Vec<&'static str> {
+    pub fn audited_clauses<'s>(
+        &self,
+        refs: impl IntoIterator<Item = &'s String>,
+    ) -> Vec<&'static str> {
         let from = self.sms.edition();
         let mut out = Vec::new();
         for r in refs {
             let mapped = if from == self.edition {
-                crate::clause::find(from, r).map(|c| vec![c.id]).unwrap_or_default()
+                crate::clause::find(from, r)
+                    .map(|c| vec![c.id])
+                    .unwrap_or_default()
             } else {
                 crate::clause::counterparts(from, r)
             };
@@ -206,8 +213,15 @@ impl Finding {
     }
 
     /// Adds clauses that are more specific than the check's own.
-    pub fn also_under(mut self, clause_2011: Option<&'static str>, clause_2018: Option<&'static str>) -> Self {
-        for (list, c) in [(&mut self.clauses_2011, clause_2011), (&mut self.clauses_2018, clause_2018)] {
+    pub fn also_under(
+        mut self,
+        clause_2011: Option<&'static str>,
+        clause_2018: Option<&'static str>,
+    ) -> Self {
+        for (list, c) in [
+            (&mut self.clauses_2011, clause_2011),
+            (&mut self.clauses_2018, clause_2018),
+        ] {
             if let Some(c) = c.filter(|c| !list.contains(c)) {
                 list.push(c);
             }
@@ -247,7 +261,13 @@ pub struct Evidence {
 impl Evidence {
     /// Evidence about a record.
     pub fn new(kind: RecordKind, id: impl Into<String>, note: impl Into<String>) -> Self {
-        Evidence { kind, id: id.into(), field: None, value: None, note: note.into() }
+        Evidence {
+            kind,
+            id: id.into(),
+            field: None,
+            value: None,
+            note: note.into(),
+        }
     }
 
     /// Names the field at fault and its value.
@@ -305,6 +325,11 @@ record_kinds! {
     ConfigurationItem = "ci";
 }
 
+/// `count` followed by the singular or plural form, e.g. `n(1, "plan is", "plans are")`.
+pub fn n(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 /// Grades a gap by how much of a register it touches: a third or more (and at least three
 /// records) is a systemic breakdown, anything less is isolated.
 pub fn by_extent(affected: usize, population: usize) -> Grade {
@@ -313,6 +338,19 @@ pub fn by_extent(affected: usize, population: usize) -> Grade {
     } else {
         Grade::Minor
     }
+}
+
+/// The clauses the checks look at in an edition: those whose score rests on evidence rather
+/// than on the absence of a finding nobody could have raised.
+pub fn assessed(edition: Edition) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    let declared = ALL.iter().flat_map(|c| c.clauses(edition).iter().copied());
+    for c in declared.chain(documents::required_clauses(edition)) {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Runs every check on the records.
@@ -335,23 +373,33 @@ mod tests {
         for c in ALL {
             assert!(seen.insert(c.id), "check {} is registered twice", c.id);
             assert!(
-                c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                c.id.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
                 "check id {} is not kebab-case",
                 c.id
             );
-            assert!(!c.title.is_empty() && !c.doc.is_empty(), "{} lacks its docs", c.id);
+            assert!(
+                !c.title.is_empty() && !c.doc.is_empty(),
+                "{} lacks its docs",
+                c.id
+            );
         }
     }
 
     #[test]
     fn every_check_names_a_pattern_and_stays_within_its_clauses() {
         for c in ALL {
-            let p = kb::find(c.pattern).unwrap_or_else(|| panic!("{}: no pattern {}", c.id, c.pattern));
+            let p =
+                kb::find(c.pattern).unwrap_or_else(|| panic!("{}: no pattern {}", c.id, c.pattern));
             assert!(!c.clauses_2018.is_empty(), "{} has no 2018 clause", c.id);
             for e in Edition::ALL {
                 for id in c.clauses(e) {
                     let found = clause::find(e, id);
-                    assert!(found.is_some_and(|c| c.is_requirement()), "{}: no {e} clause {id}", c.id);
+                    assert!(
+                        found.is_some_and(|c| c.is_requirement()),
+                        "{}: no {e} clause {id}",
+                        c.id
+                    );
                     assert!(
                         p.clauses(e).iter().any(|pc| clause::is_within(id, pc)),
                         "{}: {e} clause {id} is outside pattern {}'s clauses",
@@ -365,7 +413,11 @@ mod tests {
 
     #[test]
     fn grading_by_extent() {
-        assert_eq!(by_extent(1, 1), Grade::Minor, "one record is isolated even in a small register");
+        assert_eq!(
+            by_extent(1, 1),
+            Grade::Minor,
+            "one record is isolated even in a small register"
+        );
         assert_eq!(by_extent(2, 40), Grade::Minor);
         assert_eq!(by_extent(3, 9), Grade::Major);
         assert_eq!(by_extent(3, 10), Grade::Minor);

@@ -7,7 +7,11 @@ use crate::kb::Grade;
 use crate::model::{Commitment, DocStatus};
 
 fn policy_id(cx: &Context<'_>) -> String {
-    cx.sms.policy.as_ref().and_then(|p| p.document.clone()).unwrap_or_else(|| "policy".into())
+    cx.sms
+        .policy
+        .as_ref()
+        .and_then(|p| p.document.clone())
+        .unwrap_or_else(|| "policy".into())
 }
 
 pub(super) static POLICY_MISSING: Check = Check {
@@ -24,35 +28,61 @@ pub(super) static POLICY_MISSING: Check = Check {
             out.push(
                 POLICY_MISSING
                     .finding(Grade::Major, "No service management policy is recorded")
-                    .with(Evidence::new(RecordKind::Register, "policy", "no policy record")),
+                    .with(Evidence::new(
+                        RecordKind::Register,
+                        "policy",
+                        "no policy record",
+                    )),
             );
             return;
         };
         let id = policy_id(cx);
         let mut evidence = Vec::new();
         if p.approved_by.is_none() {
-            evidence.push(Evidence::new(RecordKind::Policy, &id, "no approver").field("approved_by", None::<String>));
+            evidence.push(
+                Evidence::new(RecordKind::Policy, &id, "no approver")
+                    .field("approved_by", None::<String>),
+            );
         }
         match p.approved_on {
-            None => evidence.push(Evidence::new(RecordKind::Policy, &id, "no approval date").field("approved_on", None::<String>)),
+            None => evidence.push(
+                Evidence::new(RecordKind::Policy, &id, "no approval date")
+                    .field("approved_on", None::<String>),
+            ),
             Some(d) if d > cx.as_of => evidence.push(
-                Evidence::new(RecordKind::Policy, &id, "approved only after the as-of date").field("approved_on", Some(d)),
+                Evidence::new(
+                    RecordKind::Policy,
+                    &id,
+                    "approved only after the as-of date",
+                )
+                .field("approved_on", Some(d)),
             ),
             Some(_) => {}
         }
         if let Some(doc) = &p.document {
-            let current = cx.sms.documents.iter().any(|d| &d.id == doc && d.status == DocStatus::Current);
+            let current = cx
+                .sms
+                .documents
+                .iter()
+                .any(|d| &d.id == doc && d.status == DocStatus::Current);
             if !current {
                 evidence.push(
-                    Evidence::new(RecordKind::Document, doc, "the register has no current version of the policy document")
-                        .field("status", None::<String>),
+                    Evidence::new(
+                        RecordKind::Document,
+                        doc,
+                        "the register has no current version of the policy document",
+                    )
+                    .field("status", None::<String>),
                 );
             }
         }
         if !evidence.is_empty() {
             out.push(
                 POLICY_MISSING
-                    .finding(Grade::Major, "The service management policy is not approved and current")
+                    .finding(
+                        Grade::Major,
+                        "The service management policy is not approved and current",
+                    )
                     .with_all(evidence),
             );
         }
@@ -69,14 +99,24 @@ pub(super) static POLICY_REVIEW_OVERDUE: Check = Check {
           `review_interval`, else the `policy_review` interval (default 12 months). Minor.",
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
-        let interval = p.review_interval.unwrap_or_else(|| cx.interval(Activity::PolicyReview));
+        let interval = p
+            .review_interval
+            .unwrap_or_else(|| cx.interval(Activity::PolicyReview));
         let last = p.last_reviewed_on.max(p.approved_on);
         if cx.overdue(last, interval) {
             out.push(
                 POLICY_REVIEW_OVERDUE
-                    .finding(Grade::Minor, format!("The policy has not been reviewed in the last {interval}"))
+                    .finding(
+                        Grade::Minor,
+                        format!("The policy has not been reviewed in the last {interval}"),
+                    )
                     .with(
-                        Evidence::new(RecordKind::Policy, policy_id(cx), "last reviewed or approved").field("last_reviewed_on", last),
+                        Evidence::new(
+                            RecordKind::Policy,
+                            policy_id(cx),
+                            "last reviewed or approved",
+                        )
+                        .field("last_reviewed_on", last),
                     ),
             );
         }
@@ -93,15 +133,30 @@ pub(super) static POLICY_COMMITMENTS_MISSING: Check = Check {
           improvement, or a framework for objectives; both editions ask for all three. Minor.",
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
-        let missing: Vec<_> = Commitment::ALL.iter().filter(|c| !p.commitments.contains(c)).collect();
+        let missing: Vec<_> = Commitment::ALL
+            .iter()
+            .filter(|c| !p.commitments.contains(c))
+            .collect();
         if !missing.is_empty() {
             let words: Vec<_> = missing.iter().map(|c| c.describe()).collect();
             out.push(
                 POLICY_COMMITMENTS_MISSING
-                    .finding(Grade::Minor, format!("The policy makes no commitment to {}", words.join(" or ")))
+                    .finding(
+                        Grade::Minor,
+                        format!("The policy makes no commitment to {}", words.join(" or ")),
+                    )
                     .with(
                         Evidence::new(RecordKind::Policy, policy_id(cx), "commitments missing")
-                            .field("commitments", Some(missing.iter().map(|c| c.key()).collect::<Vec<_>>().join(", "))),
+                            .field(
+                                "commitments",
+                                Some(
+                                    missing
+                                        .iter()
+                                        .map(|c| c.key())
+                                        .collect::<Vec<_>>()
+                                        .join(", "),
+                                ),
+                            ),
                     ),
             );
         }
@@ -121,8 +176,15 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
         if objectives.is_empty() {
             out.push(
                 OBJECTIVES_NOT_MEASURABLE
-                    .finding(Grade::Major, "No service management objectives are recorded")
-                    .with(Evidence::new(RecordKind::Register, "objectives", "no objectives")),
+                    .finding(
+                        Grade::Major,
+                        "No service management objectives are recorded",
+                    )
+                    .with(Evidence::new(
+                        RecordKind::Register,
+                        "objectives",
+                        "no objectives",
+                    )),
             );
             return;
         }
@@ -134,15 +196,22 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
                     _ => None,
                 };
                 let lacks = [
-                    ("target", o.target.as_ref().and_then(|t| t.number()).is_none()),
+                    (
+                        "target",
+                        o.target.as_ref().and_then(|t| t.number()).is_none(),
+                    ),
                     ("owner", o.owner.is_none()),
                     ("due", o.due.is_none()),
                 ];
                 let missing: Vec<_> = lacks.iter().filter(|l| l.1).map(|l| l.0).collect();
                 (!missing.is_empty()).then(|| {
                     let field = missing[0];
-                    Evidence::new(RecordKind::Objective, &o.id, format!("no measurable {}", missing.join(", no ")))
-                        .field(field, if field == "target" { target_text } else { None })
+                    Evidence::new(
+                        RecordKind::Objective,
+                        &o.id,
+                        format!("no measurable {}", missing.join(", no ")),
+                    )
+                    .field(field, if field == "target" { target_text } else { None })
                 })
             })
             .collect();
@@ -151,7 +220,11 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
                 OBJECTIVES_NOT_MEASURABLE
                     .finding(
                         by_extent(bad.len(), objectives.len()),
-                        format!("{} of {} objectives cannot be measured or have no owner or deadline", bad.len(), objectives.len()),
+                        format!(
+                            "{} of {} objectives cannot be measured or have no owner or deadline",
+                            bad.len(),
+                            objectives.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -170,13 +243,28 @@ pub(super) static OBJECTIVES_NOT_MEASURED: Check = Check {
           extent.",
     evaluate: |cx, out| {
         let since = cx.since(Activity::ObjectiveMeasurement);
-        let live: Vec<_> = cx.sms.objectives.iter().filter(|o| o.due.is_none_or(|d| d >= since)).collect();
+        let live: Vec<_> = cx
+            .sms
+            .objectives
+            .iter()
+            .filter(|o| o.due.is_none_or(|d| d >= since))
+            .collect();
         let bad: Vec<_> = live
             .iter()
             .filter_map(|o| {
-                let last = o.measurements.iter().map(|m| m.on).filter(|d| *d <= cx.as_of).max();
+                let last = o
+                    .measurements
+                    .iter()
+                    .map(|m| m.on)
+                    .filter(|d| *d <= cx.as_of)
+                    .max();
                 (last.is_none_or(|d| d < since)).then(|| {
-                    Evidence::new(RecordKind::Objective, &o.id, "no measurement in the interval").field("measurements", last)
+                    Evidence::new(
+                        RecordKind::Objective,
+                        &o.id,
+                        "no measurement in the interval",
+                    )
+                    .field("measurements", last)
                 })
             })
             .collect();
@@ -213,10 +301,16 @@ mod tests {
         assert_eq!(ids(&fires(&POLICY_MISSING, &sms)), ["policy"]);
         let mut sms = clean();
         sms.policy.as_mut().unwrap().approved_by = None;
-        sms.documents.iter_mut().filter(|d| d.id == "DOC-policy").for_each(|d| d.status = DocStatus::Draft);
+        sms.documents
+            .iter_mut()
+            .filter(|d| d.id == "DOC-policy")
+            .for_each(|d| d.status = DocStatus::Draft);
         let f = fires(&POLICY_MISSING, &sms);
         assert_eq!(f.grade, Grade::Major);
-        assert_eq!(f.evidence.iter().map(|e| e.field).collect::<Vec<_>>(), [Some("approved_by"), Some("status")]);
+        assert_eq!(
+            f.evidence.iter().map(|e| e.field).collect::<Vec<_>>(),
+            [Some("approved_by"), Some("status")]
+        );
     }
 
     #[test]
@@ -238,7 +332,10 @@ mod tests {
         let mut sms = clean();
         sms.policy.as_mut().unwrap().commitments = vec![Commitment::ServiceRequirements];
         let f = fires(&POLICY_COMMITMENTS_MISSING, &sms);
-        assert_eq!(f.evidence[0].value.as_deref(), Some("continual-improvement, objectives-framework"));
+        assert_eq!(
+            f.evidence[0].value.as_deref(),
+            Some("continual-improvement, objectives-framework")
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Context, Evidence, RecordKind, by_extent};
+use super::{Check, Context, Evidence, RecordKind, by_extent, n};
 use crate::kb::Grade;
 use crate::model::Raci;
 
@@ -28,23 +28,42 @@ pub(super) static PROCESS_NO_OWNER: Check = Check {
         if processes.is_empty() {
             out.push(
                 PROCESS_NO_OWNER
-                    .finding(Grade::Major, "No SMS processes are defined, so none has an owner")
-                    .with(Evidence::new(RecordKind::Register, "processes", "no processes")),
+                    .finding(
+                        Grade::Major,
+                        "No SMS processes are defined, so none has an owner",
+                    )
+                    .with(Evidence::new(
+                        RecordKind::Register,
+                        "processes",
+                        "no processes",
+                    )),
             );
             return;
         }
         let bad: Vec<_> = processes
             .iter()
             .filter_map(|p| match &p.owner {
-                None => Some(Evidence::new(RecordKind::Process, &p.id, "no owner").field("owner", None::<String>)),
-                Some(o) => person_problem(cx, o)
-                    .map(|why| Evidence::new(RecordKind::Process, &p.id, format!("owner {why}")).field("owner", Some(o))),
+                None => Some(
+                    Evidence::new(RecordKind::Process, &p.id, "no owner")
+                        .field("owner", None::<String>),
+                ),
+                Some(o) => person_problem(cx, o).map(|why| {
+                    Evidence::new(RecordKind::Process, &p.id, format!("owner {why}"))
+                        .field("owner", Some(o))
+                }),
             })
             .collect();
         if !bad.is_empty() {
             out.push(
                 PROCESS_NO_OWNER
-                    .finding(by_extent(bad.len(), processes.len()), format!("{} of {} processes have no owner", bad.len(), processes.len()))
+                    .finding(
+                        by_extent(bad.len(), processes.len()),
+                        format!(
+                            "{} of {} processes have no owner",
+                            bad.len(),
+                            processes.len()
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -89,21 +108,35 @@ pub(super) static RACI_ACCOUNTABLE: Check = Check {
             }
         }
         for ((process, activity), accountable) in &groups {
-            let id = if activity.is_empty() { process.to_string() } else { format!("{process}/{activity}") };
+            let id = if activity.is_empty() {
+                process.to_string()
+            } else {
+                format!("{process}/{activity}")
+            };
             let note = match accountable.len() {
                 1 => continue,
                 0 => "nobody is accountable".to_string(),
                 n => format!("{n} people are accountable"),
             };
             processes_affected.insert(process);
-            bad.push(Evidence::new(RecordKind::Raci, id, note).field("accountable", Some(accountable.join(", "))));
+            bad.push(Evidence::new(RecordKind::Raci, id, note).field(
+                "accountable",
+                (!accountable.is_empty()).then(|| accountable.join(", ")),
+            ));
         }
         if !bad.is_empty() {
             out.push(
                 RACI_ACCOUNTABLE
                     .finding(
                         by_extent(processes_affected.len(), processes.len()),
-                        format!("{} process activities lack exactly one accountable person", bad.len()),
+                        format!(
+                            "{} exactly one accountable person",
+                            n(
+                                bad.len(),
+                                "process activity lacks",
+                                "process activities lack"
+                            )
+                        ),
                     )
                     .with_all(bad),
             );
@@ -125,9 +158,17 @@ pub(super) static RACI_UNKNOWN_PERSON: Check = Check {
             .iter()
             .filter_map(|e| {
                 person_problem(cx, &e.person).map(|why| {
-                    let activity = if e.activity.is_empty() { String::new() } else { format!("/{}", e.activity) };
-                    Evidence::new(RecordKind::Raci, format!("{}{activity}", e.process), format!("{} {why}", e.person))
-                        .field("person", Some(&e.person))
+                    let activity = if e.activity.is_empty() {
+                        String::new()
+                    } else {
+                        format!("/{}", e.activity)
+                    };
+                    Evidence::new(
+                        RecordKind::Raci,
+                        format!("{}{activity}", e.process),
+                        format!("{} {why}", e.person),
+                    )
+                    .field("person", Some(&e.person))
                 })
             })
             .collect();
@@ -136,7 +177,14 @@ pub(super) static RACI_UNKNOWN_PERSON: Check = Check {
                 RACI_UNKNOWN_PERSON
                     .finding(
                         by_extent(bad.len(), raci.len()),
-                        format!("{} RACI entries name people who are unknown or have left", bad.len()),
+                        format!(
+                            "{} unknown or have left",
+                            n(
+                                bad.len(),
+                                "RACI entry names someone who is",
+                                "RACI entries name people who are"
+                            )
+                        ),
                     )
                     .with_all(bad),
             );
@@ -155,13 +203,30 @@ pub(super) static SMS_OWNER_MISSING: Check = Check {
     evaluate: |cx, out| {
         let org = &cx.sms.organisation;
         let evidence = match &org.sms_owner {
-            None => Evidence::new(RecordKind::Organisation, "organisation", "no SMS owner named").field("sms_owner", None::<String>),
+            None => Evidence::new(
+                RecordKind::Organisation,
+                "organisation",
+                "no SMS owner named",
+            )
+            .field("sms_owner", None::<String>),
             Some(id) => match person_problem(cx, id) {
                 None => return,
-                Some(why) => Evidence::new(RecordKind::Organisation, "organisation", format!("SMS owner {why}")).field("sms_owner", Some(id)),
+                Some(why) => Evidence::new(
+                    RecordKind::Organisation,
+                    "organisation",
+                    format!("SMS owner {why}"),
+                )
+                .field("sms_owner", Some(id)),
             },
         };
-        out.push(SMS_OWNER_MISSING.finding(Grade::Minor, "Nobody in post has authority for the SMS as a whole").with(evidence));
+        out.push(
+            SMS_OWNER_MISSING
+                .finding(
+                    Grade::Minor,
+                    "Nobody in post has authority for the SMS as a whole",
+                )
+                .with(evidence),
+        );
     },
 };
 
@@ -178,19 +243,36 @@ mod tests {
         let mut sms = clean();
         sms.processes[0].owner = None;
         assert_eq!(ids(&fires(&PROCESS_NO_OWNER, &sms)), ["incident"]);
-        sms.people.iter_mut().find(|p| p.id == "cm").unwrap().left_on = Some(date(2026, 5, 1));
+        sms.people
+            .iter_mut()
+            .find(|p| p.id == "cm")
+            .unwrap()
+            .left_on = Some(date(2026, 5, 1));
         let f = fires(&PROCESS_NO_OWNER, &sms);
-        assert_eq!((ids(&f), f.grade), (vec!["incident", "change"], Grade::Minor));
+        assert_eq!(
+            (ids(&f), f.grade),
+            (vec!["incident", "change"], Grade::Minor)
+        );
         sms.processes[2].owner = Some("nobody".into());
-        assert_eq!(fires(&PROCESS_NO_OWNER, &sms).grade, Grade::Major, "every process is affected");
+        assert_eq!(
+            fires(&PROCESS_NO_OWNER, &sms).grade,
+            Grade::Major,
+            "every process is affected"
+        );
     }
 
     #[test]
     fn each_activity_has_exactly_one_accountable() {
         quiet(&RACI_ACCOUNTABLE, &clean());
         let mut sms = clean();
-        sms.raci.push(RaciEntry { process: "change".into(), activity: String::new(), person: "sm".into(), raci: Raci::Accountable });
-        sms.raci.retain(|e| !(e.process == "slm" && e.raci == Raci::Accountable));
+        sms.raci.push(RaciEntry {
+            process: "change".into(),
+            activity: String::new(),
+            person: "sm".into(),
+            raci: Raci::Accountable,
+        });
+        sms.raci
+            .retain(|e| !(e.process == "slm" && e.raci == Raci::Accountable));
         let f = fires(&RACI_ACCOUNTABLE, &sms);
         assert_eq!(ids(&f), ["change", "slm"]);
         assert_eq!(f.evidence[0].note, "2 people are accountable");
@@ -204,7 +286,10 @@ mod tests {
         let mut sms = clean();
         sms.raci[1].person = "ghost".into();
         let f = fires(&RACI_UNKNOWN_PERSON, &sms);
-        assert_eq!((ids(&f), f.evidence[0].value.as_deref()), (vec!["incident"], Some("ghost")));
+        assert_eq!(
+            (ids(&f), f.evidence[0].value.as_deref()),
+            (vec!["incident"], Some("ghost"))
+        );
     }
 
     #[test]
@@ -212,6 +297,9 @@ mod tests {
         quiet(&SMS_OWNER_MISSING, &clean());
         let mut sms = clean();
         sms.organisation.sms_owner = Some("ghost".into());
-        assert_eq!(fires(&SMS_OWNER_MISSING, &sms).evidence[0].note, "SMS owner not in the people register");
+        assert_eq!(
+            fires(&SMS_OWNER_MISSING, &sms).evidence[0].note,
+            "SMS owner not in the people register"
+        );
     }
 }

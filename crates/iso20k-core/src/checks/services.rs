@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Context, Evidence, RecordKind, by_extent};
+use super::{Check, Context, Evidence, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::model::{Lifecycle, Service};
 
 fn in_service<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Service> {
-    cx.sms.services.iter().filter(|s| s.lifecycle != Lifecycle::Retired)
+    cx.sms
+        .services
+        .iter()
+        .filter(|s| s.lifecycle != Lifecycle::Retired)
 }
 
 pub(super) static SERVICE_NO_SLA: Check = Check {
@@ -20,7 +23,9 @@ pub(super) static SERVICE_NO_SLA: Check = Check {
     doc: "Fires for each live, in-scope service that no SLA names. Graded by extent over the \
           live services in scope.",
     evaluate: |cx, out| {
-        let live: Vec<_> = in_service(cx).filter(|s| s.in_scope && s.lifecycle == Lifecycle::Live).collect();
+        let live: Vec<_> = in_service(cx)
+            .filter(|s| s.in_scope && s.lifecycle == Lifecycle::Live)
+            .collect();
         let bad: Vec<_> = live
             .iter()
             .filter(|s| !cx.sms.slas.iter().any(|a| a.service == s.id))
@@ -29,7 +34,14 @@ pub(super) static SERVICE_NO_SLA: Check = Check {
         if !bad.is_empty() {
             out.push(
                 SERVICE_NO_SLA
-                    .finding(by_extent(bad.len(), live.len()), format!("{} of {} live services in scope have no SLA", bad.len(), live.len()))
+                    .finding(
+                        by_extent(bad.len(), live.len()),
+                        format!(
+                            "{} of {} live services in scope have no SLA",
+                            bad.len(),
+                            live.len()
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -50,7 +62,10 @@ pub(super) static SLA_NO_NUMERIC_TARGET: Check = Check {
             .iter()
             .filter_map(|a| {
                 if a.targets.is_empty() {
-                    return Some(Evidence::new(RecordKind::Sla, &a.id, "no service level targets").field("targets", None::<String>));
+                    return Some(
+                        Evidence::new(RecordKind::Sla, &a.id, "no service level targets")
+                            .field("targets", None::<String>),
+                    );
                 }
                 let vague: Vec<_> = a
                     .targets
@@ -62,14 +77,22 @@ pub(super) static SLA_NO_NUMERIC_TARGET: Check = Check {
                     })
                     .collect();
                 (!vague.is_empty()).then(|| {
-                    Evidence::new(RecordKind::Sla, &a.id, "target not a number").field("targets", Some(vague.join("; ")))
+                    Evidence::new(RecordKind::Sla, &a.id, "target not a number")
+                        .field("targets", Some(vague.join("; ")))
                 })
             })
             .collect();
         if !bad.is_empty() {
             out.push(
                 SLA_NO_NUMERIC_TARGET
-                    .finding(by_extent(bad.len(), slas.len()), format!("{} of {} SLAs have a target nobody can measure", bad.len(), slas.len()))
+                    .finding(
+                        by_extent(bad.len(), slas.len()),
+                        format!(
+                            "{} of {} SLAs have a target nobody can measure",
+                            bad.len(),
+                            slas.len()
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -92,14 +115,25 @@ pub(super) static SLA_REVIEW_OVERDUE: Check = Check {
             .iter()
             .filter(|a| cx.overdue(a.reviewed(), a.review_interval.unwrap_or(default)))
             .map(|a| {
-                Evidence::new(RecordKind::Sla, &a.id, format!("not reviewed with {} in its interval", a.customer))
-                    .field("last_reviewed_on", a.reviewed())
+                Evidence::new(
+                    RecordKind::Sla,
+                    &a.id,
+                    format!("not reviewed with {} in its interval", a.customer),
+                )
+                .field("last_reviewed_on", a.reviewed())
             })
             .collect();
         if !bad.is_empty() {
             out.push(
                 SLA_REVIEW_OVERDUE
-                    .finding(by_extent(bad.len(), slas.len()), format!("{} of {} SLAs are overdue for review", bad.len(), slas.len()))
+                    .finding(
+                        by_extent(bad.len(), slas.len()),
+                        format!(
+                            "{} of {} SLAs are overdue for review",
+                            bad.len(),
+                            slas.len()
+                        ),
+                    )
                     .with_all(bad),
             );
         }
@@ -119,17 +153,24 @@ pub(super) static SERVICE_NO_OWNER: Check = Check {
         let bad: Vec<_> = services
             .iter()
             .filter_map(|s| match &s.owner {
-                None => Some(Evidence::new(RecordKind::Service, &s.id, "no owner").field("owner", None::<String>)),
-                Some(o) if !cx.is_active_person(o) => {
-                    Some(Evidence::new(RecordKind::Service, &s.id, "owner unknown or gone").field("owner", Some(o)))
-                }
+                None => Some(
+                    Evidence::new(RecordKind::Service, &s.id, "no owner")
+                        .field("owner", None::<String>),
+                ),
+                Some(o) if !cx.is_active_person(o) => Some(
+                    Evidence::new(RecordKind::Service, &s.id, "owner unknown or gone")
+                        .field("owner", Some(o)),
+                ),
                 Some(_) => None,
             })
             .collect();
         if !bad.is_empty() {
             out.push(
                 SERVICE_NO_OWNER
-                    .finding(by_extent(bad.len(), services.len()), format!("{} of {} services have no owner", bad.len(), services.len()))
+                    .finding(
+                        by_extent(bad.len(), services.len()),
+                        format!("{} of {} services have no owner", bad.len(), services.len()),
+                    )
                     .with_all(bad),
             );
         }
@@ -150,14 +191,42 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
         // Unknown service -> (first record naming it, how many records name it).
         let mut unknown: BTreeMap<&str, (RecordKind, &str, usize)> = BTreeMap::new();
         let t = &cx.sms.tickets;
-        let named = cx.sms.slas.iter().map(|a| (RecordKind::Sla, a.id.as_str(), Some(a.service.as_str())))
-            .chain(t.incidents.iter().map(|i| (RecordKind::Incident, i.id.as_str(), i.service.as_deref())))
-            .chain(t.problems.iter().map(|p| (RecordKind::Problem, p.id.as_str(), p.service.as_deref())))
-            .chain(t.changes.iter().map(|c| (RecordKind::Change, c.id.as_str(), c.service.as_deref())))
-            .chain(t.releases.iter().map(|r| (RecordKind::Release, r.id.as_str(), r.service.as_deref())))
-            .chain(t.cis.iter().map(|c| (RecordKind::ConfigurationItem, c.id.as_str(), c.service.as_deref())));
+        let named = cx
+            .sms
+            .slas
+            .iter()
+            .map(|a| (RecordKind::Sla, a.id.as_str(), Some(a.service.as_str())))
+            .chain(
+                t.incidents
+                    .iter()
+                    .map(|i| (RecordKind::Incident, i.id.as_str(), i.service.as_deref())),
+            )
+            .chain(
+                t.problems
+                    .iter()
+                    .map(|p| (RecordKind::Problem, p.id.as_str(), p.service.as_deref())),
+            )
+            .chain(
+                t.changes
+                    .iter()
+                    .map(|c| (RecordKind::Change, c.id.as_str(), c.service.as_deref())),
+            )
+            .chain(
+                t.releases
+                    .iter()
+                    .map(|r| (RecordKind::Release, r.id.as_str(), r.service.as_deref())),
+            )
+            .chain(t.cis.iter().map(|c| {
+                (
+                    RecordKind::ConfigurationItem,
+                    c.id.as_str(),
+                    c.service.as_deref(),
+                )
+            }));
         for (kind, id, service) in named {
-            let Some(service) = service.filter(|s| !s.is_empty()) else { continue };
+            let Some(service) = service.filter(|s| !s.is_empty()) else {
+                continue;
+            };
             if cx.sms.service(service).is_none() {
                 unknown.entry(service).or_insert((kind, id, 0)).2 += 1;
             }
@@ -170,13 +239,22 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
             let note = if *n == 1 {
                 format!("names service {service}, which the catalogue lacks")
             } else {
-                format!("one of {n} {} records naming service {service}, which the catalogue lacks", kind.as_str())
+                format!(
+                    "one of {n} {} records naming service {service}, which the catalogue lacks",
+                    kind.as_str()
+                )
             };
             Evidence::new(*kind, *id, note).field("service", Some(service))
         });
         out.push(
             SERVICE_NOT_IN_CATALOGUE
-                .finding(grade, format!("{} services in use are missing from the service catalogue", unknown.len()))
+                .finding(
+                    grade,
+                    format!(
+                        "{} missing from the service catalogue",
+                        n(unknown.len(), "service in use is", "services in use are")
+                    ),
+                )
                 .with_all(evidence),
         );
     },
@@ -204,9 +282,17 @@ pub(super) static SERVICE_NO_TRANSITION_PLAN: Check = Check {
         let bad: Vec<_> = new
             .iter()
             .filter_map(|s| match &s.transition_plan {
-                None => Some(Evidence::new(RecordKind::Service, &s.id, "no design and transition plan").field("transition_plan", None::<String>)),
+                None => Some(
+                    Evidence::new(RecordKind::Service, &s.id, "no design and transition plan")
+                        .field("transition_plan", None::<String>),
+                ),
                 Some(p) if !cx.sms.documents.iter().any(|d| &d.id == p) => Some(
-                    Evidence::new(RecordKind::Service, &s.id, "plan not in the document register").field("transition_plan", Some(p)),
+                    Evidence::new(
+                        RecordKind::Service,
+                        &s.id,
+                        "plan not in the document register",
+                    )
+                    .field("transition_plan", Some(p)),
                 ),
                 Some(_) => None,
             })
@@ -216,7 +302,11 @@ pub(super) static SERVICE_NO_TRANSITION_PLAN: Check = Check {
                 SERVICE_NO_TRANSITION_PLAN
                     .finding(
                         by_extent(bad.len(), new.len()),
-                        format!("{} of {} new services have no design and transition plan", bad.len(), new.len()),
+                        format!(
+                            "{} of {} new services have no design and transition plan",
+                            bad.len(),
+                            new.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -233,7 +323,13 @@ mod tests {
     use jiff::civil::date;
 
     fn service(id: &str) -> Service {
-        Service { id: id.into(), name: id.into(), owner: Some("sm".into()), in_scope: true, ..Default::default() }
+        Service {
+            id: id.into(),
+            name: id.into(),
+            owner: Some("sm".into()),
+            in_scope: true,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -254,7 +350,10 @@ mod tests {
         let mut sms = clean();
         sms.slas[0].targets[0].target = Some(Target::Text("best effort".into()));
         let f = fires(&SLA_NO_NUMERIC_TARGET, &sms);
-        assert_eq!(f.evidence[0].value.as_deref(), Some("availability: best effort"));
+        assert_eq!(
+            f.evidence[0].value.as_deref(),
+            Some("availability: best effort")
+        );
     }
 
     #[test]
@@ -280,7 +379,11 @@ mod tests {
         quiet(&SERVICE_NOT_IN_CATALOGUE, &clean());
         let mut sms = clean();
         for n in 2..5 {
-            let i = Incident { id: format!("INC-{n}"), service: Some("S-VPN".into()), ..Default::default() };
+            let i = Incident {
+                id: format!("INC-{n}"),
+                service: Some("S-VPN".into()),
+                ..Default::default()
+            };
             sms.tickets.incidents.push(i);
         }
         sms.slas[0].service = "S-MAIL2".into();
@@ -302,6 +405,11 @@ mod tests {
         sms.services.push(planned);
         assert_eq!(ids(&fires(&SERVICE_NO_TRANSITION_PLAN, &sms)), ["S-NEW"]);
         sms.services[1].transition_plan = Some("TP-404".into());
-        assert_eq!(fires(&SERVICE_NO_TRANSITION_PLAN, &sms).evidence[0].value.as_deref(), Some("TP-404"));
+        assert_eq!(
+            fires(&SERVICE_NO_TRANSITION_PLAN, &sms).evidence[0]
+                .value
+                .as_deref(),
+            Some("TP-404")
+        );
     }
 }

@@ -1,12 +1,16 @@
 //! Suppliers: every supplier in use has a contract in force, reviewed at planned intervals, and
 //! someone who manages it.
 
-use super::{Check, Context, Evidence, RecordKind, by_extent};
+use super::{Check, Context, Evidence, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::model::{Contract, Supplier, SupplierKind};
 
 fn external<'a>(cx: &Context<'a>) -> Vec<&'a Supplier> {
-    cx.sms.suppliers.iter().filter(|s| s.active && s.kind == SupplierKind::External).collect()
+    cx.sms
+        .suppliers
+        .iter()
+        .filter(|s| s.active && s.kind == SupplierKind::External)
+        .collect()
 }
 
 fn in_force(cx: &Context<'_>, c: &Contract) -> bool {
@@ -24,10 +28,19 @@ pub(super) static CONTRACT_REVIEW_OVERDUE: Check = Check {
           (default 12 months). Graded by extent over those contracts.",
     evaluate: |cx, out| {
         let default = cx.interval(Activity::ContractReview);
-        let contracts: Vec<_> = external(cx).into_iter().flat_map(|s| &s.contracts).filter(|c| in_force(cx, c)).collect();
+        let contracts: Vec<_> = external(cx)
+            .into_iter()
+            .flat_map(|s| &s.contracts)
+            .filter(|c| in_force(cx, c))
+            .collect();
         let bad: Vec<_> = contracts
             .iter()
-            .filter(|c| cx.overdue(c.last_reviewed_on.max(c.starts_on), c.review_interval.unwrap_or(default)))
+            .filter(|c| {
+                cx.overdue(
+                    c.last_reviewed_on.max(c.starts_on),
+                    c.review_interval.unwrap_or(default),
+                )
+            })
             .map(|c| {
                 Evidence::new(RecordKind::Contract, &c.id, "not reviewed in its interval")
                     .field("last_reviewed_on", c.last_reviewed_on.max(c.starts_on))
@@ -38,7 +51,11 @@ pub(super) static CONTRACT_REVIEW_OVERDUE: Check = Check {
                 CONTRACT_REVIEW_OVERDUE
                     .finding(
                         by_extent(bad.len(), contracts.len()),
-                        format!("{} of {} supplier contracts are overdue for review", bad.len(), contracts.len()),
+                        format!(
+                            "{} of {} supplier contracts are overdue for review",
+                            bad.len(),
+                            contracts.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -60,10 +77,26 @@ pub(super) static CONTRACT_EXPIRED: Check = Check {
         let bad: Vec<_> = suppliers
             .iter()
             .filter(|s| !s.contracts.iter().any(|c| in_force(cx, c)))
-            .map(|s| match s.contracts.iter().filter(|c| c.ends_on.is_some()).max_by_key(|c| c.ends_on) {
-                Some(last) => Evidence::new(RecordKind::Contract, &last.id, format!("{} still active after the contract ended", s.name))
+            .map(|s| {
+                match s
+                    .contracts
+                    .iter()
+                    .filter(|c| c.ends_on.is_some())
+                    .max_by_key(|c| c.ends_on)
+                {
+                    Some(last) => Evidence::new(
+                        RecordKind::Contract,
+                        &last.id,
+                        format!("{} still active after the contract ended", s.name),
+                    )
                     .field("ends_on", last.ends_on),
-                None => Evidence::new(RecordKind::Supplier, &s.id, "active with no contract on file").field("contracts", None::<String>),
+                    None => Evidence::new(
+                        RecordKind::Supplier,
+                        &s.id,
+                        "active with no contract on file",
+                    )
+                    .field("contracts", None::<String>),
+                }
             })
             .collect();
         if !bad.is_empty() {
@@ -71,7 +104,10 @@ pub(super) static CONTRACT_EXPIRED: Check = Check {
                 CONTRACT_EXPIRED
                     .finding(
                         by_extent(bad.len(), suppliers.len()),
-                        format!("{} active suppliers have no contract in force", bad.len()),
+                        format!(
+                            "{} no contract in force",
+                            n(bad.len(), "active supplier has", "active suppliers have")
+                        ),
                     )
                     .with_all(bad),
             );
@@ -92,9 +128,17 @@ pub(super) static SUPPLIER_NO_CONTRACT_MANAGER: Check = Check {
         let bad: Vec<_> = suppliers
             .iter()
             .filter_map(|s| match &s.contract_manager {
-                None => Some(Evidence::new(RecordKind::Supplier, &s.id, "no contract manager").field("contract_manager", None::<String>)),
+                None => Some(
+                    Evidence::new(RecordKind::Supplier, &s.id, "no contract manager")
+                        .field("contract_manager", None::<String>),
+                ),
                 Some(m) if !cx.is_active_person(m) => Some(
-                    Evidence::new(RecordKind::Supplier, &s.id, "contract manager unknown or gone").field("contract_manager", Some(m)),
+                    Evidence::new(
+                        RecordKind::Supplier,
+                        &s.id,
+                        "contract manager unknown or gone",
+                    )
+                    .field("contract_manager", Some(m)),
                 ),
                 Some(_) => None,
             })
@@ -104,7 +148,11 @@ pub(super) static SUPPLIER_NO_CONTRACT_MANAGER: Check = Check {
                 SUPPLIER_NO_CONTRACT_MANAGER
                     .finding(
                         by_extent(bad.len(), suppliers.len()),
-                        format!("{} of {} suppliers have nobody managing the contract", bad.len(), suppliers.len()),
+                        format!(
+                            "{} of {} suppliers have nobody managing the contract",
+                            bad.len(),
+                            suppliers.len()
+                        ),
                     )
                     .with_all(bad),
             );
@@ -134,7 +182,10 @@ mod tests {
         let mut sms = clean();
         sms.suppliers[0].contracts[0].ends_on = Some(date(2026, 3, 31));
         let f = fires(&CONTRACT_EXPIRED, &sms);
-        assert_eq!((ids(&f), f.evidence[0].value.as_deref()), (vec!["C-1"], Some("2026-03-31")));
+        assert_eq!(
+            (ids(&f), f.evidence[0].value.as_deref()),
+            (vec!["C-1"], Some("2026-03-31"))
+        );
         sms.suppliers[0].contracts.clear();
         assert_eq!(ids(&fires(&CONTRACT_EXPIRED, &sms)), ["SUP-1"]);
     }

@@ -22,15 +22,34 @@ fn some(v: &str) -> Option<String> {
 }
 
 fn person(id: &str, top: bool) -> Person {
-    Person { id: s(id), name: id.to_uppercase(), role: s("staff"), unit: s("IT"), top_management: top, left_on: None }
+    Person {
+        id: s(id),
+        name: id.to_uppercase(),
+        role: s("staff"),
+        unit: s("IT"),
+        top_management: top,
+        left_on: None,
+    }
 }
 
 fn process(id: &str, owner: &str, clause: &str) -> Process {
-    Process { id: s(id), name: s(id), owner: some(owner), clauses: vec![s(clause)], operated_by: None, document: None }
+    Process {
+        id: s(id),
+        name: s(id),
+        owner: some(owner),
+        clauses: vec![s(clause)],
+        operated_by: None,
+        document: None,
+    }
 }
 
 fn raci(process: &str, person: &str, raci: Raci) -> RaciEntry {
-    RaciEntry { process: s(process), activity: String::new(), person: s(person), raci }
+    RaciEntry {
+        process: s(process),
+        activity: String::new(),
+        person: s(person),
+        raci,
+    }
 }
 
 /// A current, approved, recently reviewed document.
@@ -88,9 +107,18 @@ pub fn clean() -> Sms {
             unit: some("%"),
             owner: some("sm"),
             due: Some(date(2026, 12, 31)),
-            measurements: vec![Measurement { on: date(2026, 5, 31), value: 96.0 }],
+            measurements: vec![Measurement {
+                on: date(2026, 5, 31),
+                value: 96.0,
+            }],
         }],
-        people: vec![person("ceo", true), person("sm", false), person("cm", false), person("ops", false), person("ia", false)],
+        people: vec![
+            person("ceo", true),
+            person("sm", false),
+            person("cm", false),
+            person("ops", false),
+            person("ia", false),
+        ],
         processes: vec![
             process("incident", "ops", "8.6.1"),
             process("change", "cm", "8.5.1"),
@@ -159,7 +187,11 @@ pub fn clean() -> Sms {
             id: s("SLA-1"),
             service: s("S-MAIL"),
             customer: s("Acme"),
-            targets: vec![SlaTarget { metric: s("availability"), target: Some(Target::Number(99.9)), unit: some("%") }],
+            targets: vec![SlaTarget {
+                metric: s("availability"),
+                target: Some(Target::Number(99.9)),
+                unit: some("%"),
+            }],
             workload: some("up to 2,000 mailboxes"),
             exceptions: some("planned maintenance windows"),
             agreed_on: Some(date(2024, 1, 1)),
@@ -270,7 +302,12 @@ pub fn clean() -> Sms {
         }],
         training: vec![],
         tickets: Tickets {
-            incidents: vec![Incident { id: s("INC-1"), service: some("S-MAIL"), priority: Some(3), ..Default::default() }],
+            incidents: vec![Incident {
+                id: s("INC-1"),
+                service: some("S-MAIL"),
+                priority: Some(3),
+                ..Default::default()
+            }],
             ..Default::default()
         },
         checklist: vec![],
@@ -284,7 +321,11 @@ pub fn run(check: &'static Check, sms: &Sms) -> Vec<Finding> {
 
 /// Runs one check against an edition.
 pub fn run_in(check: &'static Check, sms: &Sms, edition: Edition) -> Vec<Finding> {
-    let cx = Context { sms, as_of: as_of(), edition };
+    let cx = Context {
+        sms,
+        as_of: as_of(),
+        edition,
+    };
     let mut out = Vec::new();
     (check.evaluate)(&cx, &mut out);
     out
@@ -301,7 +342,13 @@ pub fn quiet(check: &'static Check, sms: &Sms) {
 #[track_caller]
 pub fn fires(check: &'static Check, sms: &Sms) -> Finding {
     let mut found = run(check, sms);
-    assert_eq!(found.len(), 1, "{} should fire once: {:#?}", check.id, found);
+    assert_eq!(
+        found.len(),
+        1,
+        "{} should fire once: {:#?}",
+        check.id,
+        found
+    );
     found.pop().unwrap()
 }
 
@@ -314,8 +361,19 @@ pub fn ids(f: &Finding) -> Vec<&str> {
 fn no_check_fires_on_the_clean_fixture_in_either_edition() {
     let sms = clean();
     for e in Edition::ALL {
-        let cx = Context { sms: &sms, as_of: as_of(), edition: e };
+        let cx = Context {
+            sms: &sms,
+            as_of: as_of(),
+            edition: e,
+        };
         let found = super::run(&cx);
-        assert!(found.is_empty(), "{e}: {:#?}", found.iter().map(|f| (f.check.id, &f.title)).collect::<Vec<_>>());
+        assert!(
+            found.is_empty(),
+            "{e}: {:#?}",
+            found
+                .iter()
+                .map(|f| (f.check.id, &f.title))
+                .collect::<Vec<_>>()
+        );
     }
 }

@@ -21,7 +21,7 @@ pub use governance::{
 };
 pub use improvement::{
     Answer, AuditFinding, ChecklistAnswer, CorrectiveAction, EffectivenessReview, Improvement,
-    InternalAudit, Nonconformity, NcSource,
+    InternalAudit, NcSource, Nonconformity,
 };
 pub use people::{Person, Process, Raci, RaciEntry, TrainingRecord};
 pub use services::{Contract, Lifecycle, Service, Sla, SlaTarget, Supplier, SupplierKind};
@@ -84,7 +84,10 @@ pub struct Sms {
 impl Sms {
     /// The planned interval for an activity: the declared one, else the documented default.
     pub fn interval(&self, activity: Activity) -> Interval {
-        self.intervals.get(&activity).copied().unwrap_or_else(|| activity.default_interval())
+        self.intervals
+            .get(&activity)
+            .copied()
+            .unwrap_or_else(|| activity.default_interval())
     }
 
     /// The edition the records' own clause references use.

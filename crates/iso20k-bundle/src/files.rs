@@ -1,0 +1,1638 @@
+//! The file types of the bundle format, exactly as written on disk, and their conversion into
+//! the core model. Every struct denies unknown fields: a misspelt key must never silently drop
+//! evidence. Doc comments here become the descriptions in the JSON Schemas under `schema/`.
+
+use std::collections::BTreeMap;
+
+use iso20k_core::Edition;
+use iso20k_core::interval::Activity;
+use iso20k_core::kb::Grade;
+use iso20k_core::model::{self as m, Commitment, DocType, ReviewInput};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::value::{Day, Flag, Key, Period, Stamp, TargetValue};
+
+/// A record id, with where it was written (for duplicate-id errors).
+pub type Id = serde_saphyr::Spanned<String>;
+
+fn day(d: Option<Day>) -> Option<iso20k_core::Date> {
+    d.map(|d| d.0)
+}
+
+fn period(p: Option<Period>) -> Option<iso20k_core::interval::Interval> {
+    p.map(|p| p.0)
+}
+
+fn text(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn yes() -> bool {
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// organisation.yaml
+
+/// The organisation, the scope of its SMS, and its planned intervals.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationFile {
+    /// Legal or trading name.
+    pub name: String,
+    /// The edition of ISO/IEC 20000-1 the SMS works to: "2018" (default) or "2011".
+    #[serde(default)]
+    pub edition: Option<EditionKey>,
+    /// The scope statement: which services, delivered by whom, from where.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Organisational units delivering the services in scope.
+    #[serde(default)]
+    pub units: Vec<String>,
+    /// Locations the services are delivered from.
+    #[serde(default)]
+    pub locations: Vec<String>,
+    /// Person id (from people.csv) with authority for the SMS as a whole (the 2011 management
+    /// representative).
+    #[serde(default)]
+    pub sms_owner: Option<String>,
+    /// Booked certification audits.
+    #[serde(default)]
+    pub certification: Option<Certification>,
+    /// Planned intervals for recurring activities; any left out use the documented defaults.
+    #[serde(default)]
+    pub intervals: BTreeMap<Key<Activity>, Period>,
+}
+
+/// The edition, written as its year.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+pub enum EditionKey {
+    /// ISO/IEC 20000-1:2018.
+    #[serde(rename = "2018")]
+    Y2018,
+    /// ISO/IEC 20000-1:2011.
+    #[serde(rename = "2011")]
+    Y2011,
+}
+
+/// Booked certification audit dates.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Certification {
+    /// Date of the stage 1 audit.
+    #[serde(default)]
+    pub stage1: Option<Day>,
+    /// Date of the stage 2 audit.
+    #[serde(default)]
+    pub stage2: Option<Day>,
+}
+
+impl OrganisationFile {
+    pub(crate) fn apply(self, sms: &mut m::Sms) {
+        let cert = self.certification;
+        sms.organisation = m::Organisation {
+            name: self.name,
+            edition: self.edition.map(|e| match e {
+                EditionKey::Y2018 => Edition::Y2018,
+                EditionKey::Y2011 => Edition::Y2011,
+            }),
+            scope: self.scope.unwrap_or_default(),
+            units: self.units,
+            locations: self.locations,
+            sms_owner: text(self.sms_owner),
+            stage1_on: cert.as_ref().and_then(|c| day(c.stage1)),
+            stage2_on: cert.as_ref().and_then(|c| day(c.stage2)),
+        };
+        sms.intervals = self
+            .intervals
+            .into_iter()
+            .map(|(k, v)| (k.0, v.0))
+            .collect();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// policy.yaml
+
+/// The service management policy.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// Id of the document in documents.csv that holds the policy.
+    #[serde(default)]
+    pub document: Option<String>,
+    /// Title as issued.
+    pub title: String,
+    /// Person id of who approved it (top management).
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// When it was approved.
+    #[serde(default)]
+    pub approved_on: Option<Day>,
+    /// When it was last reviewed for continuing suitability.
+    #[serde(default)]
+    pub last_reviewed_on: Option<Day>,
+    /// The policy's own review interval, if it sets one.
+    #[serde(default)]
+    pub review_interval: Option<Period>,
+    /// The commitments the policy makes.
+    #[serde(default)]
+    pub commitments: Vec<Key<Commitment>>,
+    /// When it was last communicated to staff and interested parties.
+    #[serde(default)]
+    pub communicated_on: Option<Day>,
+}
+
+impl From<PolicyFile> for m::Policy {
+    fn from(p: PolicyFile) -> Self {
+        m::Policy {
+            document: text(p.document),
+            title: p.title,
+            approved_by: text(p.approved_by),
+            approved_on: day(p.approved_on),
+            last_reviewed_on: day(p.last_reviewed_on),
+            review_interval: period(p.review_interval),
+            commitments: p.commitments.into_iter().map(|k| k.0).collect(),
+            communicated_on: day(p.communicated_on),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// objectives.yaml
+
+/// Service management objectives.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectivesFile {
+    /// The objectives.
+    pub objectives: Vec<ObjectiveEntry>,
+}
+
+/// One objective.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveEntry {
+    /// Id, unique in the file.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// What the objective is.
+    pub title: String,
+    /// What is measured, and how.
+    #[serde(default)]
+    pub measure: Option<String>,
+    /// The target: a number (words are reported as unmeasurable).
+    #[serde(default)]
+    pub target: Option<TargetValue>,
+    /// Unit of the target, e.g. `%`.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Person id of the owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// When it is to be met.
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// Measurements taken.
+    #[serde(default)]
+    pub measurements: Vec<MeasurementEntry>,
+}
+
+/// A measurement of an objective.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasurementEntry {
+    /// When it was taken.
+    pub on: Day,
+    /// The value measured.
+    pub value: f64,
+}
+
+impl From<ObjectiveEntry> for m::Objective {
+    fn from(o: ObjectiveEntry) -> Self {
+        m::Objective {
+            id: o.id.value,
+            title: o.title,
+            measure: text(o.measure),
+            target: o.target.map(Into::into),
+            unit: text(o.unit),
+            owner: text(o.owner),
+            due: day(o.due),
+            measurements: o
+                .measurements
+                .into_iter()
+                .map(|x| m::Measurement {
+                    on: x.on.0,
+                    value: x.value,
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// processes.yaml
+
+/// The SMS processes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessesFile {
+    /// The processes.
+    pub processes: Vec<ProcessEntry>,
+}
+
+/// One process.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessEntry {
+    /// Id, e.g. `change`.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Name, e.g. "Change management".
+    pub name: String,
+    /// Person id of the process owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Clauses of the organisation's edition the process answers, e.g. ["8.5.1"].
+    #[serde(default)]
+    pub clauses: Vec<String>,
+    /// Supplier id, when another party operates the process or part of it.
+    #[serde(default)]
+    pub operated_by: Option<String>,
+    /// Id of the document describing the process.
+    #[serde(default)]
+    pub document: Option<String>,
+}
+
+impl From<ProcessEntry> for m::Process {
+    fn from(p: ProcessEntry) -> Self {
+        m::Process {
+            id: p.id.value,
+            name: p.name,
+            owner: text(p.owner),
+            clauses: p.clauses,
+            operated_by: text(p.operated_by),
+            document: text(p.document),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// management-reviews.yaml
+
+/// Management reviews, held and planned.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewsFile {
+    /// The reviews.
+    pub reviews: Vec<ReviewEntry>,
+}
+
+/// One management review.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewEntry {
+    /// Id, unique in the file.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// When it is planned for.
+    #[serde(default)]
+    pub planned_on: Option<Day>,
+    /// When it was held; leave out while it is only planned.
+    #[serde(default)]
+    pub held_on: Option<Day>,
+    /// Person ids of the attendees.
+    #[serde(default)]
+    pub attendees: Vec<String>,
+    /// The inputs the review considered.
+    #[serde(default)]
+    pub inputs: Vec<Key<ReviewInput>>,
+    /// Decisions taken.
+    #[serde(default)]
+    pub decisions: Vec<String>,
+    /// Actions raised.
+    #[serde(default)]
+    pub actions: Vec<ActionEntry>,
+    /// Ids of earlier reviews' actions whose status this review examined.
+    #[serde(default)]
+    pub followed_up: Vec<String>,
+    /// Id of the minutes in documents.csv.
+    #[serde(default)]
+    pub minutes: Option<String>,
+}
+
+/// An action raised by a management review.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionEntry {
+    /// Id, unique across all reviews.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// What is to be done.
+    pub description: String,
+    /// Person id of who does it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// When it is due.
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// open (default), done or cancelled.
+    #[serde(default)]
+    pub status: ActionStatusKey,
+    /// When it was done or cancelled.
+    #[serde(default)]
+    pub closed_on: Option<Day>,
+}
+
+/// Where an action stands.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionStatusKey {
+    /// Not finished.
+    #[default]
+    Open,
+    /// Finished.
+    Done,
+    /// Dropped.
+    Cancelled,
+}
+
+impl From<ReviewEntry> for m::ManagementReview {
+    fn from(r: ReviewEntry) -> Self {
+        m::ManagementReview {
+            id: r.id.value,
+            planned_on: day(r.planned_on),
+            held_on: day(r.held_on),
+            attendees: r.attendees,
+            inputs: r.inputs.into_iter().map(|k| k.0).collect(),
+            decisions: r.decisions,
+            actions: r
+                .actions
+                .into_iter()
+                .map(|a| m::ReviewAction {
+                    id: a.id.value,
+                    description: a.description,
+                    owner: text(a.owner),
+                    due: day(a.due),
+                    status: match a.status {
+                        ActionStatusKey::Open => m::ActionStatus::Open,
+                        ActionStatusKey::Done => m::ActionStatus::Done,
+                        ActionStatusKey::Cancelled => m::ActionStatus::Cancelled,
+                    },
+                    closed_on: day(a.closed_on),
+                })
+                .collect(),
+            followed_up: r.followed_up,
+            minutes: text(r.minutes),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// services.yaml, slas.yaml
+
+/// The service catalogue.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicesFile {
+    /// The services.
+    pub services: Vec<ServiceEntry>,
+}
+
+/// A service in the catalogue.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEntry {
+    /// Id, e.g. `SVC-EMAIL`.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Person id of the service owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Customers it is delivered to.
+    #[serde(default)]
+    pub customers: Vec<String>,
+    /// Ids of the services it depends on.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Whether the SMS scope covers it (default true).
+    #[serde(default = "yes")]
+    pub in_scope: bool,
+    /// planned, transition, live (default) or retired.
+    #[serde(default)]
+    pub lifecycle: LifecycleKey,
+    /// Whether losing it would seriously harm customers; critical services need a continuity plan.
+    #[serde(default)]
+    pub critical: bool,
+    /// When it went live.
+    #[serde(default)]
+    pub live_on: Option<Day>,
+    /// Id of its design and transition plan in documents.csv, for a new or changed service.
+    #[serde(default)]
+    pub transition_plan: Option<String>,
+}
+
+/// Lifecycle stage of a service.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifecycleKey {
+    /// Approved but not built.
+    Planned,
+    /// Being built or transitioned.
+    Transition,
+    /// In operation.
+    #[default]
+    Live,
+    /// Withdrawn.
+    Retired,
+}
+
+impl From<ServiceEntry> for m::Service {
+    fn from(s: ServiceEntry) -> Self {
+        m::Service {
+            id: s.id.value,
+            name: s.name,
+            owner: text(s.owner),
+            customers: s.customers,
+            depends_on: s.depends_on,
+            in_scope: s.in_scope,
+            lifecycle: match s.lifecycle {
+                LifecycleKey::Planned => m::Lifecycle::Planned,
+                LifecycleKey::Transition => m::Lifecycle::Transition,
+                LifecycleKey::Live => m::Lifecycle::Live,
+                LifecycleKey::Retired => m::Lifecycle::Retired,
+            },
+            critical: s.critical,
+            live_on: day(s.live_on),
+            transition_plan: text(s.transition_plan),
+        }
+    }
+}
+
+/// Service level agreements.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlasFile {
+    /// The SLAs.
+    pub slas: Vec<SlaEntry>,
+}
+
+/// One SLA.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Id of the service in services.yaml.
+    pub service: String,
+    /// The customer.
+    pub customer: String,
+    /// Service level targets.
+    #[serde(default)]
+    pub targets: Vec<TargetEntry>,
+    /// Workload the targets assume.
+    #[serde(default)]
+    pub workload: Option<String>,
+    /// Exceptions to the targets.
+    #[serde(default)]
+    pub exceptions: Option<String>,
+    /// When it was agreed.
+    #[serde(default)]
+    pub agreed_on: Option<Day>,
+    /// When it was last reviewed with the customer.
+    #[serde(default)]
+    pub last_reviewed_on: Option<Day>,
+    /// Its own review interval, if it sets one.
+    #[serde(default)]
+    pub review_interval: Option<Period>,
+    /// Id of the agreement in documents.csv.
+    #[serde(default)]
+    pub document: Option<String>,
+}
+
+/// One service level target.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetEntry {
+    /// What is measured, e.g. "availability".
+    pub metric: String,
+    /// The target: a number (words are reported as unmeasurable).
+    #[serde(default)]
+    pub target: Option<TargetValue>,
+    /// The unit, e.g. `%` or `hours`.
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+impl From<SlaEntry> for m::Sla {
+    fn from(a: SlaEntry) -> Self {
+        m::Sla {
+            id: a.id.value,
+            service: a.service,
+            customer: a.customer,
+            targets: a
+                .targets
+                .into_iter()
+                .map(|t| m::SlaTarget {
+                    metric: t.metric,
+                    target: t.target.map(Into::into),
+                    unit: text(t.unit),
+                })
+                .collect(),
+            workload: text(a.workload),
+            exceptions: text(a.exceptions),
+            agreed_on: day(a.agreed_on),
+            last_reviewed_on: day(a.last_reviewed_on),
+            review_interval: period(a.review_interval),
+            document: text(a.document),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// suppliers.yaml
+
+/// Suppliers and their contracts.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppliersFile {
+    /// The suppliers.
+    pub suppliers: Vec<SupplierEntry>,
+}
+
+/// One supplier.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// external (default) or internal (an internal group or a customer acting as a supplier).
+    #[serde(default)]
+    pub kind: SupplierKindKey,
+    /// Ids of the services it contributes to.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Person id of who manages the contract.
+    #[serde(default)]
+    pub contract_manager: Option<String>,
+    /// Whether the supplier is still used (default true).
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Contracts, or agreements for an internal supplier.
+    #[serde(default)]
+    pub contracts: Vec<ContractEntry>,
+}
+
+/// Whether a supplier is outside the organisation.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SupplierKindKey {
+    /// Another company.
+    #[default]
+    External,
+    /// An internal group, or a customer acting as a supplier.
+    Internal,
+}
+
+/// A contract or agreement.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// When it starts.
+    #[serde(default)]
+    pub starts_on: Option<Day>,
+    /// When it ends; leave out if open-ended.
+    #[serde(default)]
+    pub ends_on: Option<Day>,
+    /// When it was last reviewed.
+    #[serde(default)]
+    pub last_reviewed_on: Option<Day>,
+    /// Its own review interval, if it sets one.
+    #[serde(default)]
+    pub review_interval: Option<Period>,
+    /// Id of the contract in documents.csv.
+    #[serde(default)]
+    pub document: Option<String>,
+}
+
+impl From<SupplierEntry> for m::Supplier {
+    fn from(s: SupplierEntry) -> Self {
+        m::Supplier {
+            id: s.id.value,
+            name: s.name,
+            kind: match s.kind {
+                SupplierKindKey::External => m::SupplierKind::External,
+                SupplierKindKey::Internal => m::SupplierKind::Internal,
+            },
+            services: s.services,
+            contract_manager: text(s.contract_manager),
+            active: s.active,
+            contracts: s
+                .contracts
+                .into_iter()
+                .map(|c| m::Contract {
+                    id: c.id.value,
+                    title: c.title,
+                    starts_on: day(c.starts_on),
+                    ends_on: day(c.ends_on),
+                    last_reviewed_on: day(c.last_reviewed_on),
+                    review_interval: period(c.review_interval),
+                    document: text(c.document),
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// audits.yaml
+
+/// The internal audit programme and its audits.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditsFile {
+    /// The programme.
+    #[serde(default)]
+    pub programme: Option<Programme>,
+    /// Audits, planned and held.
+    #[serde(default)]
+    pub audits: Vec<AuditEntry>,
+}
+
+/// The audit programme.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Programme {
+    /// When the current programme cycle started; the cycle lasts the `audit_cycle` interval.
+    #[serde(default)]
+    pub cycle_start: Option<Day>,
+}
+
+/// One internal audit.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// What it is about.
+    pub title: String,
+    /// When it is (or was) planned for.
+    #[serde(default)]
+    pub planned_on: Option<Day>,
+    /// When it was held; leave out while it is only planned.
+    #[serde(default)]
+    pub held_on: Option<Day>,
+    /// Whether it was cancelled.
+    #[serde(default)]
+    pub cancelled: bool,
+    /// Person id (or name, for an external auditor) of the auditor.
+    #[serde(default)]
+    pub auditor: Option<String>,
+    /// Ids of the processes audited.
+    #[serde(default)]
+    pub processes: Vec<String>,
+    /// Clauses of the organisation's edition audited, e.g. ["9.2", "9.3"].
+    #[serde(default)]
+    pub clauses: Vec<String>,
+    /// Id of the audit report in documents.csv.
+    #[serde(default)]
+    pub report: Option<String>,
+    /// What the audit found.
+    #[serde(default)]
+    pub findings: Vec<AuditFindingEntry>,
+}
+
+/// A finding of an internal audit.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFindingEntry {
+    /// Id, unique across audits.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// major, minor or observation.
+    pub grade: GradeKey,
+    /// The clause it is raised against.
+    #[serde(default)]
+    pub clause: Option<String>,
+    /// What was found.
+    pub statement: String,
+    /// When it must be closed.
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// When it was closed.
+    #[serde(default)]
+    pub closed_on: Option<Day>,
+    /// When the auditor verified the closure.
+    #[serde(default)]
+    pub verified_on: Option<Day>,
+    /// Id of the nonconformity raised for it.
+    #[serde(default)]
+    pub nonconformity: Option<String>,
+}
+
+/// A grade.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GradeKey {
+    /// Major nonconformity.
+    Major,
+    /// Minor nonconformity.
+    Minor,
+    /// Observation or opportunity for improvement.
+    Observation,
+}
+
+impl From<GradeKey> for Grade {
+    fn from(g: GradeKey) -> Self {
+        match g {
+            GradeKey::Major => Grade::Major,
+            GradeKey::Minor => Grade::Minor,
+            GradeKey::Observation => Grade::Observation,
+        }
+    }
+}
+
+impl From<AuditEntry> for m::InternalAudit {
+    fn from(a: AuditEntry) -> Self {
+        m::InternalAudit {
+            id: a.id.value,
+            title: a.title,
+            planned_on: day(a.planned_on),
+            held_on: day(a.held_on),
+            cancelled: a.cancelled,
+            auditor: text(a.auditor),
+            processes: a.processes,
+            clauses: a.clauses,
+            report: text(a.report),
+            findings: a
+                .findings
+                .into_iter()
+                .map(|f| m::AuditFinding {
+                    id: f.id.value,
+                    grade: f.grade.into(),
+                    clause: text(f.clause),
+                    statement: f.statement,
+                    due: day(f.due),
+                    closed_on: day(f.closed_on),
+                    verified_on: day(f.verified_on),
+                    nonconformity: text(f.nonconformity),
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// nonconformities.yaml
+
+/// Nonconformities and corrective actions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NonconformitiesFile {
+    /// The nonconformities.
+    pub nonconformities: Vec<NonconformityEntry>,
+}
+
+/// One nonconformity.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NonconformityEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// What is wrong.
+    pub description: String,
+    /// When it was raised.
+    #[serde(default)]
+    pub raised_on: Option<Day>,
+    /// internal-audit, external-audit, management-review, complaint, incident, monitoring or other.
+    #[serde(default)]
+    pub source: NcSourceKey,
+    /// Id of the record it came from, e.g. an audit finding.
+    #[serde(default)]
+    pub source_ref: Option<String>,
+    /// Clauses of the organisation's edition it breaches.
+    #[serde(default)]
+    pub clauses: Vec<String>,
+    /// major, minor or observation.
+    #[serde(default)]
+    pub grade: Option<GradeKey>,
+    /// The immediate fix of this one instance.
+    #[serde(default)]
+    pub correction: Option<String>,
+    /// Why it happened.
+    #[serde(default)]
+    pub root_cause: Option<String>,
+    /// Actions that remove the cause.
+    #[serde(default)]
+    pub actions: Vec<CorrectiveActionEntry>,
+    /// The check that the actions worked.
+    #[serde(default)]
+    pub effectiveness: Option<EffectivenessEntry>,
+    /// When it was closed.
+    #[serde(default)]
+    pub closed_on: Option<Day>,
+}
+
+/// Where a nonconformity came from.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NcSourceKey {
+    /// An internal audit.
+    InternalAudit,
+    /// A certification or customer audit.
+    ExternalAudit,
+    /// A management review.
+    ManagementReview,
+    /// A customer complaint.
+    Complaint,
+    /// An incident or problem.
+    Incident,
+    /// Monitoring and measurement.
+    Monitoring,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+/// A corrective action.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectiveActionEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// What is to be done.
+    pub description: String,
+    /// Person id of who does it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// When it is due.
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// When it was implemented.
+    #[serde(default)]
+    pub implemented_on: Option<Day>,
+}
+
+/// The review of whether corrective actions worked.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EffectivenessEntry {
+    /// When it was checked.
+    pub checked_on: Day,
+    /// Person id of who checked.
+    #[serde(default)]
+    pub checked_by: Option<String>,
+    /// Whether the actions worked.
+    pub effective: bool,
+    /// What the check looked at.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl From<NonconformityEntry> for m::Nonconformity {
+    fn from(n: NonconformityEntry) -> Self {
+        m::Nonconformity {
+            id: n.id.value,
+            description: n.description,
+            raised_on: day(n.raised_on),
+            source: match n.source {
+                NcSourceKey::InternalAudit => m::NcSource::InternalAudit,
+                NcSourceKey::ExternalAudit => m::NcSource::ExternalAudit,
+                NcSourceKey::ManagementReview => m::NcSource::ManagementReview,
+                NcSourceKey::Complaint => m::NcSource::Complaint,
+                NcSourceKey::Incident => m::NcSource::Incident,
+                NcSourceKey::Monitoring => m::NcSource::Monitoring,
+                NcSourceKey::Other => m::NcSource::Other,
+            },
+            source_ref: text(n.source_ref),
+            clauses: n.clauses,
+            grade: n.grade.map(Into::into),
+            correction: text(n.correction),
+            root_cause: text(n.root_cause),
+            actions: n
+                .actions
+                .into_iter()
+                .map(|a| m::CorrectiveAction {
+                    id: a.id.value,
+                    description: a.description,
+                    owner: text(a.owner),
+                    due: day(a.due),
+                    implemented_on: day(a.implemented_on),
+                })
+                .collect(),
+            effectiveness: n.effectiveness.map(|e| m::EffectivenessReview {
+                checked_on: e.checked_on.0,
+                checked_by: text(e.checked_by),
+                effective: e.effective,
+                note: text(e.note),
+            }),
+            closed_on: day(n.closed_on),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// continuity.yaml, capacity.yaml
+
+/// Service continuity and availability plans, with their tests.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuityFile {
+    /// The plans.
+    pub plans: Vec<ContinuityPlanEntry>,
+}
+
+/// One continuity or availability plan.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuityPlanEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// continuity (default) or availability.
+    #[serde(default)]
+    pub kind: PlanKindKey,
+    /// Ids of the services it covers.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Id of the plan in documents.csv.
+    #[serde(default)]
+    pub document: Option<String>,
+    /// When it was last reviewed.
+    #[serde(default)]
+    pub last_reviewed_on: Option<Day>,
+    /// Its own review interval, if it sets one.
+    #[serde(default)]
+    pub review_interval: Option<Period>,
+    /// Tests and exercises of the plan.
+    #[serde(default)]
+    pub tests: Vec<ContinuityTestEntry>,
+}
+
+/// Whether a plan is about continuity or availability.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanKindKey {
+    /// Recovering after a major loss of service.
+    #[default]
+    Continuity,
+    /// Meeting availability targets.
+    Availability,
+}
+
+/// A test of a continuity plan.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuityTestEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// When it was held.
+    pub held_on: Day,
+    /// passed, partial or failed.
+    pub result: TestResultKey,
+    /// Actions raised on what did not work.
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+/// The outcome of a test.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestResultKey {
+    /// Met its objectives.
+    Passed,
+    /// Missed some objectives.
+    Partial,
+    /// Did not work.
+    Failed,
+}
+
+impl From<ContinuityPlanEntry> for m::ContinuityPlan {
+    fn from(p: ContinuityPlanEntry) -> Self {
+        m::ContinuityPlan {
+            id: p.id.value,
+            title: p.title,
+            kind: match p.kind {
+                PlanKindKey::Continuity => m::PlanKind::Continuity,
+                PlanKindKey::Availability => m::PlanKind::Availability,
+            },
+            services: p.services,
+            document: text(p.document),
+            last_reviewed_on: day(p.last_reviewed_on),
+            review_interval: period(p.review_interval),
+            tests: p
+                .tests
+                .into_iter()
+                .map(|t| m::ContinuityTest {
+                    id: t.id.value,
+                    held_on: t.held_on.0,
+                    result: match t.result {
+                        TestResultKey::Passed => m::TestResult::Passed,
+                        TestResultKey::Partial => m::TestResult::Partial,
+                        TestResultKey::Failed => m::TestResult::Failed,
+                    },
+                    actions: t.actions,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Capacity plans.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityFile {
+    /// The plans.
+    pub plans: Vec<CapacityPlanEntry>,
+}
+
+/// One capacity plan.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityPlanEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// Ids of the services it covers.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Id of the plan in documents.csv.
+    #[serde(default)]
+    pub document: Option<String>,
+    /// When it was last reviewed.
+    #[serde(default)]
+    pub last_reviewed_on: Option<Day>,
+    /// Its own review interval, if it sets one.
+    #[serde(default)]
+    pub review_interval: Option<Period>,
+    /// How many months ahead it forecasts demand.
+    #[serde(default)]
+    pub horizon_months: Option<u32>,
+}
+
+impl From<CapacityPlanEntry> for m::CapacityPlan {
+    fn from(p: CapacityPlanEntry) -> Self {
+        m::CapacityPlan {
+            id: p.id.value,
+            title: p.title,
+            services: p.services,
+            document: text(p.document),
+            last_reviewed_on: day(p.last_reviewed_on),
+            review_interval: period(p.review_interval),
+            horizon_months: p.horizon_months,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV registers. Columns are the field names; empty cells are "not recorded".
+
+/// A row of people.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRow {
+    /// Id used by every other record (a staff number or e-mail).
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Job title or SMS role.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Organisational unit.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Whether the person is in top management.
+    #[serde(default)]
+    pub top_management: Flag,
+    /// The day the person left, if they have.
+    #[serde(default)]
+    pub left_on: Option<Day>,
+}
+
+impl From<PersonRow> for m::Person {
+    fn from(p: PersonRow) -> Self {
+        m::Person {
+            id: p.id,
+            name: p.name,
+            role: p.role.unwrap_or_default(),
+            unit: p.unit.unwrap_or_default(),
+            top_management: p.top_management.0,
+            left_on: day(p.left_on),
+        }
+    }
+}
+
+/// A row of raci.csv: one person's part in one process (or one activity of it).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RaciRow {
+    /// Process id.
+    pub process: String,
+    /// Activity within the process; empty for the process as a whole.
+    #[serde(default)]
+    pub activity: Option<String>,
+    /// Person id.
+    pub person: String,
+    /// R, A, C or I.
+    pub raci: RaciKey,
+}
+
+/// A RACI letter.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+pub enum RaciKey {
+    /// Responsible.
+    R,
+    /// Accountable.
+    A,
+    /// Consulted.
+    C,
+    /// Informed.
+    I,
+}
+
+impl From<RaciRow> for m::RaciEntry {
+    fn from(r: RaciRow) -> Self {
+        m::RaciEntry {
+            process: r.process,
+            activity: r.activity.unwrap_or_default(),
+            person: r.person,
+            raci: match r.raci {
+                RaciKey::R => m::Raci::Responsible,
+                RaciKey::A => m::Raci::Accountable,
+                RaciKey::C => m::Raci::Consulted,
+                RaciKey::I => m::Raci::Informed,
+            },
+        }
+    }
+}
+
+/// A row of documents.csv: one version of a controlled document.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRow {
+    /// Document number, the same for every version.
+    pub id: String,
+    /// Version label.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Document type.
+    #[serde(rename = "type")]
+    pub kind: Key<DocType>,
+    /// Person id of the owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Person id of who approved this version.
+    #[serde(default)]
+    pub approver: Option<String>,
+    /// When this version was approved.
+    #[serde(default)]
+    pub approved_on: Option<Day>,
+    /// draft, current or obsolete.
+    pub status: DocStatusKey,
+    /// Its own review interval, if it sets one.
+    #[serde(default)]
+    pub review_interval: Option<Period>,
+    /// When it was last reviewed.
+    #[serde(default)]
+    pub last_reviewed_on: Option<Day>,
+    /// Whether it comes from outside (contract, vendor manual, law).
+    #[serde(default)]
+    pub external: Flag,
+}
+
+/// Lifecycle state of a document version.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocStatusKey {
+    /// Being written or awaiting approval.
+    Draft,
+    /// Issued and in use.
+    Current,
+    /// Withdrawn or superseded.
+    Obsolete,
+}
+
+impl From<DocumentRow> for m::Document {
+    fn from(d: DocumentRow) -> Self {
+        m::Document {
+            id: d.id,
+            version: text(d.version),
+            title: d.title,
+            kind: d.kind.0,
+            owner: text(d.owner),
+            approver: text(d.approver),
+            approved_on: day(d.approved_on),
+            status: match d.status {
+                DocStatusKey::Draft => m::DocStatus::Draft,
+                DocStatusKey::Current => m::DocStatus::Current,
+                DocStatusKey::Obsolete => m::DocStatus::Obsolete,
+            },
+            review_interval: period(d.review_interval),
+            last_reviewed_on: day(d.last_reviewed_on),
+            external: d.external.0,
+        }
+    }
+}
+
+/// A row of risks.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskRow {
+    /// Id.
+    pub id: String,
+    /// What could happen.
+    pub title: String,
+    /// Id of the service it threatens.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Person id of the owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// 1 (rare) to 5 (almost certain).
+    #[serde(default)]
+    pub likelihood: Option<u8>,
+    /// 1 (negligible) to 5 (severe).
+    #[serde(default)]
+    pub impact: Option<u8>,
+    /// How it is treated.
+    #[serde(default)]
+    pub treatment: Option<String>,
+    /// open (default) or closed.
+    #[serde(default)]
+    pub status: Option<RiskStatusKey>,
+    /// When it was last reviewed.
+    #[serde(default)]
+    pub last_reviewed_on: Option<Day>,
+}
+
+/// Whether a risk is still open.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RiskStatusKey {
+    /// Still to be managed.
+    Open,
+    /// No longer applies.
+    Closed,
+}
+
+impl From<RiskRow> for m::Risk {
+    fn from(r: RiskRow) -> Self {
+        m::Risk {
+            id: r.id,
+            title: r.title,
+            service: text(r.service),
+            owner: text(r.owner),
+            likelihood: r.likelihood,
+            impact: r.impact,
+            treatment: text(r.treatment),
+            open: !matches!(r.status, Some(RiskStatusKey::Closed)),
+            last_reviewed_on: day(r.last_reviewed_on),
+        }
+    }
+}
+
+/// A row of improvements.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImprovementRow {
+    /// Id.
+    pub id: String,
+    /// What is to be improved.
+    pub title: String,
+    /// When it was raised.
+    #[serde(default)]
+    pub raised_on: Option<Day>,
+    /// Person id of the owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// The measurable outcome aimed for.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// When it is due.
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// Priority.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Person id of who approved it.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// When it was completed.
+    #[serde(default)]
+    pub completed_on: Option<Day>,
+    /// The outcome measured after completion.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+impl From<ImprovementRow> for m::Improvement {
+    fn from(i: ImprovementRow) -> Self {
+        m::Improvement {
+            id: i.id,
+            title: i.title,
+            raised_on: day(i.raised_on),
+            owner: text(i.owner),
+            target: text(i.target),
+            due: day(i.due),
+            priority: text(i.priority),
+            approved_by: text(i.approved_by),
+            completed_on: day(i.completed_on),
+            outcome: text(i.outcome),
+        }
+    }
+}
+
+/// A row of training.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingRow {
+    /// Person id.
+    pub person: String,
+    /// Course or competence.
+    pub course: String,
+    /// When it was completed.
+    #[serde(default)]
+    pub completed_on: Option<Day>,
+    /// When it stops being valid.
+    #[serde(default)]
+    pub expires_on: Option<Day>,
+    /// Whether its effectiveness was evaluated.
+    #[serde(default)]
+    pub evaluated: Flag,
+}
+
+impl From<TrainingRow> for m::TrainingRecord {
+    fn from(t: TrainingRow) -> Self {
+        m::TrainingRecord {
+            person: t.person,
+            course: t.course,
+            completed_on: day(t.completed_on),
+            expires_on: day(t.expires_on),
+            evaluated: t.evaluated.0,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tickets/*.csv
+
+/// A row of tickets/incidents.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentRow {
+    /// Ticket number.
+    pub id: String,
+    /// When it was opened.
+    #[serde(default)]
+    pub opened_at: Option<Stamp>,
+    /// When it was resolved.
+    #[serde(default)]
+    pub resolved_at: Option<Stamp>,
+    /// When it was closed.
+    #[serde(default)]
+    pub closed_at: Option<Stamp>,
+    /// Priority, 1 (highest) to 5.
+    #[serde(default)]
+    pub priority: Option<u8>,
+    /// Whether it was declared a major incident.
+    #[serde(default)]
+    pub major: Flag,
+    /// Category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Service id.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Configuration item id.
+    #[serde(default)]
+    pub ci: Option<String>,
+    /// Problem id raised for it.
+    #[serde(default)]
+    pub problem: Option<String>,
+    /// Whether the SLA target was met; empty when unknown.
+    #[serde(default)]
+    pub sla_met: Option<Flag>,
+}
+
+impl From<IncidentRow> for m::Incident {
+    fn from(i: IncidentRow) -> Self {
+        m::Incident {
+            id: i.id,
+            opened_at: i.opened_at.map(|s| s.0),
+            resolved_at: i.resolved_at.map(|s| s.0),
+            closed_at: i.closed_at.map(|s| s.0),
+            priority: i.priority,
+            major: i.major.0,
+            category: text(i.category),
+            service: text(i.service),
+            ci: text(i.ci),
+            problem: text(i.problem),
+            sla_met: i.sla_met.map(|f| f.0),
+        }
+    }
+}
+
+/// A row of tickets/problems.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemRow {
+    /// Ticket number.
+    pub id: String,
+    /// When it was opened.
+    #[serde(default)]
+    pub opened_at: Option<Stamp>,
+    /// When it was closed.
+    #[serde(default)]
+    pub closed_at: Option<Stamp>,
+    /// Service id.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// The root cause found.
+    #[serde(default)]
+    pub root_cause: Option<String>,
+    /// Whether a known-error record exists.
+    #[serde(default)]
+    pub known_error: Flag,
+    /// Change id raised to fix it.
+    #[serde(default)]
+    pub change: Option<String>,
+}
+
+impl From<ProblemRow> for m::Problem {
+    fn from(p: ProblemRow) -> Self {
+        m::Problem {
+            id: p.id,
+            opened_at: p.opened_at.map(|s| s.0),
+            closed_at: p.closed_at.map(|s| s.0),
+            service: text(p.service),
+            root_cause: text(p.root_cause),
+            known_error: p.known_error.0,
+            change: text(p.change),
+        }
+    }
+}
+
+/// A row of tickets/changes.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRow {
+    /// Ticket number.
+    pub id: String,
+    /// standard, normal (default) or emergency.
+    #[serde(default, rename = "type")]
+    pub kind: Option<ChangeTypeKey>,
+    /// Service id.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// When it was requested.
+    #[serde(default)]
+    pub requested_at: Option<Stamp>,
+    /// When it was approved.
+    #[serde(default)]
+    pub approved_at: Option<Stamp>,
+    /// Who approved it.
+    #[serde(default)]
+    pub approver: Option<String>,
+    /// When it was implemented.
+    #[serde(default)]
+    pub implemented_at: Option<Stamp>,
+    /// The risk assessment.
+    #[serde(default)]
+    pub risk: Option<String>,
+    /// Whether a back-out plan was recorded.
+    #[serde(default)]
+    pub backout_plan: Flag,
+    /// Whether a test plan was recorded.
+    #[serde(default)]
+    pub test_plan: Flag,
+    /// When the post-implementation review was done.
+    #[serde(default)]
+    pub reviewed_on: Option<Day>,
+    /// Whether it succeeded; empty while unknown.
+    #[serde(default)]
+    pub successful: Option<Flag>,
+}
+
+/// How a change is authorised.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeTypeKey {
+    /// Pre-authorised.
+    Standard,
+    /// Approved before it is made.
+    Normal,
+    /// Made urgently, reviewed afterwards.
+    Emergency,
+}
+
+impl From<ChangeRow> for m::Change {
+    fn from(c: ChangeRow) -> Self {
+        m::Change {
+            id: c.id,
+            kind: match c.kind {
+                Some(ChangeTypeKey::Standard) => m::ChangeType::Standard,
+                Some(ChangeTypeKey::Emergency) => m::ChangeType::Emergency,
+                Some(ChangeTypeKey::Normal) | None => m::ChangeType::Normal,
+            },
+            service: text(c.service),
+            requested_at: c.requested_at.map(|s| s.0),
+            approved_at: c.approved_at.map(|s| s.0),
+            approver: text(c.approver),
+            implemented_at: c.implemented_at.map(|s| s.0),
+            risk: text(c.risk),
+            backout_plan: c.backout_plan.0,
+            test_plan: c.test_plan.0,
+            reviewed_on: day(c.reviewed_on),
+            successful: c.successful.map(|f| f.0),
+        }
+    }
+}
+
+/// A row of tickets/releases.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRow {
+    /// Id.
+    pub id: String,
+    /// Change id authorising it.
+    #[serde(default)]
+    pub change: Option<String>,
+    /// Service id.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// When it was deployed.
+    #[serde(default)]
+    pub deployed_at: Option<Stamp>,
+    /// Whether test evidence was recorded.
+    #[serde(default)]
+    pub tested: Flag,
+}
+
+impl From<ReleaseRow> for m::Release {
+    fn from(r: ReleaseRow) -> Self {
+        m::Release {
+            id: r.id,
+            change: text(r.change),
+            service: text(r.service),
+            deployed_at: r.deployed_at.map(|s| s.0),
+            tested: r.tested.0,
+        }
+    }
+}
+
+/// A row of tickets/cis.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CiRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Type, e.g. server, application, database.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Owner (person id or group).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Service id it supports.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// When the record was last verified against reality.
+    #[serde(default)]
+    pub last_verified_on: Option<Day>,
+}
+
+impl From<CiRow> for m::ConfigurationItem {
+    fn from(c: CiRow) -> Self {
+        m::ConfigurationItem {
+            id: c.id,
+            name: c.name,
+            kind: text(c.kind),
+            owner: text(c.owner),
+            service: text(c.service),
+            last_verified_on: day(c.last_verified_on),
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! The SMS bundle: an organisation's service management records as a folder of files.
+//!
+//! People write YAML by hand (policy, reviews, services, audits…) and keep registers and ticket
+//! tables as CSV (people, documents, risks, tickets…). [`read`] turns a bundle into the core
+//! model or reports every problem with its file, line, column and field; [`init`] writes a
+//! starting bundle. The format is documented in `docs/bundle-format.md`, with a JSON Schema per
+//! YAML file under `schema/` generated from the types in [`files`].
+
+mod error;
+pub mod files;
+mod init;
+pub mod schema;
+mod table;
+pub mod value;
+mod yaml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use iso20k_core::model::Sms;
+use serde::de::DeserializeOwned;
+
+pub use error::{Error, Errors};
+pub use init::init;
+
+use files::*;
+
+/// The file every bundle has; the others are optional.
+pub const ORGANISATION: &str = "organisation.yaml";
+
+/// Every file a bundle may hold, relative to its folder, with what it holds.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        ORGANISATION,
+        "the organisation, the scope of its SMS and its planned intervals",
+    ),
+    ("policy.yaml", "the service management policy"),
+    (
+        "objectives.yaml",
+        "service management objectives and their measurements",
+    ),
+    ("people.csv", "the people register"),
+    ("processes.yaml", "SMS processes and their owners"),
+    (
+        "raci.csv",
+        "who is responsible, accountable, consulted and informed for each process",
+    ),
+    (
+        "management-reviews.yaml",
+        "management reviews, their inputs, decisions and actions",
+    ),
+    (
+        "documents.csv",
+        "the register of controlled documents, one row per version",
+    ),
+    ("services.yaml", "the service catalogue"),
+    ("slas.yaml", "service level agreements"),
+    ("suppliers.yaml", "suppliers and their contracts"),
+    ("risks.csv", "the risk register"),
+    (
+        "audits.yaml",
+        "the internal audit programme, audits and their findings",
+    ),
+    (
+        "nonconformities.yaml",
+        "nonconformities, root causes, corrective actions and effectiveness checks",
+    ),
+    ("improvements.csv", "the improvement register"),
+    (
+        "continuity.yaml",
+        "service continuity and availability plans and their tests",
+    ),
+    ("capacity.yaml", "capacity plans"),
+    ("training.csv", "training and competence records"),
+    ("tickets/incidents.csv", "incidents"),
+    ("tickets/problems.csv", "problems"),
+    ("tickets/changes.csv", "changes"),
+    ("tickets/releases.csv", "releases"),
+    ("tickets/cis.csv", "configuration items"),
+];
+
+/// Reads a bundle folder into the core model.
+///
+/// Every file is read even after one fails, so the caller can show all problems at once.
+pub fn read(dir: &Path) -> Result<Sms, Errors> {
+    if !dir.is_dir() {
+        return Err(Error::file(
+            dir,
+            "no such folder (create a bundle with `iso20k init DIR`)",
+        )
+        .into());
+    }
+    if !dir.join(ORGANISATION).is_file() {
+        return Err(Error::file(
+            &dir.join(ORGANISATION),
+            "missing: every bundle starts with this file (create one with `iso20k init DIR`)",
+        )
+        .into());
+    }
+    let mut reader = Reader {
+        dir,
+        errors: Vec::new(),
+    };
+    reader.unknown_files();
+    let mut sms = Sms::default();
+
+    if let Some(org) = reader.yaml::<OrganisationFile>(ORGANISATION, |_| vec![]) {
+        org.apply(&mut sms);
+    }
+    sms.policy = reader
+        .yaml::<PolicyFile>("policy.yaml", |_| vec![])
+        .map(Into::into);
+    if let Some(f) =
+        reader.yaml::<ObjectivesFile>("objectives.yaml", |f| ids(&f.objectives, |o| &o.id))
+    {
+        sms.objectives = f.objectives.into_iter().map(Into::into).collect();
+    }
+    sms.people = reader
+        .csv::<PersonRow>("people.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    if let Some(f) =
+        reader.yaml::<ProcessesFile>("processes.yaml", |f| ids(&f.processes, |p| &p.id))
+    {
+        sms.processes = f.processes.into_iter().map(Into::into).collect();
+    }
+    sms.raci = reader
+        .csv::<RaciRow>("raci.csv", |r| {
+            vec![format!(
+                "{} {} {}",
+                r.process,
+                r.activity.as_deref().unwrap_or(""),
+                r.person
+            )]
+        })
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let reviews = reader.yaml::<ReviewsFile>("management-reviews.yaml", |f| {
+        let mut v = ids(&f.reviews, |r| &r.id);
+        v.extend(ids(f.reviews.iter().flat_map(|r| &r.actions), |a| &a.id));
+        v
+    });
+    if let Some(f) = reviews {
+        sms.management_reviews = f.reviews.into_iter().map(Into::into).collect();
+    }
+    sms.documents = reader
+        .csv::<DocumentRow>("documents.csv", |r| {
+            vec![format!(
+                "{} version {}",
+                r.id,
+                r.version.as_deref().unwrap_or("(none)")
+            )]
+        })
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    if let Some(f) = reader.yaml::<ServicesFile>("services.yaml", |f| ids(&f.services, |s| &s.id)) {
+        sms.services = f.services.into_iter().map(Into::into).collect();
+    }
+    if let Some(f) = reader.yaml::<SlasFile>("slas.yaml", |f| ids(&f.slas, |s| &s.id)) {
+        sms.slas = f.slas.into_iter().map(Into::into).collect();
+    }
+    let suppliers = reader.yaml::<SuppliersFile>("suppliers.yaml", |f| {
+        let mut v = ids(&f.suppliers, |s| &s.id);
+        v.extend(ids(f.suppliers.iter().flat_map(|s| &s.contracts), |c| {
+            &c.id
+        }));
+        v
+    });
+    if let Some(f) = suppliers {
+        sms.suppliers = f.suppliers.into_iter().map(Into::into).collect();
+    }
+    sms.risks = reader
+        .csv::<RiskRow>("risks.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let audits = reader.yaml::<AuditsFile>("audits.yaml", |f| {
+        let mut v = ids(&f.audits, |a| &a.id);
+        v.extend(ids(f.audits.iter().flat_map(|a| &a.findings), |x| &x.id));
+        v
+    });
+    if let Some(f) = audits {
+        sms.audit_cycle_start = f.programme.and_then(|p| p.cycle_start).map(|d| d.0);
+        sms.audits = f.audits.into_iter().map(Into::into).collect();
+    }
+    let ncs = reader.yaml::<NonconformitiesFile>("nonconformities.yaml", |f| {
+        let mut v = ids(&f.nonconformities, |n| &n.id);
+        v.extend(ids(
+            f.nonconformities.iter().flat_map(|n| &n.actions),
+            |a| &a.id,
+        ));
+        v
+    });
+    if let Some(f) = ncs {
+        sms.nonconformities = f.nonconformities.into_iter().map(Into::into).collect();
+    }
+    sms.improvements = reader
+        .csv::<ImprovementRow>("improvements.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let continuity = reader.yaml::<ContinuityFile>("continuity.yaml", |f| {
+        let mut v = ids(&f.plans, |p| &p.id);
+        v.extend(ids(f.plans.iter().flat_map(|p| &p.tests), |t| &t.id));
+        v
+    });
+    if let Some(f) = continuity {
+        sms.continuity_plans = f.plans.into_iter().map(Into::into).collect();
+    }
+    if let Some(f) = reader.yaml::<CapacityFile>("capacity.yaml", |f| ids(&f.plans, |p| &p.id)) {
+        sms.capacity_plans = f.plans.into_iter().map(Into::into).collect();
+    }
+    sms.training = reader
+        .csv::<TrainingRow>("training.csv", |_| vec![])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let t = &mut sms.tickets;
+    t.incidents = reader
+        .csv::<IncidentRow>("tickets/incidents.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    t.problems = reader
+        .csv::<ProblemRow>("tickets/problems.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    t.changes = reader
+        .csv::<ChangeRow>("tickets/changes.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    t.releases = reader
+        .csv::<ReleaseRow>("tickets/releases.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    t.cis = reader
+        .csv::<CiRow>("tickets/cis.csv", |r| vec![r.id.clone()])
+        .into_iter()
+        .map(Into::into)
+        .collect();
+
+    if reader.errors.is_empty() {
+        Ok(sms)
+    } else {
+        Err(Errors(reader.errors))
+    }
+}
+
+/// The ids of YAML entries, with the line each was written on.
+fn ids<'a, T: 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    id: impl Fn(&T) -> &Id,
+) -> Vec<(String, u64, u64)> {
+    items
+        .into_iter()
+        .map(|x| {
+            let id = id(x);
+            (
+                id.value.clone(),
+                id.referenced.line(),
+                id.referenced.column(),
+            )
+        })
+        .collect()
+}
+
+struct Reader<'a> {
+    dir: &'a Path,
+    errors: Vec<Error>,
+}
+
+impl Reader<'_> {
+    fn text(&mut self, name: &str) -> Option<(PathBuf, String)> {
+        let path = self.dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                // A byte-order mark is what spreadsheet programs put in front of CSV exports.
+                Ok(s) => Some((
+                    path,
+                    s.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(s),
+                )),
+                Err(_) => {
+                    self.errors.push(Error::file(
+                        &path,
+                        "not valid UTF-8 (save the file as UTF-8)",
+                    ));
+                    None
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                self.errors
+                    .push(Error::file(&path, format!("cannot read: {e}")));
+                None
+            }
+        }
+    }
+
+    fn yaml<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        keys: impl Fn(&T) -> Vec<(String, u64, u64)>,
+    ) -> Option<T> {
+        let (path, text) = self.text(name)?;
+        match yaml::parse::<T>(&path, &text) {
+            Ok(v) => {
+                let mut seen: HashMap<String, u64> = HashMap::new();
+                for (id, line, col) in keys(&v) {
+                    if id.trim().is_empty() {
+                        self.errors
+                            .push(Error::file(&path, "an id is empty").field("id").at(
+                                line,
+                                Some(col),
+                                Some(&text),
+                            ));
+                    } else if let Some(first) = seen.insert(id.clone(), line) {
+                        self.errors.push(
+                            Error::file(
+                                &path,
+                                format!("id `{id}` is used twice (first on line {first})"),
+                            )
+                            .field("id")
+                            .at(line, Some(col), Some(&text)),
+                        );
+                    }
+                }
+                Some(v)
+            }
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    fn csv<T: DeserializeOwned + schemars::JsonSchema>(
+        &mut self,
+        name: &str,
+        key: impl Fn(&T) -> Vec<String>,
+    ) -> Vec<T> {
+        let Some((path, text)) = self.text(name) else {
+            return Vec::new();
+        };
+        match table::read_with_lines::<T>(&path, &text) {
+            Ok(rows) => {
+                let mut seen: HashMap<String, u64> = HashMap::new();
+                for (row, line) in &rows {
+                    for k in key(row) {
+                        if let Some(first) = seen.insert(k.clone(), *line) {
+                            self.errors.push(
+                                Error::file(
+                                    &path,
+                                    format!("`{k}` appears twice (first on line {first})"),
+                                )
+                                .field("id")
+                                .at(*line, None, Some(&text)),
+                            );
+                        }
+                    }
+                }
+                rows.into_iter().map(|(r, _)| r).collect()
+            }
+            Err(e) => {
+                self.errors.push(e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A misspelt file name would drop its records without a word, so anything that looks like
+    /// a bundle file but is not one is an error.
+    fn unknown_files(&mut self) {
+        for sub in ["", "tickets"] {
+            let Ok(entries) = std::fs::read_dir(self.dir.join(sub)) else {
+                continue;
+            };
+            let mut names: Vec<_> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            for name in names {
+                let rel = if sub.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{sub}/{name}")
+                };
+                let looks_like_data = [".yaml", ".yml", ".csv"]
+                    .iter()
+                    .any(|ext| name.ends_with(ext));
+                let allowed = FILES.iter().any(|(f, _)| *f == rel);
+                if looks_like_data && !allowed {
+                    let closest = FILES
+                        .iter()
+                        .map(|f| (strsim::levenshtein(f.0, &rel), f.0))
+                        .min()
+                        .filter(|(d, _)| *d <= 4)
+                        .map(|(_, f)| format!("; did you mean {f}?"))
+                        .unwrap_or_else(|| {
+                            "; see docs/bundle-format.md for the files a bundle holds".to_owned()
+                        });
+                    self.errors.push(Error::file(
+                        &self.dir.join(&rel),
+                        format!("not a bundle file{closest}"),
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Value types of the bundle format: each checks its own text while it is read, so a bad value
+//! is reported with the line and column it came from.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use iso20k_core::interval::{Activity, Interval};
+use iso20k_core::model::{Commitment, DocType, ReviewInput};
+use iso20k_core::{Date, DateTime};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// A calendar date written `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day(pub Date);
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Cow::<str>::deserialize(d)?;
+        parse_date(&s).map(Day).map_err(de::Error::custom)
+    }
+}
+
+pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
+    let s = s.trim();
+    // jiff accepts more than a bare date (e.g. a time suffix); the format promises exactly this.
+    if s.len() != 10 || s.as_bytes()[4] != b'-' || s.as_bytes()[7] != b'-' {
+        return Err(format!("invalid date `{s}`: expected YYYY-MM-DD"));
+    }
+    s.parse()
+        .map_err(|_| format!("invalid date `{s}`: no such day"))
+}
+
+impl JsonSchema for Day {
+    fn schema_name() -> Cow<'static, str> {
+        "Date".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "format": "date", "description": "A calendar date, YYYY-MM-DD." })
+    }
+}
+
+/// A date and time written `YYYY-MM-DD HH:MM[:SS]` (a `T` in place of the space works too); a
+/// bare date means midnight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp(pub DateTime);
+
+pub(crate) fn parse_stamp(s: &str) -> Result<DateTime, String> {
+    let s = s.trim();
+    if s.len() == 10 {
+        return parse_date(s).map(|d| d.to_datetime(jiff::civil::Time::midnight()));
+    }
+    s.parse()
+        .map_err(|_| format!("invalid date and time `{s}`: expected YYYY-MM-DD HH:MM[:SS]"))
+}
+
+impl<'de> Deserialize<'de> for Stamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Cow::<str>::deserialize(d)?;
+        parse_stamp(&s).map(Stamp).map_err(de::Error::custom)
+    }
+}
+
+impl JsonSchema for Stamp {
+    fn schema_name() -> Cow<'static, str> {
+        "DateTime".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?$" })
+    }
+}
+
+/// A planned interval: `12 months`, `1 year`, `90 days`, `2 weeks`, or ISO 8601 (`P1Y`, `P6M`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period(pub Interval);
+
+pub(crate) fn parse_period(s: &str) -> Result<Interval, String> {
+    let bad = || format!("invalid interval `{s}`: expected e.g. `12 months`, `90 days` or `P1Y`");
+    let span: jiff::Span = s.trim().parse().map_err(|_| bad())?;
+    let months = i64::from(span.get_years()) * 12 + i64::from(span.get_months());
+    let days = i64::from(span.get_weeks()) * 7 + i64::from(span.get_days());
+    let finer = span.get_hours() != 0 || span.get_minutes() != 0 || span.get_seconds() != 0;
+    let interval = match (months, days) {
+        _ if finer || span.is_negative() => return Err(bad()),
+        (m, 0) if m > 0 => Interval::Months(u32::try_from(m).map_err(|_| bad())?),
+        (0, d) if d > 0 => Interval::Days(u32::try_from(d).map_err(|_| bad())?),
+        (0, 0) => return Err(format!("invalid interval `{s}`: must be longer than zero")),
+        _ => {
+            return Err(format!(
+                "invalid interval `{s}`: use months or days, not both"
+            ));
+        }
+    };
+    Ok(interval)
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Cow::<str>::deserialize(d)?;
+        parse_period(&s).map(Period).map_err(de::Error::custom)
+    }
+}
+
+impl JsonSchema for Period {
+    fn schema_name() -> Cow<'static, str> {
+        "Interval".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A planned interval such as `12 months`, `1 year`, `90 days`, `2 weeks`, or ISO 8601 `P1Y`.",
+            "examples": ["12 months", "6 months", "90 days", "P1Y"]
+        })
+    }
+}
+
+/// A target: a number, or words (which checks report as unmeasurable).
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TargetValue {
+    /// A numeric target.
+    Number(f64),
+    /// A target in words.
+    Text(String),
+}
+
+impl From<TargetValue> for iso20k_core::model::Target {
+    fn from(v: TargetValue) -> Self {
+        match v {
+            TargetValue::Number(n) => Self::Number(n),
+            TargetValue::Text(t) => match t.trim().trim_end_matches('%').trim().parse() {
+                Ok(n) => Self::Number(n),
+                Err(_) => Self::Text(t),
+            },
+        }
+    }
+}
+
+/// A yes/no cell in a CSV file: `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0`; empty is no.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Flag;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("true or false")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Flag, E> {
+                match v.trim().to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "y" | "1" => Ok(Flag(true)),
+                    "false" | "no" | "n" | "0" | "" => Ok(Flag(false)),
+                    _ => Err(E::custom(format!(
+                        "invalid yes/no value `{v}`: expected true or false"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Flag {
+    fn schema_name() -> Cow<'static, str> {
+        "Flag".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["boolean", "string"] })
+    }
+}
+
+/// A core enumeration written as its kebab-case key.
+pub trait Keyed: Sized + Copy + 'static {
+    /// What the value names, for error messages.
+    const WHAT: &'static str;
+    /// Every value.
+    fn all() -> &'static [Self];
+    /// The key written in files.
+    fn key(self) -> &'static str;
+}
+
+macro_rules! keyed {
+    ($($t:ty, $what:literal;)*) => {$(
+        impl Keyed for $t {
+            const WHAT: &'static str = $what;
+            fn all() -> &'static [Self] { &<$t>::ALL }
+            fn key(self) -> &'static str { <$t>::key(self) }
+        }
+    )*};
+}
+
+keyed! {
+    DocType, "document type";
+    ReviewInput, "review input";
+    Commitment, "commitment";
+    Activity, "activity";
+}
+
+/// A value of a core enumeration, read from its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key<T>(pub T);
+
+impl<T: Keyed> Key<T> {
+    fn parse(s: &str) -> Result<Self, String> {
+        T::all()
+            .iter()
+            .find(|v| v.key() == s)
+            .map(|v| Key(*v))
+            .ok_or_else(|| {
+                let keys: Vec<_> = T::all().iter().map(|v| v.key()).collect();
+                format!(
+                    "unknown {} `{s}`: expected one of {}",
+                    T::WHAT,
+                    keys.join(", ")
+                )
+            })
+    }
+}
+
+impl<'de, T: Keyed> Deserialize<'de> for Key<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: Keyed> Visitor<'_> for V<T> {
+            type Value = Key<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a {}", T::WHAT)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<T>, E> {
+                Key::parse(v.trim()).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+}
+
+impl<T: Keyed> JsonSchema for Key<T> {
+    fn schema_name() -> Cow<'static, str> {
+        let mut name: String = T::WHAT
+            .split(' ')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        name.push_str("Key");
+        name.into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let keys: Vec<_> = T::all().iter().map(|v| v.key()).collect();
+        json_schema!({ "type": "string", "enum": keys })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_accept_friendly_and_iso_forms() {
+        for (text, want) in [
+            ("12 months", Interval::Months(12)),
+            ("1 year", Interval::Months(12)),
+            ("P1Y", Interval::Months(12)),
+            ("P6M", Interval::Months(6)),
+            ("90 days", Interval::Days(90)),
+            ("2 weeks", Interval::Days(14)),
+        ] {
+            assert_eq!(parse_period(text), Ok(want), "{text}");
+        }
+        for bad in ["soon", "0 days", "1 year 3 days", "4 hours", "-1 year"] {
+            assert!(parse_period(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert!(parse_date("2026-06-30").is_ok());
+        assert_eq!(
+            parse_date("2026-02-30").unwrap_err(),
+            "invalid date `2026-02-30`: no such day"
+        );
+        assert!(parse_date("30/06/2026").is_err());
+        assert!(parse_date("2026-06-30T10:00").is_err());
+        assert_eq!(
+            parse_stamp("2026-06-30").unwrap().to_string(),
+            "2026-06-30T00:00:00"
+        );
+        assert_eq!(
+            parse_stamp("2026-06-30 10:15").unwrap().to_string(),
+            "2026-06-30T10:15:00"
+        );
+    }
+
+    #[test]
+    fn targets_in_words_stay_words_unless_they_are_numbers() {
+        use iso20k_core::model::Target;
+        assert_eq!(
+            Target::from(TargetValue::Text("99.5 %".into())),
+            Target::Number(99.5)
+        );
+        assert_eq!(
+            Target::from(TargetValue::Text("best effort".into())),
+            Target::Text("best effort".into())
+        );
+    }
+}

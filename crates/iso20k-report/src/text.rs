@@ -1,0 +1,174 @@
+//! The report for people at a terminal: findings grouped by clause, the worst first, with the
+//! evidence and the first step of the fix, and one summary line at the end.
+//!
+//! Output carries ANSI styles; the caller strips them when stdout is not a terminal.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use iso20k_core::audit::Report;
+use iso20k_core::checks::Finding;
+use iso20k_core::clause;
+use iso20k_core::kb::Grade;
+
+/// How much evidence to show per finding before summarising the rest.
+const EVIDENCE_SHOWN: usize = 5;
+
+fn style(grade: Grade) -> Style {
+    match grade {
+        Grade::Major => AnsiColor::Red.on_default().bold(),
+        Grade::Minor => AnsiColor::Yellow.on_default().bold(),
+        Grade::Observation => AnsiColor::Cyan.on_default(),
+    }
+}
+
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+fn label(grade: Grade) -> &'static str {
+    match grade {
+        Grade::Major => "MAJOR",
+        Grade::Minor => "MINOR",
+        Grade::Observation => "OBS  ",
+    }
+}
+
+/// Renders the report.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let e = report.edition;
+    let r = &report.readiness;
+    let _ = writeln!(
+        out,
+        "{BOLD}{}{BOLD:#}: ISO/IEC 20000-1:{e} readiness as of {}",
+        report.organisation, report.as_of
+    );
+    let _ = writeln!(
+        out,
+        "Readiness {BOLD}{:.0}/100{BOLD:#} {DIM}over the {} of {} clauses assessed{DIM:#}   stage 1: {}   stage 2: {}",
+        r.overall,
+        r.assessed.0,
+        r.assessed.1,
+        verdict(r.stage1.ready),
+        verdict(r.stage2.ready)
+    );
+    for (stage, v) in [("stage 1", &r.stage1), ("stage 2", &r.stage2)] {
+        if !v.ready {
+            let _ = writeln!(out, "{DIM}{stage} blocked by:{DIM:#}");
+            for reason in &v.reasons {
+                let _ = writeln!(out, "  - {reason}");
+            }
+        }
+    }
+
+    // Each finding sits under its first clause; groups are ordered by their worst finding,
+    // then by clause order.
+    let mut groups: Vec<(&'static str, Vec<(usize, &Finding)>)> = Vec::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        let Some(&c) = f.clauses(e).first() else {
+            continue;
+        };
+        match groups.iter_mut().find(|g| g.0 == c) {
+            Some(g) => g.1.push((i, f)),
+            None => groups.push((c, vec![(i, f)])),
+        }
+    }
+    let position = |id: &str| {
+        clause::catalogue(e)
+            .iter()
+            .position(|c| c.id == id)
+            .unwrap_or(usize::MAX)
+    };
+    groups.sort_by_key(|g| {
+        (
+            std::cmp::Reverse(g.1.iter().map(|f| f.1.grade).max()),
+            position(g.0),
+        )
+    });
+
+    for (c, findings) in &groups {
+        let title = clause::find(e, c).map(|c| c.title).unwrap_or("");
+        let score = r
+            .clauses
+            .iter()
+            .find(|s| s.clause.id == *c)
+            .map(|s| s.score)
+            .unwrap_or(100.0);
+        let _ = writeln!(
+            out,
+            "\n{BOLD}{c} {title}{BOLD:#}  {DIM}score {score:.0}{DIM:#}"
+        );
+        for (i, f) in findings {
+            finding(&mut out, f, r.finding_points[*i]);
+        }
+    }
+
+    let clauses_hit = groups.len();
+    let _ = writeln!(
+        out,
+        "\n{BOLD}{} major, {} minor, {} observation{} in {clauses_hit} clause{}; readiness {:.0}/100; stage 1 {}, stage 2 {}{BOLD:#}",
+        report.count(Grade::Major),
+        report.count(Grade::Minor),
+        report.count(Grade::Observation),
+        if report.count(Grade::Observation) == 1 {
+            ""
+        } else {
+            "s"
+        },
+        if clauses_hit == 1 { "" } else { "s" },
+        r.overall,
+        verdict(r.stage1.ready),
+        verdict(r.stage2.ready),
+    );
+    out
+}
+
+fn verdict(ready: bool) -> String {
+    if ready {
+        let s = AnsiColor::Green.on_default().bold();
+        format!("{s}ready{s:#}")
+    } else {
+        let s = AnsiColor::Red.on_default().bold();
+        format!("{s}not ready{s:#}")
+    }
+}
+
+fn finding(out: &mut String, f: &Finding, points: f64) {
+    let s = style(f.grade);
+    let _ = writeln!(
+        out,
+        "  {s}{}{s:#} {}  {DIM}[{} · {} · -{points:.1} pts]{DIM:#}",
+        label(f.grade),
+        f.title,
+        f.check.id,
+        f.check.pattern
+    );
+    for e in f.evidence.iter().take(EVIDENCE_SHOWN) {
+        let mut line = format!("{} {}: {}", e.kind.as_str(), e.id, e.note);
+        if let Some(field) = e.field {
+            match &e.value {
+                Some(v) => {
+                    let _ = write!(line, " ({field}: {v})");
+                }
+                None => {
+                    let _ = write!(line, " ({field} empty)");
+                }
+            }
+        }
+        let _ = writeln!(out, "        {line}");
+    }
+    if f.evidence.len() > EVIDENCE_SHOWN {
+        let _ = writeln!(
+            out,
+            "        {DIM}… and {} more{DIM:#}",
+            f.evidence.len() - EVIDENCE_SHOWN
+        );
+    }
+    if let Some(step) = f.fix().first() {
+        let _ = writeln!(
+            out,
+            "        {BOLD}fix:{BOLD:#} {step} {DIM}(iso20k kb show {}){DIM:#}",
+            f.check.pattern
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! `iso20k`: find the ISO/IEC 20000-1 audit failures in an IT service provider's records before
+//! the certification auditor does.
+//!
+//! This binary is glue: it parses arguments, reads the bundle, runs the core and prints what
+//! the report crate renders. Exit codes: 0 when nothing reaches `--fail-on`, 1 when something
+//! does, 2 for usage or input errors.
+
+mod cli;
+mod kb;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+
+use cli::{Cli, Command, Format};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`iso20k kb list | head`) is not an error worth reporting.
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            let mut stderr = anstream::stderr();
+            let red = anstyle::AnsiColor::Red.on_default().bold();
+            match err.downcast_ref::<iso20k_bundle::Errors>() {
+                Some(errors) => {
+                    for e in &errors.0 {
+                        let _ = writeln!(stderr, "{red}error:{red:#} {e}");
+                    }
+                    let n = errors.0.len();
+                    let _ = writeln!(
+                        stderr,
+                        "{n} problem{} in the bundle; nothing was checked",
+                        if n == 1 { "" } else { "s" }
+                    );
+                }
+                None => {
+                    let _ = writeln!(stderr, "{red}error:{red:#} {err:#}");
+                }
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Init { dir } => {
+            let written = iso20k_bundle::init(&dir)?;
+            let mut out = anstream::stdout();
+            writeln!(
+                out,
+                "Created {} with {} files. Next:",
+                dir.display(),
+                written.len()
+            )?;
+            writeln!(
+                out,
+                "  1. Fill in organisation.yaml, people.csv and documents.csv with your own records."
+            )?;
+            writeln!(
+                out,
+                "  2. Run `iso20k check {}` to see what an auditor would find.",
+                dir.display()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kb(kb) => kb::run(kb),
+        Command::Schema { out } => {
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            for (file, schema) in iso20k_bundle::schema::all() {
+                let path = out.join(iso20k_bundle::schema::file_name(file));
+                let text = serde_json::to_string_pretty(&schema)? + "\n";
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(args: cli::CheckArgs) -> anyhow::Result<ExitCode> {
+    let sms = iso20k_bundle::read(&args.dir)?;
+    let edition = args
+        .edition
+        .map(Into::into)
+        .unwrap_or_else(|| sms.edition());
+    let as_of = match args.as_of {
+        Some(d) => d,
+        None => jiff::ZonedDateTime::now().date(),
+    };
+    let report = iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
+    let rendered = match args.format {
+        Format::Text => iso20k_report::text::render(&report),
+        Format::Json => iso20k_report::json::render(&report),
+    };
+    let mut out = anstream::stdout();
+    out.write_all(rendered.as_bytes())?;
+    out.flush()?;
+    let failed = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.findings.iter().any(|f| f.grade >= t));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
