@@ -6,6 +6,10 @@
 //! starting bundle. The format is documented in `docs/bundle-format.md`, with a JSON Schema per
 //! YAML file under `schema/` generated from the types in [`files`].
 
+// A bundle error carries its location and the source line; it is built once, on the cold path
+// that ends the run, so its size costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 mod error;
 pub mod files;
 mod init;

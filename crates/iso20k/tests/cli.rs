@@ -1,1 +1,344 @@
+//! The `iso20k` binary as a user drives it: exit codes, output formats, and the promises the
+//! JSON output makes to other tools.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const AS_OF: &str = "2026-06-30";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example(name: &str) -> PathBuf {
+    workspace().join("examples").join(name)
+}
+
+fn iso20k(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iso20k"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn check_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "check",
+        dir.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = iso20k(&args);
+    let code = o.status.code().unwrap();
+    assert!(code != 2, "input error: {}", stderr(&o));
+    (
+        code,
+        serde_json::from_str(&stdout(&o)).expect("stdout is JSON"),
+    )
+}
+
+fn all_check_ids() -> Vec<&'static str> {
+    iso20k_core::checks::ALL.iter().map(|c| c.id).collect()
+}
+
+#[test]
+fn every_check_fires_on_the_demo_with_evidence_from_real_records() {
+    let dir = example("demo");
+    let (code, report) = check_json(&dir, &[]);
+    assert_eq!(code, 1, "the demo has major findings");
+    let findings = report["findings"].as_array().unwrap();
+    let fired: Vec<&str> = findings
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    let silent: Vec<_> = all_check_ids()
+        .into_iter()
+        .filter(|id| !fired.contains(id))
+        .collect();
+    assert!(
+        silent.is_empty(),
+        "checks that never fire on the demo: {silent:?}"
+    );
+
+    // Every piece of evidence names a record (or a register) that is written in the bundle.
+    let mut text = String::new();
+    for entry in walk(&dir) {
+        text.push_str(&std::fs::read_to_string(entry).unwrap());
+    }
+    for f in findings {
+        for e in f["evidence"].as_array().unwrap() {
+            let id = e["id"].as_str().unwrap();
+            let register = e["kind"] == "register";
+            assert!(
+                register || text.contains(id),
+                "{}: evidence id {id} is not in the bundle",
+                f["check"]
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "csv") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_clean_example_passes_in_both_editions() {
+    for edition in ["2018", "2011"] {
+        let (code, report) = check_json(
+            &example("clean"),
+            &["--edition", edition, "--fail-on", "observation"],
+        );
+        assert_eq!(
+            report["findings"].as_array().unwrap().len(),
+            0,
+            "{edition}: {:#}",
+            report["findings"]
+        );
+        assert_eq!(code, 0);
+        assert_eq!(report["readiness"]["overall"], 100.0);
+        assert_eq!(report["readiness"]["stage2"]["ready"], true);
+    }
+}
+
+#[test]
+fn json_output_keeps_its_contract() {
+    let (_, r) = check_json(&example("demo"), &[]);
+    assert_eq!(r["edition"], "2018");
+    assert_eq!(r["as_of"], AS_OF);
+    let overall = r["readiness"]["overall"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&overall));
+    let clauses = r["readiness"]["clauses"].as_array().unwrap();
+    assert!(
+        clauses
+            .iter()
+            .any(|c| c["clause"] == "9.3" && c["title"] == "Management review")
+    );
+    assert!(clauses.iter().all(|c| {
+        c["score"]
+            .as_f64()
+            .is_some_and(|s| (0.0..=100.0).contains(&s))
+    }));
+    let findings = r["findings"].as_array().unwrap();
+    let counted = ["major", "minor", "observation"].map(|g| r["summary"][g].as_u64().unwrap());
+    assert_eq!(counted.iter().sum::<u64>() as usize, findings.len());
+    for f in findings {
+        for key in ["check", "pattern", "grade", "title"] {
+            assert!(f[key].is_string(), "{key} in {f}");
+        }
+        assert!(f["clauses"]["2011"].is_array() && f["clauses"]["2018"].is_array());
+        assert!(
+            !f["evidence"].as_array().unwrap().is_empty(),
+            "{} has no evidence",
+            f["check"]
+        );
+        assert!(
+            f["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["id"].is_string())
+        );
+        assert!(!f["fix"].as_array().unwrap().is_empty());
+    }
+    // Every point lost is traced to a finding.
+    let lost: f64 = findings.iter().map(|f| f["points"].as_f64().unwrap()).sum();
+    assert!(
+        (100.0 - overall - lost).abs() < 0.1 * findings.len() as f64,
+        "{overall} + {lost}"
+    );
+}
+
+#[test]
+fn the_same_records_and_date_give_the_same_report() {
+    let a = iso20k(&[
+        "check",
+        example("demo").to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ]);
+    let b = iso20k(&[
+        "check",
+        example("demo").to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn the_text_report_reads_well() {
+    let o = iso20k(&["check", example("demo").to_str().unwrap(), "--as-of", AS_OF]);
+    let text = stdout(&o);
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes when stdout is not a terminal"
+    );
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.contains("major") && last.contains("readiness"),
+        "{last}"
+    );
+    insta::assert_snapshot!("demo-text", text);
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let demo = example("demo");
+    let d = demo.to_str().unwrap();
+    assert_eq!(
+        iso20k(&["check", d, "--as-of", AS_OF]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        iso20k(&["check", d, "--as-of", AS_OF, "--fail-on", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let clean = example("clean");
+    let c = clean.to_str().unwrap();
+    assert_eq!(
+        iso20k(&["check", c, "--as-of", AS_OF, "--fail-on", "observation"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn input_and_usage_errors_exit_2_and_say_where() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sms");
+    let d = dir.to_str().unwrap();
+    assert!(iso20k(&["init", d]).status.success());
+    assert_eq!(
+        iso20k(&["init", d]).status.code(),
+        Some(2),
+        "init refuses a folder that is not empty"
+    );
+
+    std::fs::write(
+        dir.join("policy.yaml"),
+        "title: Policy\napprovd_by: a.smith\n",
+    )
+    .unwrap();
+    let o = iso20k(&["check", d]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("policy.yaml:2:1: field `approvd_by`"), "{err}");
+    assert!(
+        stdout(&o).is_empty(),
+        "nothing is reported from a bundle that did not read"
+    );
+
+    std::fs::write(
+        dir.join("policy.yaml"),
+        "title: Policy\napproved_on: 2026-13-01\n",
+    )
+    .unwrap();
+    let err = stderr(&iso20k(&["check", d]));
+    assert!(
+        err.contains("policy.yaml:2:14: field `approved_on`: invalid date"),
+        "{err}"
+    );
+
+    assert_eq!(
+        iso20k(&["check", d, "--as-of", "30/06/2026"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        iso20k(&["check", d, "--edition", "2005"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(iso20k(&["check", "/no/such/bundle"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_fresh_scaffold_checks_with_only_the_gaps_a_new_sms_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sms");
+    assert!(iso20k(&["init", dir.to_str().unwrap()]).status.success());
+    let (code, r) = check_json(&dir, &[]);
+    assert_eq!(code, 1);
+    let fired: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert!(
+        fired.contains(&"mr-overdue") && fired.contains(&"audit-overdue"),
+        "{fired:?}"
+    );
+    assert_eq!(r["readiness"]["stage1"]["ready"], false);
+}
+
+#[test]
+fn the_knowledge_base_lists_at_least_110_complete_patterns() {
+    let o = iso20k(&["kb", "list", "--format", "json"]);
+    assert!(o.status.success());
+    let all: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(all.len() >= 110, "{}", all.len());
+    for p in &all {
+        for key in [
+            "id",
+            "title",
+            "what_goes_wrong",
+            "why_it_matters",
+            "result",
+            "grade",
+        ] {
+            assert!(
+                p[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{key} of {}",
+                p["id"]
+            );
+        }
+        for key in ["how_to_fix", "evidence"] {
+            assert!(
+                p[key].as_array().is_some_and(|a| !a.is_empty()),
+                "{key} of {}",
+                p["id"]
+            );
+        }
+        let d = &p["detection"];
+        assert!(
+            d["checks"].as_array().is_some_and(|c| !c.is_empty()) || d["manual"].is_string(),
+            "{}",
+            p["id"]
+        );
+    }
+    let shown = stdout(&iso20k(&["kb", "show", "F-036"]));
+    assert!(
+        shown.contains("How to fix it") && shown.contains("mr-overdue"),
+        "{shown}"
+    );
+    assert_eq!(iso20k(&["kb", "show", "F-999"]).status.code(), Some(2));
+}

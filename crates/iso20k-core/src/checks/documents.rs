@@ -189,7 +189,7 @@ pub(super) static DOC_REQUIRED_MISSING: Check = Check {
             .collect();
         let systemic = missing.len() >= 3;
         for t in missing {
-            let grade = if systemic || CORE.contains(&t) {
+            let grade = if systemic || CORE.contains(t) {
                 Grade::Major
             } else {
                 Grade::Minor

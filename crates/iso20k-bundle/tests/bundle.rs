@@ -1,0 +1,244 @@
+//! The bundle reader against real files: the starting bundle, broken copies of it, the
+//! examples, and the committed JSON Schemas.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh starting bundle in a temporary folder.
+fn scaffold() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sms");
+    iso20k_bundle::init(&dir).unwrap();
+    (tmp, dir)
+}
+
+#[test]
+fn the_starting_bundle_reads_cleanly_and_holds_records() {
+    let (_tmp, dir) = scaffold();
+    let sms = iso20k_bundle::read(&dir).unwrap();
+    assert_eq!(sms.organisation.name, "Example Services Ltd");
+    assert_eq!(sms.people.len(), 3);
+    assert!(sms.documents.len() >= 10);
+    assert_eq!(sms.services.len(), 2);
+    assert_eq!(sms.intervals.len(), 2);
+}
+
+#[test]
+fn init_refuses_a_folder_that_is_not_empty_and_leaves_it_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let err = iso20k_bundle::init(tmp.path()).unwrap_err();
+    assert!(
+        err.to_string().contains("already exists and is not empty"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["notes.txt"]);
+}
+
+/// Each case replaces one file of the starting bundle and shows what the reader says.
+const BROKEN: &[(&str, &str, &str)] = &[
+    (
+        "misspelt YAML field",
+        "management-reviews.yaml",
+        "reviews:\n  - id: MR-1\n    held_on: 2026-03-01\n    atendees: [a.smith]\n",
+    ),
+    (
+        "impossible date",
+        "management-reviews.yaml",
+        "reviews:\n  - id: MR-1\n    held_on: 2026-02-30\n",
+    ),
+    (
+        "date in the wrong format",
+        "policy.yaml",
+        "title: Policy\napproved_on: 15/01/2026\n",
+    ),
+    (
+        "unknown review input",
+        "management-reviews.yaml",
+        "reviews:\n  - id: MR-1\n    inputs: [customer-feedback, gossip]\n",
+    ),
+    (
+        "bad interval",
+        "organisation.yaml",
+        "name: X\nintervals:\n  management_review: soonish\n",
+    ),
+    (
+        "unknown activity",
+        "organisation.yaml",
+        "name: X\nintervals:\n  managment_review: 12 months\n",
+    ),
+    (
+        "missing required field",
+        "services.yaml",
+        "services:\n  - id: SVC-1\n    owner: p.jones\n",
+    ),
+    (
+        "duplicate id",
+        "services.yaml",
+        "services:\n  - id: SVC-1\n    name: One\n  - id: SVC-1\n    name: Two\n",
+    ),
+    (
+        "wrong type",
+        "objectives.yaml",
+        "objectives:\n  - id: O-1\n    title: T\n    measurements: yes\n",
+    ),
+    ("broken YAML", "slas.yaml", "slas:\n  - id: [SLA-1\n"),
+    (
+        "unknown CSV column",
+        "people.csv",
+        "id,name,top_managment\na.smith,Alex,yes\n",
+    ),
+    (
+        "missing CSV column",
+        "documents.csv",
+        "id,version,title,type\nPOL-1,1.0,Policy,policy\n",
+    ),
+    (
+        "bad CSV date",
+        "documents.csv",
+        "id,version,title,type,status,approved_on\nPOL-1,1.0,Policy,policy,current,2026-1-15\n",
+    ),
+    (
+        "bad CSV flag",
+        "people.csv",
+        "id,name,top_management\na.smith,Alex,sometimes\n",
+    ),
+    (
+        "unknown document type",
+        "documents.csv",
+        "id,title,type,status\nX-1,Thing,policey,current\n",
+    ),
+    ("empty required cell", "people.csv", "id,name\n,Alex\n"),
+    (
+        "short row",
+        "raci.csv",
+        "process,activity,person,raci\nincident,,p.jones\n",
+    ),
+    (
+        "duplicate CSV row",
+        "documents.csv",
+        "id,version,title,type,status\nPOL-1,1.0,Policy,policy,current\nPOL-1,1.0,Policy again,policy,draft\n",
+    ),
+    (
+        "bad ticket time",
+        "tickets/changes.csv",
+        "id,approved_at\nCHG1,2026-05-01 25:00\n",
+    ),
+];
+
+#[test]
+fn broken_files_are_reported_with_file_line_and_field() {
+    let mut out = String::new();
+    for (what, file, text) in BROKEN {
+        let (tmp, dir) = scaffold();
+        std::fs::write(dir.join(file), text).unwrap();
+        let errors = iso20k_bundle::read(&dir).expect_err(what);
+        let shown = errors
+            .to_string()
+            .replace(&tmp.path().display().to_string(), "$TMP");
+        assert!(
+            shown.contains(file),
+            "{what}: the message must name the file: {shown}"
+        );
+        writeln!(out, "## {what}\n{shown}\n").unwrap();
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn every_problem_is_reported_at_once_and_unknown_files_are_errors() {
+    let (tmp, dir) = scaffold();
+    std::fs::write(dir.join("managment-reviews.yaml"), "reviews: []\n").unwrap();
+    std::fs::write(dir.join("tickets/incident.csv"), "id\n").unwrap();
+    std::fs::write(
+        dir.join("people.csv"),
+        "id,name,role,unit,top_managment,left_on\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.md"), "not data, so ignored").unwrap();
+    let errors = iso20k_bundle::read(&dir).unwrap_err();
+    let shown = errors
+        .to_string()
+        .replace(&tmp.path().display().to_string(), "$TMP");
+    assert_eq!(errors.0.len(), 3, "{shown}");
+    assert!(
+        shown.contains(
+            "managment-reviews.yaml: not a bundle file; did you mean management-reviews.yaml?"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "tickets/incident.csv: not a bundle file; did you mean tickets/incidents.csv?"
+        ),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_folder_without_organisation_yaml_is_not_a_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = iso20k_bundle::read(tmp.path()).unwrap_err().to_string();
+    assert!(err.contains("organisation.yaml: missing"), "{err}");
+    let err = iso20k_bundle::read(&tmp.path().join("nope"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no such folder"), "{err}");
+}
+
+#[test]
+fn a_byte_order_mark_from_a_spreadsheet_is_fine() {
+    let (_tmp, dir) = scaffold();
+    let text = std::fs::read_to_string(dir.join("people.csv")).unwrap();
+    std::fs::write(dir.join("people.csv"), format!("\u{feff}{text}")).unwrap();
+    assert_eq!(iso20k_bundle::read(&dir).unwrap().people.len(), 3);
+}
+
+#[test]
+fn committed_schemas_match_the_reader() {
+    let dir = workspace().join("schema");
+    for (file, schema) in iso20k_bundle::schema::all() {
+        let path = dir.join(iso20k_bundle::schema::file_name(file));
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        assert!(
+            committed == generated,
+            "{} is stale: run `cargo run -q -- schema --out schema`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn yaml_files_of_every_bundle_we_ship_pass_their_schemas() {
+    let (_tmp, scaffolded) = scaffold();
+    let mut bundles = vec![scaffolded];
+    for example in ["demo", "clean"] {
+        bundles.push(workspace().join("examples").join(example));
+    }
+    let schemas = iso20k_bundle::schema::all();
+    for bundle in &bundles {
+        for (file, schema) in &schemas {
+            let path = bundle.join(file);
+            if !file.ends_with(".yaml") || !path.exists() {
+                continue;
+            }
+            let value: serde_json::Value =
+                serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let validator = jsonschema::validator_for(schema.as_value()).unwrap();
+            let errors: Vec<_> = validator
+                .iter_errors(&value)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+        }
+    }
+}
