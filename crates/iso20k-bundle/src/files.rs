@@ -11,7 +11,7 @@ use iso20k_core::model::{self as m, Commitment, DocType, ReviewInput};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::value::{Day, Flag, Key, Period, Stamp, TargetValue};
+use crate::value::{Day, Flag, Key, PatternId, Period, Stamp, TargetValue};
 
 /// A record id, with where it was written (for duplicate-id errors).
 pub type Id = serde_saphyr::Spanned<String>;
@@ -1100,6 +1100,71 @@ impl From<CapacityPlanEntry> for m::CapacityPlan {
             last_reviewed_on: day(p.last_reviewed_on),
             review_interval: period(p.review_interval),
             horizon_months: p.horizon_months,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// checklist.yaml
+
+/// The internal auditor's answers to the knowledge base's checklist questions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistFile {
+    /// The answers; a later answer to the same question replaces an earlier one.
+    pub answers: Vec<AnswerEntry>,
+}
+
+/// One answer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerEntry {
+    /// The pattern whose question is answered, e.g. F-010 (see `iso20k checklist DIR`).
+    pub pattern: PatternId,
+    /// yes, partly, no or not-assessed.
+    pub answer: AnswerKey,
+    /// The record that supports the answer (document id, minutes, interview notes).
+    #[serde(default)]
+    pub evidence: Option<String>,
+    /// A note.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// When it was answered.
+    #[serde(default)]
+    pub answered_on: Option<Day>,
+    /// Person id of who answered.
+    #[serde(default)]
+    pub answered_by: Option<String>,
+}
+
+/// An answer to a checklist question.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerKey {
+    /// Conforms.
+    Yes,
+    /// Partly conforms.
+    Partly,
+    /// Does not conform.
+    No,
+    /// Not looked at yet.
+    NotAssessed,
+}
+
+impl From<AnswerEntry> for m::ChecklistAnswer {
+    fn from(a: AnswerEntry) -> Self {
+        m::ChecklistAnswer {
+            pattern: a.pattern.0.to_owned(),
+            answer: match a.answer {
+                AnswerKey::Yes => m::Answer::Yes,
+                AnswerKey::Partly => m::Answer::Partly,
+                AnswerKey::No => m::Answer::No,
+                AnswerKey::NotAssessed => m::Answer::NotAssessed,
+            },
+            evidence: text(a.evidence),
+            note: text(a.note),
+            answered_on: day(a.answered_on),
+            answered_by: text(a.answered_by),
         }
     }
 }

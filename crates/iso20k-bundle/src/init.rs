@@ -68,6 +68,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "tickets/cis.csv",
         include_str!("../templates/tickets/cis.csv"),
     ),
+    (
+        "checklist.yaml",
+        include_str!("../templates/checklist.yaml"),
+    ),
 ];
 
 /// Writes a starting bundle into `dir`, which must not exist or be empty, and returns the

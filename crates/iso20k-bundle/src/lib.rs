@@ -81,6 +81,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("tickets/changes.csv", "changes"),
     ("tickets/releases.csv", "releases"),
     ("tickets/cis.csv", "configuration items"),
+    (
+        "checklist.yaml",
+        "the internal auditor's answers to the checklist questions",
+    ),
 ];
 
 /// Reads a bundle folder into the core model.
@@ -131,11 +135,14 @@ pub fn read(dir: &Path) -> Result<Sms, Errors> {
     }
     sms.raci = reader
         .csv::<RaciRow>("raci.csv", |r| {
+            let activity = r
+                .activity
+                .as_deref()
+                .map(|a| format!(" activity {a}"))
+                .unwrap_or_default();
             vec![format!(
-                "{} {} {}",
-                r.process,
-                r.activity.as_deref().unwrap_or(""),
-                r.person
+                "{:?} for process {}{activity}, person {}",
+                r.raci, r.process, r.person
             )]
         })
         .into_iter()
@@ -248,6 +255,9 @@ pub fn read(dir: &Path) -> Result<Sms, Errors> {
         .into_iter()
         .map(Into::into)
         .collect();
+    if let Some(f) = reader.yaml::<ChecklistFile>("checklist.yaml", |_| vec![]) {
+        sms.checklist = f.answers.into_iter().map(Into::into).collect();
+    }
 
     if reader.errors.is_empty() {
         Ok(sms)

@@ -141,6 +141,31 @@ impl From<TargetValue> for iso20k_core::model::Target {
     }
 }
 
+/// The id of a knowledge-base pattern, checked against the knowledge base as it is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PatternId(pub &'static str);
+
+impl<'de> Deserialize<'de> for PatternId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Cow::<str>::deserialize(d)?;
+        iso20k_core::kb::find(s.trim())
+            .map(|p| PatternId(p.id))
+            .ok_or_else(|| {
+                de::Error::custom(format!("unknown pattern `{s}` (see `iso20k kb list`)"))
+            })
+    }
+}
+
+impl JsonSchema for PatternId {
+    fn schema_name() -> Cow<'static, str> {
+        "PatternId".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": "^[Ff]-\\d{3}$" })
+    }
+}
+
 /// A yes/no cell in a CSV file: `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0`; empty is no.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flag(pub bool);

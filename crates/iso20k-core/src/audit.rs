@@ -1,5 +1,6 @@
 //! Runs every check on an organisation's records and scores the result.
 
+use crate::checklist;
 use crate::checks::{self, Context, Finding};
 use crate::clause;
 use crate::kb::Grade;
@@ -27,6 +28,8 @@ pub struct Report {
     pub as_of: Date,
     /// How many checks ran.
     pub checks_run: usize,
+    /// Where the internal auditor's checklist stands.
+    pub checklist: checklist::Status,
     /// What was found, worst first, then in clause order.
     pub findings: Vec<Finding>,
     /// The scores and verdicts.
@@ -54,6 +57,7 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
     };
     let mut findings: Vec<Finding> = checks::run(&cx)
         .into_iter()
+        .chain(checklist::findings(sms, options.edition, options.as_of))
         .filter(|f| !f.clauses(options.edition).is_empty())
         .collect();
     let order = |f: &Finding| {
@@ -69,7 +73,7 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
             .unwrap_or(usize::MAX);
         let check = checks::ALL
             .iter()
-            .position(|c| c.id == f.check.id)
+            .position(|c| c.id == f.check)
             .unwrap_or(usize::MAX);
         (std::cmp::Reverse(f.grade), clause, check)
     };
@@ -80,7 +84,94 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
         edition: options.edition,
         as_of: options.as_of,
         checks_run: checks::ALL.len(),
+        checklist: checklist::status(sms, options.edition, options.as_of),
         findings,
         readiness,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checklist;
+    use crate::checks::testing;
+    use crate::model::{Answer, ChecklistAnswer};
+
+    fn run(sms: &Sms) -> Report {
+        audit(
+            sms,
+            Options {
+                edition: Edition::Y2018,
+                as_of: testing::as_of(),
+            },
+        )
+    }
+
+    fn answer(pattern: &str, answer: Answer) -> ChecklistAnswer {
+        ChecklistAnswer {
+            pattern: pattern.into(),
+            answer,
+            evidence: None,
+            note: None,
+            answered_on: None,
+            answered_by: None,
+        }
+    }
+
+    #[test]
+    fn checklist_answers_move_the_score() {
+        let mut sms = testing::clean();
+        sms.documents
+            .retain(|d| d.kind != crate::model::DocType::CapacityPlan);
+        let base = run(&sms);
+        assert_eq!(base.findings.len(), 1);
+
+        // A question on a clause no check looks at.
+        let q = checklist::questions(Edition::Y2018)
+            .into_iter()
+            .find(|p| {
+                p.clauses_2018
+                    .iter()
+                    .all(|c| !checks::assessed(Edition::Y2018).contains(c))
+            })
+            .unwrap();
+        sms.checklist = vec![answer(q.id, Answer::Yes)];
+        let yes = run(&sms);
+        assert!(
+            yes.readiness.assessed.0 > base.readiness.assessed.0,
+            "yes assesses the clause"
+        );
+        assert!(
+            yes.readiness.overall > base.readiness.overall,
+            "a clause at 100 joins the average"
+        );
+
+        sms.checklist = vec![answer(q.id, Answer::No)];
+        let no = run(&sms);
+        assert_eq!(no.findings.len(), 2);
+        assert!(no.readiness.overall < base.readiness.overall);
+        assert_eq!(no.checklist.answered, 1);
+
+        sms.checklist = vec![answer(q.id, Answer::NotAssessed)];
+        let unknown = run(&sms);
+        assert_eq!(
+            (unknown.readiness.overall, unknown.readiness.assessed),
+            (base.readiness.overall, base.readiness.assessed)
+        );
+    }
+
+    #[test]
+    fn findings_are_ordered_worst_first_then_by_clause() {
+        let mut sms = testing::clean();
+        sms.management_reviews.clear();
+        sms.slas[0].last_reviewed_on = Some(jiff::civil::date(2024, 1, 1));
+        sms.slas[0].agreed_on = None;
+        sms.organisation.sms_owner = None;
+        let r = run(&sms);
+        let order: Vec<_> = r.findings.iter().map(|f| f.check).collect();
+        assert_eq!(
+            order,
+            ["mr-overdue", "sms-owner-missing", "sla-review-overdue"]
+        );
     }
 }

@@ -167,6 +167,46 @@ mod tests {
     }
 
     #[test]
+    fn every_leaf_clause_of_both_editions_has_a_pattern() {
+        for e in Edition::ALL {
+            let uncovered: Vec<_> = clause::leaves(e)
+                .filter(|leaf| {
+                    !patterns()
+                        .iter()
+                        .any(|p| p.clauses(e).iter().any(|c| clause::is_within(leaf.id, c)))
+                })
+                .map(|leaf| leaf.id)
+                .collect();
+            assert!(
+                uncovered.is_empty(),
+                "{e} clauses with no pattern: {uncovered:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn at_least_110_patterns_and_none_is_a_placeholder() {
+        assert!(patterns().len() >= 110);
+        for p in patterns() {
+            let all = [
+                p.title,
+                p.what_goes_wrong,
+                p.why_it_matters,
+                p.result,
+                p.escalation,
+                p.question,
+            ];
+            for text in all.iter().chain(p.how_to_fix).chain(p.evidence) {
+                assert!(
+                    !text.contains("TODO") && text.len() > 10,
+                    "{}: {text:?}",
+                    p.id
+                );
+            }
+        }
+    }
+
+    #[test]
     fn fix_steps_and_evidence_are_not_empty() {
         for p in patterns() {
             for s in p.how_to_fix.iter().chain(p.evidence) {

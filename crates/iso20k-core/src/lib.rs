@@ -4,6 +4,7 @@
 //! - [`kb`]: the knowledge base of audit-failure patterns.
 //! - [`model`]: the organisation's service management records (an [`model::Sms`]).
 //! - [`checks`]: the registered checks, each finding one failure pattern in the records.
+//! - [`checklist`]: the questions no record can answer, and what the internal auditor answered.
 //! - [`readiness`]: the per-clause score and the stage 1 / stage 2 verdict.
 //! - [`audit`]: runs every check and scores the result into a [`audit::Report`].
 //!
@@ -12,6 +13,7 @@
 //! so the same records always give the same report.
 
 pub mod audit;
+pub mod checklist;
 pub mod checks;
 pub mod clause;
 mod edition;

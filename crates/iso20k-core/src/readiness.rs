@@ -2,7 +2,8 @@
 //! and a verdict on whether the organisation is ready for its stage 1 and stage 2 audits.
 //!
 //! Scoring works on the leaf clauses of the audited edition (those no other clause refines) that
-//! were assessed: a check looks at them, or a finding falls under them. A clause nothing looked
+//! were assessed: a check looks at them, the internal auditor answered a checklist question on
+//! them, or a finding falls under them. A clause nothing looked
 //! at is reported as not assessed, never as passed, and does not dilute the score.
 //!
 //! Each finding costs every leaf clause it falls under a weight by grade (major 50, minor 15,
@@ -11,6 +12,7 @@
 //! leaves, and the overall score is the mean of all assessed leaves, so a finding's cost to the
 //! overall score is its deductions divided by the number of assessed leaves.
 
+use crate::checklist;
 use crate::checks::{self, Finding};
 use crate::clause::{self, Clause};
 use crate::kb::Grade;
@@ -68,7 +70,8 @@ pub struct Verdict {
 
 /// Scores the findings against the clauses of `edition`.
 pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> Readiness {
-    let looked_at = checks::assessed(edition);
+    let mut looked_at = checks::assessed(edition);
+    looked_at.extend(checklist::assessed(sms, edition, as_of));
     let touched: Vec<&str> = findings
         .iter()
         .flat_map(|f| f.clauses(edition).iter().copied())
@@ -153,12 +156,12 @@ pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> 
 
 fn verdicts(sms: &Sms, as_of: Date, findings: &[Finding]) -> (Verdict, Verdict) {
     let mut stage1 = Vec::new();
-    if findings.iter().any(|f| f.check.id == "policy-missing") {
+    if findings.iter().any(|f| f.check == "policy-missing") {
         stage1.push("there is no approved service management policy".to_string());
     }
     for f in findings
         .iter()
-        .filter(|f| f.check.id == "doc-required-missing" && f.grade == Grade::Major)
+        .filter(|f| f.check == "doc-required-missing" && f.grade == Grade::Major)
     {
         stage1.push(format!(
             "document missing: {}",
@@ -201,7 +204,7 @@ fn verdicts(sms: &Sms, as_of: Date, findings: &[Finding]) -> (Verdict, Verdict) 
         stage2.push("stage 1 is not ready".to_string());
     }
     let majors = findings.iter().filter(|f| f.grade == Grade::Major);
-    stage2.extend(majors.map(|f| format!("major finding: {} ({})", f.title, f.check.id)));
+    stage2.extend(majors.map(|f| format!("major finding: {} ({})", f.title, f.check)));
     (
         Verdict {
             ready: stage1.is_empty(),

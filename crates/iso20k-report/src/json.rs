@@ -15,6 +15,7 @@ struct JsonReport<'a> {
     edition: &'static str,
     as_of: String,
     checks_run: usize,
+    checklist: Checklist,
     summary: Summary,
     readiness: Readiness<'a>,
     findings: Vec<JsonFinding<'a>>,
@@ -24,6 +25,13 @@ struct JsonReport<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+}
+
+/// Questions only the internal auditor can answer, and how many are answered.
+#[derive(Serialize)]
+struct Checklist {
+    questions: usize,
+    answered: usize,
 }
 
 #[derive(Serialize)]
@@ -140,9 +148,9 @@ fn evidence(e: &Evidence) -> JsonEvidence<'_> {
 
 fn finding(f: &Finding, points: f64) -> JsonFinding<'_> {
     JsonFinding {
-        check: f.check.id,
-        pattern: f.check.pattern,
-        pattern_title: f.check.pattern().title,
+        check: f.check,
+        pattern: f.pattern.id,
+        pattern_title: f.pattern.title,
         grade: f.grade.as_str(),
         clauses: Clauses {
             e2011: f.clauses(Edition::Y2011),
@@ -166,6 +174,10 @@ pub fn render(report: &Report) -> String {
         edition: report.edition.as_str(),
         as_of: report.as_of.to_string(),
         checks_run: report.checks_run,
+        checklist: Checklist {
+            questions: report.checklist.questions,
+            answered: report.checklist.answered,
+        },
         summary: Summary {
             major: report.count(Grade::Major),
             minor: report.count(Grade::Minor),

@@ -103,6 +103,15 @@ pub fn render(report: &Report) -> String {
         }
     }
 
+    let c = report.checklist;
+    if c.answered < c.questions {
+        let _ = writeln!(
+            out,
+            "\n{DIM}Checklist: {} of {} questions no record can answer are answered; `iso20k checklist` lists the rest.{DIM:#}",
+            c.answered, c.questions
+        );
+    }
+
     let clauses_hit = groups.len();
     let _ = writeln!(
         out,
@@ -140,8 +149,8 @@ fn finding(out: &mut String, f: &Finding, points: f64) {
         "  {s}{}{s:#} {}  {DIM}[{} · {} · -{points:.1} pts]{DIM:#}",
         label(f.grade),
         f.title,
-        f.check.id,
-        f.check.pattern
+        f.check,
+        f.pattern.id
     );
     for e in f.evidence.iter().take(EVIDENCE_SHOWN) {
         let mut line = format!("{} {}: {}", e.kind.as_str(), e.id, e.note);
@@ -168,7 +177,7 @@ fn finding(out: &mut String, f: &Finding, points: f64) {
         let _ = writeln!(
             out,
             "        {BOLD}fix:{BOLD:#} {step} {DIM}(iso20k kb show {}){DIM:#}",
-            f.check.pattern
+            f.pattern.id
         );
     }
 }

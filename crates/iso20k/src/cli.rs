@@ -28,6 +28,10 @@ pub enum Command {
     /// Browse the knowledge base of audit-failure patterns
     #[command(subcommand)]
     Kb(KbCommand),
+    /// List the clauses of an edition, or map a clause to the other edition
+    Clauses(ClausesArgs),
+    /// List the checklist questions no record can answer, and what is answered so far
+    Checklist(ChecklistArgs),
     /// Write the JSON Schemas of the bundle files (for editors and for `schema/`)
     #[command(hide = true)]
     Schema {
@@ -77,6 +81,61 @@ pub enum KbCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Find patterns by words in any of their fields
+    Search {
+        /// Words to look for (all must appear)
+        #[arg(required = true)]
+        words: Vec<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ClausesArgs {
+    #[command(subcommand)]
+    pub map: Option<ClausesCommand>,
+    /// Edition to list
+    #[arg(long, value_enum, default_value_t = EditionArg::Y2018)]
+    pub edition: EditionArg,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Subcommand)]
+pub enum ClausesCommand {
+    /// The clauses of the other edition that carry a clause's content
+    Map {
+        /// Clause number, e.g. 4.5.4.3 (2011) or 9.3 (2018)
+        clause: String,
+        /// The edition the clause number belongs to [default: whichever has it; both if both do]
+        #[arg(long, value_enum)]
+        from: Option<EditionArg>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Args)]
+pub struct ChecklistArgs {
+    /// The bundle folder
+    pub dir: PathBuf,
+    /// Edition whose questions to list [default: the bundle's, else 2018]
+    #[arg(long, value_enum)]
+    pub edition: Option<EditionArg>,
+    /// Count answers given on or before this day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Also list the questions already answered
+    #[arg(long)]
+    pub all: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -5,6 +5,8 @@
 //! the report crate renders. Exit codes: 0 when nothing reaches `--fail-on`, 1 when something
 //! does, 2 for usage or input errors.
 
+mod checklist;
+mod clauses;
 mod cli;
 mod kb;
 
@@ -75,6 +77,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Kb(kb) => kb::run(kb),
+        Command::Clauses(args) => clauses::run(args),
+        Command::Checklist(args) => checklist::run(args),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
@@ -89,16 +93,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Today in the local time zone: the default `--as-of`.
+fn today() -> iso20k_core::Date {
+    jiff::ZonedDateTime::now().date()
+}
+
 fn check(args: cli::CheckArgs) -> anyhow::Result<ExitCode> {
     let sms = iso20k_bundle::read(&args.dir)?;
     let edition = args
         .edition
         .map(Into::into)
         .unwrap_or_else(|| sms.edition());
-    let as_of = match args.as_of {
-        Some(d) => d,
-        None => jiff::ZonedDateTime::now().date(),
-    };
+    let as_of = args.as_of.unwrap_or_else(today);
     let report = iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
     let rendered = match args.format {
         Format::Text => iso20k_report::text::render(&report),

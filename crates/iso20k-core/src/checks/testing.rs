@@ -372,7 +372,7 @@ fn no_check_fires_on_the_clean_fixture_in_either_edition() {
             "{e}: {:#?}",
             found
                 .iter()
-                .map(|f| (f.check.id, &f.title))
+                .map(|f| (f.check, &f.title))
                 .collect::<Vec<_>>()
         );
     }

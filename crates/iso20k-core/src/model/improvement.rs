@@ -185,4 +185,6 @@ pub struct ChecklistAnswer {
     pub note: Option<String>,
     /// When it was answered.
     pub answered_on: Option<Date>,
+    /// Who answered (person id).
+    pub answered_by: Option<String>,
 }
