@@ -11,7 +11,7 @@ use iso20k_core::model::{self as m, Commitment, DocType, ReviewInput};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::value::{Day, Flag, Key, PatternId, Period, Stamp, TargetValue};
+use crate::value::{ClauseRef, Day, Flag, Key, PatternId, Period, Stamp, TargetValue, or_empty};
 
 /// A record id, with where it was written (for duplicate-id errors).
 pub type Id = serde_saphyr::Spanned<String>;
@@ -48,10 +48,10 @@ pub struct OrganisationFile {
     #[serde(default)]
     pub scope: Option<String>,
     /// Organisational units delivering the services in scope.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub units: Vec<String>,
     /// Locations the services are delivered from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub locations: Vec<String>,
     /// Person id (from people.csv) with authority for the SMS as a whole (the 2011 management
     /// representative).
@@ -60,9 +60,33 @@ pub struct OrganisationFile {
     /// Booked certification audits.
     #[serde(default)]
     pub certification: Option<Certification>,
-    /// Planned intervals for recurring activities; any left out use the documented defaults.
+    /// The analysis of context and interested parties (2018 clauses 4.1 and 4.2).
     #[serde(default)]
+    pub context: Option<ContextEntry>,
+    /// Incidents of this priority or higher (a lower number) count as major; 1 when left out.
+    #[serde(default)]
+    pub major_priority: Option<u8>,
+    /// Planned intervals for recurring activities; any left out use the documented defaults.
+    #[serde(default, deserialize_with = "or_empty")]
     pub intervals: BTreeMap<Key<Activity>, Period>,
+}
+
+/// The analysis of the organisation's context and interested parties.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextEntry {
+    /// External and internal issues that bear on the SMS.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub issues: Vec<String>,
+    /// Interested parties and what they require.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub interested_parties: Vec<String>,
+    /// Whether climate change is a relevant issue (the decision the 2024 amendment asks for).
+    #[serde(default)]
+    pub climate_change_relevant: Option<bool>,
+    /// When the analysis was last reviewed.
+    #[serde(default)]
+    pub reviewed_on: Option<Day>,
 }
 
 /// The edition, written as its year.
@@ -103,6 +127,13 @@ impl OrganisationFile {
             sms_owner: text(self.sms_owner),
             stage1_on: cert.as_ref().and_then(|c| day(c.stage1)),
             stage2_on: cert.as_ref().and_then(|c| day(c.stage2)),
+            context: self.context.map(|c| m::ContextAnalysis {
+                issues: c.issues,
+                interested_parties: c.interested_parties,
+                climate_change_relevant: c.climate_change_relevant,
+                reviewed_on: day(c.reviewed_on),
+            }),
+            major_priority: self.major_priority,
         };
         sms.intervals = self
             .intervals
@@ -137,7 +168,7 @@ pub struct PolicyFile {
     #[serde(default)]
     pub review_interval: Option<Period>,
     /// The commitments the policy makes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub commitments: Vec<Key<Commitment>>,
     /// When it was last communicated to staff and interested parties.
     #[serde(default)]
@@ -167,6 +198,7 @@ impl From<PolicyFile> for m::Policy {
 #[serde(deny_unknown_fields)]
 pub struct ObjectivesFile {
     /// The objectives.
+    #[serde(default, deserialize_with = "or_empty")]
     pub objectives: Vec<ObjectiveEntry>,
 }
 
@@ -195,7 +227,7 @@ pub struct ObjectiveEntry {
     #[serde(default)]
     pub due: Option<Day>,
     /// Measurements taken.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub measurements: Vec<MeasurementEntry>,
 }
 
@@ -239,6 +271,7 @@ impl From<ObjectiveEntry> for m::Objective {
 #[serde(deny_unknown_fields)]
 pub struct ProcessesFile {
     /// The processes.
+    #[serde(default, deserialize_with = "or_empty")]
     pub processes: Vec<ProcessEntry>,
 }
 
@@ -255,14 +288,17 @@ pub struct ProcessEntry {
     #[serde(default)]
     pub owner: Option<String>,
     /// Clauses of the organisation's edition the process answers, e.g. ["8.5.1"].
-    #[serde(default)]
-    pub clauses: Vec<String>,
+    #[serde(default, deserialize_with = "or_empty")]
+    pub clauses: Vec<ClauseRef>,
     /// Supplier id, when another party operates the process or part of it.
     #[serde(default)]
     pub operated_by: Option<String>,
     /// Id of the document describing the process.
     #[serde(default)]
     pub document: Option<String>,
+    /// The indicators the process is measured by.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub kpis: Vec<String>,
 }
 
 impl From<ProcessEntry> for m::Process {
@@ -271,9 +307,10 @@ impl From<ProcessEntry> for m::Process {
             id: p.id.value,
             name: p.name,
             owner: text(p.owner),
-            clauses: p.clauses,
+            clauses: p.clauses.into_iter().map(|c| c.0).collect(),
             operated_by: text(p.operated_by),
             document: text(p.document),
+            kpis: p.kpis,
         }
     }
 }
@@ -286,6 +323,7 @@ impl From<ProcessEntry> for m::Process {
 #[serde(deny_unknown_fields)]
 pub struct ReviewsFile {
     /// The reviews.
+    #[serde(default, deserialize_with = "or_empty")]
     pub reviews: Vec<ReviewEntry>,
 }
 
@@ -303,19 +341,19 @@ pub struct ReviewEntry {
     #[serde(default)]
     pub held_on: Option<Day>,
     /// Person ids of the attendees.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub attendees: Vec<String>,
     /// The inputs the review considered.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub inputs: Vec<Key<ReviewInput>>,
     /// Decisions taken.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub decisions: Vec<String>,
     /// Actions raised.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub actions: Vec<ActionEntry>,
     /// Ids of earlier reviews' actions whose status this review examined.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub followed_up: Vec<String>,
     /// Id of the minutes in documents.csv.
     #[serde(default)]
@@ -397,6 +435,7 @@ impl From<ReviewEntry> for m::ManagementReview {
 #[serde(deny_unknown_fields)]
 pub struct ServicesFile {
     /// The services.
+    #[serde(default, deserialize_with = "or_empty")]
     pub services: Vec<ServiceEntry>,
 }
 
@@ -413,10 +452,10 @@ pub struct ServiceEntry {
     #[serde(default)]
     pub owner: Option<String>,
     /// Customers it is delivered to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub customers: Vec<String>,
     /// Ids of the services it depends on.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub depends_on: Vec<String>,
     /// Whether the SMS scope covers it (default true).
     #[serde(default = "yes")]
@@ -430,6 +469,9 @@ pub struct ServiceEntry {
     /// When it went live.
     #[serde(default)]
     pub live_on: Option<Day>,
+    /// When it was withdrawn.
+    #[serde(default)]
+    pub retired_on: Option<Day>,
     /// Id of its design and transition plan in documents.csv, for a new or changed service.
     #[serde(default)]
     pub transition_plan: Option<String>,
@@ -467,6 +509,7 @@ impl From<ServiceEntry> for m::Service {
             },
             critical: s.critical,
             live_on: day(s.live_on),
+            retired_on: day(s.retired_on),
             transition_plan: text(s.transition_plan),
         }
     }
@@ -477,6 +520,7 @@ impl From<ServiceEntry> for m::Service {
 #[serde(deny_unknown_fields)]
 pub struct SlasFile {
     /// The SLAs.
+    #[serde(default, deserialize_with = "or_empty")]
     pub slas: Vec<SlaEntry>,
 }
 
@@ -492,7 +536,7 @@ pub struct SlaEntry {
     /// The customer.
     pub customer: String,
     /// Service level targets.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub targets: Vec<TargetEntry>,
     /// Workload the targets assume.
     #[serde(default)]
@@ -561,6 +605,7 @@ impl From<SlaEntry> for m::Sla {
 #[serde(deny_unknown_fields)]
 pub struct SuppliersFile {
     /// The suppliers.
+    #[serde(default, deserialize_with = "or_empty")]
     pub suppliers: Vec<SupplierEntry>,
 }
 
@@ -577,7 +622,7 @@ pub struct SupplierEntry {
     #[serde(default)]
     pub kind: SupplierKindKey,
     /// Ids of the services it contributes to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub services: Vec<String>,
     /// Person id of who manages the contract.
     #[serde(default)]
@@ -585,8 +630,11 @@ pub struct SupplierEntry {
     /// Whether the supplier is still used (default true).
     #[serde(default = "yes")]
     pub active: bool,
-    /// Contracts, or agreements for an internal supplier.
+    /// When its performance against the contract's targets was last reviewed.
     #[serde(default)]
+    pub performance_reviewed_on: Option<Day>,
+    /// Contracts, or agreements for an internal supplier.
+    #[serde(default, deserialize_with = "or_empty")]
     pub contracts: Vec<ContractEntry>,
 }
 
@@ -639,6 +687,7 @@ impl From<SupplierEntry> for m::Supplier {
             services: s.services,
             contract_manager: text(s.contract_manager),
             active: s.active,
+            performance_reviewed_on: day(s.performance_reviewed_on),
             contracts: s
                 .contracts
                 .into_iter()
@@ -667,7 +716,7 @@ pub struct AuditsFile {
     #[serde(default)]
     pub programme: Option<Programme>,
     /// Audits, planned and held.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub audits: Vec<AuditEntry>,
 }
 
@@ -702,16 +751,16 @@ pub struct AuditEntry {
     #[serde(default)]
     pub auditor: Option<String>,
     /// Ids of the processes audited.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub processes: Vec<String>,
     /// Clauses of the organisation's edition audited, e.g. ["9.2", "9.3"].
-    #[serde(default)]
-    pub clauses: Vec<String>,
+    #[serde(default, deserialize_with = "or_empty")]
+    pub clauses: Vec<ClauseRef>,
     /// Id of the audit report in documents.csv.
     #[serde(default)]
     pub report: Option<String>,
     /// What the audit found.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub findings: Vec<AuditFindingEntry>,
 }
 
@@ -726,7 +775,7 @@ pub struct AuditFindingEntry {
     pub grade: GradeKey,
     /// The clause it is raised against.
     #[serde(default)]
-    pub clause: Option<String>,
+    pub clause: Option<ClauseRef>,
     /// What was found.
     pub statement: String,
     /// When it must be closed.
@@ -775,7 +824,7 @@ impl From<AuditEntry> for m::InternalAudit {
             cancelled: a.cancelled,
             auditor: text(a.auditor),
             processes: a.processes,
-            clauses: a.clauses,
+            clauses: a.clauses.into_iter().map(|c| c.0).collect(),
             report: text(a.report),
             findings: a
                 .findings
@@ -783,7 +832,7 @@ impl From<AuditEntry> for m::InternalAudit {
                 .map(|f| m::AuditFinding {
                     id: f.id.value,
                     grade: f.grade.into(),
-                    clause: text(f.clause),
+                    clause: f.clause.map(|c| c.0),
                     statement: f.statement,
                     due: day(f.due),
                     closed_on: day(f.closed_on),
@@ -803,6 +852,7 @@ impl From<AuditEntry> for m::InternalAudit {
 #[serde(deny_unknown_fields)]
 pub struct NonconformitiesFile {
     /// The nonconformities.
+    #[serde(default, deserialize_with = "or_empty")]
     pub nonconformities: Vec<NonconformityEntry>,
 }
 
@@ -825,8 +875,8 @@ pub struct NonconformityEntry {
     #[serde(default)]
     pub source_ref: Option<String>,
     /// Clauses of the organisation's edition it breaches.
-    #[serde(default)]
-    pub clauses: Vec<String>,
+    #[serde(default, deserialize_with = "or_empty")]
+    pub clauses: Vec<ClauseRef>,
     /// major, minor or observation.
     #[serde(default)]
     pub grade: Option<GradeKey>,
@@ -837,7 +887,7 @@ pub struct NonconformityEntry {
     #[serde(default)]
     pub root_cause: Option<String>,
     /// Actions that remove the cause.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub actions: Vec<CorrectiveActionEntry>,
     /// The check that the actions worked.
     #[serde(default)]
@@ -920,7 +970,7 @@ impl From<NonconformityEntry> for m::Nonconformity {
                 NcSourceKey::Other => m::NcSource::Other,
             },
             source_ref: text(n.source_ref),
-            clauses: n.clauses,
+            clauses: n.clauses.into_iter().map(|c| c.0).collect(),
             grade: n.grade.map(Into::into),
             correction: text(n.correction),
             root_cause: text(n.root_cause),
@@ -954,6 +1004,7 @@ impl From<NonconformityEntry> for m::Nonconformity {
 #[serde(deny_unknown_fields)]
 pub struct ContinuityFile {
     /// The plans.
+    #[serde(default, deserialize_with = "or_empty")]
     pub plans: Vec<ContinuityPlanEntry>,
 }
 
@@ -970,7 +1021,7 @@ pub struct ContinuityPlanEntry {
     #[serde(default)]
     pub kind: PlanKindKey,
     /// Ids of the services it covers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub services: Vec<String>,
     /// Id of the plan in documents.csv.
     #[serde(default)]
@@ -981,8 +1032,14 @@ pub struct ContinuityPlanEntry {
     /// Its own review interval, if it sets one.
     #[serde(default)]
     pub review_interval: Option<Period>,
-    /// Tests and exercises of the plan.
+    /// The recovery time objective agreed with customers, e.g. "4 hours".
     #[serde(default)]
+    pub rto: Option<String>,
+    /// The recovery point objective agreed with customers, e.g. "15 minutes".
+    #[serde(default)]
+    pub rpo: Option<String>,
+    /// Tests and exercises of the plan.
+    #[serde(default, deserialize_with = "or_empty")]
     pub tests: Vec<ContinuityTestEntry>,
 }
 
@@ -1009,7 +1066,7 @@ pub struct ContinuityTestEntry {
     /// passed, partial or failed.
     pub result: TestResultKey,
     /// Actions raised on what did not work.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub actions: Vec<String>,
 }
 
@@ -1038,6 +1095,8 @@ impl From<ContinuityPlanEntry> for m::ContinuityPlan {
             document: text(p.document),
             last_reviewed_on: day(p.last_reviewed_on),
             review_interval: period(p.review_interval),
+            rto: text(p.rto),
+            rpo: text(p.rpo),
             tests: p
                 .tests
                 .into_iter()
@@ -1061,6 +1120,7 @@ impl From<ContinuityPlanEntry> for m::ContinuityPlan {
 #[serde(deny_unknown_fields)]
 pub struct CapacityFile {
     /// The plans.
+    #[serde(default, deserialize_with = "or_empty")]
     pub plans: Vec<CapacityPlanEntry>,
 }
 
@@ -1074,7 +1134,7 @@ pub struct CapacityPlanEntry {
     /// Title.
     pub title: String,
     /// Ids of the services it covers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub services: Vec<String>,
     /// Id of the plan in documents.csv.
     #[serde(default)]
@@ -1105,6 +1165,107 @@ impl From<CapacityPlanEntry> for m::CapacityPlan {
 }
 
 // ---------------------------------------------------------------------------------------------
+// customers.yaml
+
+/// Customers, the relationship kept with each, and service complaints.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomersFile {
+    /// The customers.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub customers: Vec<CustomerEntry>,
+    /// Service complaints.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub complaints: Vec<ComplaintEntry>,
+}
+
+/// One customer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerEntry {
+    /// Id; services name customers by it.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Person id of who manages the relationship.
+    #[serde(default)]
+    pub relationship_owner: Option<String>,
+    /// Satisfaction surveys run with the customer.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub surveys: Vec<SurveyEntry>,
+    /// Dates of service review meetings held with the customer.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub service_reviews: Vec<Day>,
+}
+
+/// A satisfaction survey.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyEntry {
+    /// When it closed.
+    pub on: Day,
+    /// The score, on the organisation's own scale.
+    #[serde(default)]
+    pub score: Option<f64>,
+}
+
+/// A service complaint.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintEntry {
+    /// Id.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// Id of the customer who complained.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// What the complaint is about.
+    pub summary: String,
+    /// When it was received.
+    #[serde(default)]
+    pub received_on: Option<Day>,
+    /// What was done about it.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// When it was closed.
+    #[serde(default)]
+    pub closed_on: Option<Day>,
+}
+
+impl From<CustomerEntry> for m::Customer {
+    fn from(c: CustomerEntry) -> Self {
+        m::Customer {
+            id: c.id.value,
+            name: c.name,
+            relationship_owner: text(c.relationship_owner),
+            surveys: c
+                .surveys
+                .into_iter()
+                .map(|s| m::Survey {
+                    on: s.on.0,
+                    score: s.score,
+                })
+                .collect(),
+            service_reviews: c.service_reviews.into_iter().map(|d| d.0).collect(),
+        }
+    }
+}
+
+impl From<ComplaintEntry> for m::Complaint {
+    fn from(c: ComplaintEntry) -> Self {
+        m::Complaint {
+            id: c.id.value,
+            customer: text(c.customer),
+            summary: c.summary,
+            received_on: day(c.received_on),
+            action: text(c.action),
+            closed_on: day(c.closed_on),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // checklist.yaml
 
 /// The internal auditor's answers to the knowledge base's checklist questions.
@@ -1112,6 +1273,7 @@ impl From<CapacityPlanEntry> for m::CapacityPlan {
 #[serde(deny_unknown_fields)]
 pub struct ChecklistFile {
     /// The answers; a later answer to the same question replaces an earlier one.
+    #[serde(default, deserialize_with = "or_empty")]
     pub answers: Vec<AnswerEntry>,
 }
 
@@ -1226,12 +1388,16 @@ pub struct RaciRow {
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 pub enum RaciKey {
     /// Responsible.
+    #[serde(alias = "r")]
     R,
     /// Accountable.
+    #[serde(alias = "a")]
     A,
     /// Consulted.
+    #[serde(alias = "c")]
     C,
     /// Informed.
+    #[serde(alias = "i")]
     I,
 }
 
@@ -1496,6 +1662,9 @@ pub struct IncidentRow {
     /// Problem id raised for it.
     #[serde(default)]
     pub problem: Option<String>,
+    /// The resolution or closure code and notes.
+    #[serde(default)]
+    pub resolution: Option<String>,
     /// Whether the SLA target was met; empty when unknown.
     #[serde(default)]
     pub sla_met: Option<Flag>,
@@ -1514,6 +1683,7 @@ impl From<IncidentRow> for m::Incident {
             service: text(i.service),
             ci: text(i.ci),
             problem: text(i.problem),
+            resolution: text(i.resolution),
             sla_met: i.sla_met.map(|f| f.0),
         }
     }

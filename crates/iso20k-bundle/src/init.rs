@@ -69,6 +69,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/tickets/cis.csv"),
     ),
     (
+        "customers.yaml",
+        include_str!("../templates/customers.yaml"),
+    ),
+    (
         "checklist.yaml",
         include_str!("../templates/checklist.yaml"),
     ),

@@ -82,6 +82,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("tickets/releases.csv", "releases"),
     ("tickets/cis.csv", "configuration items"),
     (
+        "customers.yaml",
+        "customers, relationship owners, satisfaction surveys, service reviews and complaints",
+    ),
+    (
         "checklist.yaml",
         "the internal auditor's answers to the checklist questions",
     ),
@@ -255,6 +259,15 @@ pub fn read(dir: &Path) -> Result<Sms, Errors> {
         .into_iter()
         .map(Into::into)
         .collect();
+    let customers = reader.yaml::<CustomersFile>("customers.yaml", |f| {
+        let mut v = ids(&f.customers, |c| &c.id);
+        v.extend(ids(&f.complaints, |c| &c.id));
+        v
+    });
+    if let Some(f) = customers {
+        sms.customers = f.customers.into_iter().map(Into::into).collect();
+        sms.complaints = f.complaints.into_iter().map(Into::into).collect();
+    }
     if let Some(f) = reader.yaml::<ChecklistFile>("checklist.yaml", |_| vec![]) {
         sms.checklist = f.answers.into_iter().map(Into::into).collect();
     }
@@ -405,9 +418,10 @@ impl Reader<'_> {
                 } else {
                     format!("{sub}/{name}")
                 };
+                let lower = name.to_ascii_lowercase();
                 let looks_like_data = [".yaml", ".yml", ".csv"]
                     .iter()
-                    .any(|ext| name.ends_with(ext));
+                    .any(|ext| lower.ends_with(ext));
                 let allowed = FILES.iter().any(|(f, _)| *f == rel);
                 if looks_like_data && !allowed {
                     let closest = FILES

@@ -34,6 +34,7 @@ pub fn all() -> Vec<(&'static str, Schema)> {
         ("tickets/changes.csv", one::<ChangeRow>()),
         ("tickets/releases.csv", one::<ReleaseRow>()),
         ("tickets/cis.csv", one::<CiRow>()),
+        ("customers.yaml", one::<CustomersFile>()),
         ("checklist.yaml", one::<ChecklistFile>()),
     ]
 }

@@ -39,6 +39,12 @@ pub(crate) fn read_with_lines<T: DeserializeOwned + JsonSchema>(
         .headers()
         .map_err(|e| csv_error(file, text, &e, None))?
         .clone();
+    if headers.is_empty() {
+        return Err(Error::file(
+            file,
+            "the file is empty; it needs at least its header row",
+        ));
+    }
     for (i, h) in headers.iter().enumerate() {
         if !known.iter().any(|k| k == h) {
             let col = text.lines().next().map(|l| column_of(l, i)).unwrap_or(1);
@@ -148,7 +154,9 @@ fn csv_error(
 fn deserialize_message(e: &csv::DeserializeError) -> String {
     match e.kind() {
         csv::DeserializeErrorKind::Message(m) => m.clone(),
-        csv::DeserializeErrorKind::ParseInt(_) => "not a whole number".to_owned(),
+        csv::DeserializeErrorKind::ParseInt(_) => {
+            "not a whole number in the allowed range".to_owned()
+        }
         csv::DeserializeErrorKind::ParseFloat(_) => "not a number".to_owned(),
         csv::DeserializeErrorKind::ParseBool(_) => "not true or false".to_owned(),
         other => other.to_string(),

@@ -141,6 +141,54 @@ impl From<TargetValue> for iso20k_core::model::Target {
     }
 }
 
+/// A clause number, checked against both catalogues as it is read so that a typo such as
+/// `8.55` cannot quietly leave a clause uncovered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClauseRef(pub String);
+
+impl<'de> Deserialize<'de> for ClauseRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Clause numbers such as 10 or 9.3 may arrive as YAML numbers when left unquoted.
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = String;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a clause number such as \"9.3\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+                Ok(v.trim().to_owned())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+        }
+        let id = d.deserialize_any(V)?;
+        let known = iso20k_core::Edition::ALL
+            .iter()
+            .any(|e| iso20k_core::clause::find(*e, &id).is_some());
+        if known {
+            Ok(ClauseRef(id))
+        } else {
+            Err(de::Error::custom(format!(
+                "unknown clause `{id}`: not a clause of either edition (see `iso20k clauses`)"
+            )))
+        }
+    }
+}
+
+impl JsonSchema for ClauseRef {
+    fn schema_name() -> Cow<'static, str> {
+        "Clause".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "number"], "pattern": "^\\d+(\\.\\d+)*$", "description": "A clause number, e.g. \"9.3\"." })
+    }
+}
+
 /// The id of a knowledge-base pattern, checked against the knowledge base as it is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PatternId(pub &'static str);
@@ -166,6 +214,14 @@ impl JsonSchema for PatternId {
     }
 }
 
+/// Reads a list or map that may be written with nothing after its key (`intervals:` with every
+/// entry commented out), which YAML reads as null, as empty.
+pub fn or_empty<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// A yes/no cell in a CSV file: `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0`; empty is no.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Flag(pub bool);
@@ -180,6 +236,19 @@ impl<'de> Deserialize<'de> for Flag {
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
                 Ok(Flag(v))
+            }
+            // CSV cells that look like numbers arrive as numbers.
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Flag, E> {
+                match v {
+                    0 => Ok(Flag(false)),
+                    1 => Ok(Flag(true)),
+                    _ => Err(E::custom(format!(
+                        "invalid yes/no value `{v}`: expected true or false"
+                    ))),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Flag, E> {
+                self.visit_u64(u64::try_from(v).unwrap_or(u64::MAX))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Flag, E> {
                 match v.trim().to_ascii_lowercase().as_str() {

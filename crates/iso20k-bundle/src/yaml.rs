@@ -26,7 +26,10 @@ pub(crate) fn parse<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, E
             .trim_end_matches(".value")
             .trim_start_matches('.')
             .to_owned();
-        let err = Error::file(file, message(&e)).field(field);
+        let blank = text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        let err = Error::file(file, message(&e, blank)).field(field);
         if line > 0 {
             err.at(line, column, Some(text))
         } else {
@@ -36,7 +39,7 @@ pub(crate) fn parse<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, E
 }
 
 /// The message without the location prefix serde-saphyr puts in front of it.
-fn message(e: &serde_saphyr::Error) -> String {
+fn message(e: &serde_saphyr::Error, text_is_blank: bool) -> String {
     let full = e.to_string();
     let msg = full.trim_start_matches("error: ");
     let msg = match msg.strip_prefix("line ") {
@@ -44,6 +47,17 @@ fn message(e: &serde_saphyr::Error) -> String {
         None => msg,
     };
     let msg = msg.lines().next().unwrap_or(msg);
+    // Some messages speak to programmers; say what they mean to someone editing the file.
+    if msg.contains("cannot deserialize null") {
+        return "a value is required here".to_owned();
+    }
+    if let Some(key) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = key.split(',').next().unwrap_or(key);
+        return format!("key `{key}` appears twice");
+    }
+    if msg.starts_with("unexpected end of input") && text_is_blank {
+        return "the file is empty; write its top-level key, e.g. `reviews: []`".to_owned();
+    }
     // Some messages repeat the location at the end; the error already carries it.
     match msg.rfind(" at line ") {
         Some(i) if msg[i..].contains(", column ") => msg[..i].to_owned(),

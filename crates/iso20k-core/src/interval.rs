@@ -105,7 +105,15 @@ activities! {
     CapacityPlanReview = "capacity_plan_review", Months(12), "Review of each capacity plan";
     RiskReview = "risk_review", Months(12), "Review of each risk in the register";
     CiVerification = "ci_verification", Months(12), "Verification of configuration records against reality";
-    NewServiceWindow = "new_service_window", Months(12), "How long a service counts as new and needs its design and transition plan on file";
+    NewServiceWindow = "new_service_window", Months(12), "How long a service counts as new (or recently retired) and needs its transition plan on file";
+    ContextReview = "context_review", Months(12), "Review of the context and interested-party analysis";
+    SupplierPerformanceReview = "supplier_performance_review", Months(12), "Review of each supplier's performance against its contract";
+    CustomerSatisfaction = "customer_satisfaction", Months(12), "Satisfaction survey of each customer";
+    CustomerServiceReview = "customer_service_review", Months(12), "Service review meeting with each customer";
+    ComplaintResolution = "complaint_resolution", Days(30), "Time to act on and close a service complaint";
+    RecurringIncidents = "recurring_incidents", Days(30), "Window in which three incidents on one configuration item call for a problem record";
+    MajorIncidentProblem = "major_incident_problem", Days(5), "Time to raise a problem record for a major incident";
+    TrainingEvaluation = "training_evaluation", Months(12), "How far back training records must show their effectiveness was evaluated";
 }
 
 #[cfg(test)]

@@ -268,8 +268,8 @@ mod tests {
         assert!((lost - 100.0).abs() < 1e-9);
         let c9 = r.clauses.iter().find(|c| c.clause.id == "9").unwrap();
         assert!(
-            (c9.score - 50.0).abs() < 1e-9,
-            "9.2 and 9.3 are 9's assessed leaves: {}",
+            (c9.score - 200.0 / 3.0).abs() < 1e-9,
+            "9.1, 9.2 and 9.3 are the assessed leaves of 9: {}",
             c9.score
         );
         let c94 = r.clauses.iter().find(|c| c.clause.id == "9.4").unwrap();

@@ -4,7 +4,7 @@
 use super::{Check, Evidence, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::model::{Lifecycle, PlanKind};
+use crate::model::{Lifecycle, PlanKind, TestResult};
 
 pub(super) static SERVICE_NO_CONTINUITY_PLAN: Check = Check {
     id: "service-no-continuity-plan",
@@ -180,5 +180,238 @@ mod tests {
         let mut sms = clean();
         sms.capacity_plans[0].last_reviewed_on = None;
         assert_eq!(ids(&fires(&CAPACITY_REVIEW_OVERDUE, &sms)), ["CAP-1"]);
+    }
+}
+
+pub(super) static CONTINUITY_PLAN_REVIEW_OVERDUE: Check = Check {
+    id: "continuity-plan-review-overdue",
+    pattern: "F-064",
+    title: "Continuity or availability plan not reviewed within its interval",
+    clauses_2018: &["8.7.2"],
+    clauses_2011: &["6.3.2"],
+    doc: "Fires for each continuity or availability plan whose last review is older than its own \
+          `review_interval`, else `continuity_plan_review` (default 12 months). Graded by extent \
+          over the plans.",
+    evaluate: |cx, out| {
+        let default = cx.interval(Activity::ContinuityPlanReview);
+        let plans = &cx.sms.continuity_plans;
+        let bad: Vec<_> = plans
+            .iter()
+            .filter(|p| cx.overdue(p.last_reviewed_on, p.review_interval.unwrap_or(default)))
+            .map(|p| {
+                Evidence::new(
+                    RecordKind::ContinuityPlan,
+                    &p.id,
+                    "not reviewed in its interval",
+                )
+                .field("last_reviewed_on", p.last_reviewed_on)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                CONTINUITY_PLAN_REVIEW_OVERDUE
+                    .finding(
+                        by_extent(bad.len(), plans.len()),
+                        format!(
+                            "{} of {} continuity plans are overdue for review",
+                            bad.len(),
+                            plans.len()
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static CONTINUITY_TEST_NOT_ACTIONED: Check = Check {
+    id: "continuity-test-not-actioned",
+    pattern: "F-067",
+    title: "Continuity test shortfalls without actions",
+    clauses_2018: &["8.7.2"],
+    clauses_2011: &["6.3.3"],
+    doc: "Fires for each continuity test that passed only partly or failed and records no \
+          actions. Minor.",
+    evaluate: |cx, out| {
+        let evidence: Vec<_> = cx
+            .sms
+            .continuity_plans
+            .iter()
+            .flat_map(|p| &p.tests)
+            .filter(|t| {
+                t.held_on <= cx.as_of && t.result != TestResult::Passed && t.actions.is_empty()
+            })
+            .map(|t| {
+                Evidence::new(
+                    RecordKind::ContinuityPlan,
+                    &t.id,
+                    format!(
+                        "test {} with no actions",
+                        if t.result == TestResult::Failed {
+                            "failed"
+                        } else {
+                            "passed only partly"
+                        }
+                    ),
+                )
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                CONTINUITY_TEST_NOT_ACTIONED
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} no actions",
+                            n(
+                                evidence.len(),
+                                "continuity test with shortfalls has",
+                                "continuity tests with shortfalls have"
+                            )
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+pub(super) static CONTINUITY_NO_RECOVERY_OBJECTIVES: Check = Check {
+    id: "continuity-no-recovery-objectives",
+    pattern: "F-062",
+    title: "Continuity plan without agreed recovery objectives",
+    clauses_2018: &["8.7.2"],
+    clauses_2011: &["6.3.1"],
+    doc: "Fires for each continuity plan covering a critical service that states no recovery \
+          time objective (`rto`) or recovery point objective (`rpo`). Minor.",
+    evaluate: |cx, out| {
+        let critical = |id: &String| cx.sms.service(id).is_some_and(|s| s.critical);
+        let evidence: Vec<_> = cx
+            .sms
+            .continuity_plans
+            .iter()
+            .filter(|p| p.kind == PlanKind::Continuity && p.services.iter().any(critical))
+            .filter_map(|p| {
+                let missing: Vec<_> = [("rto", p.rto.is_none()), ("rpo", p.rpo.is_none())]
+                    .into_iter()
+                    .filter(|m| m.1)
+                    .map(|m| m.0)
+                    .collect();
+                (!missing.is_empty()).then(|| {
+                    Evidence::new(
+                        RecordKind::ContinuityPlan,
+                        &p.id,
+                        format!("covers a critical service, no {}", missing.join(", no ")),
+                    )
+                    .field(missing[0], None::<String>)
+                })
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                CONTINUITY_NO_RECOVERY_OBJECTIVES
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} no agreed recovery objectives",
+                            n(
+                                evidence.len(),
+                                "continuity plan has",
+                                "continuity plans have"
+                            )
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+pub(super) static CAPACITY_PLAN_NO_FORECAST: Check = Check {
+    id: "capacity-plan-no-forecast",
+    pattern: "F-072",
+    title: "Capacity plan without a demand forecast",
+    clauses_2018: &["8.4.3"],
+    clauses_2011: &["6.5"],
+    doc: "Fires for each capacity plan that states no forecast horizon (`horizon_months`): a plan \
+          that does not look ahead only describes today. Minor.",
+    evaluate: |cx, out| {
+        let evidence: Vec<_> = cx
+            .sms
+            .capacity_plans
+            .iter()
+            .filter(|p| p.horizon_months.is_none_or(|h| h == 0))
+            .map(|p| {
+                Evidence::new(RecordKind::CapacityPlan, &p.id, "no forecast horizon")
+                    .field("horizon_months", None::<String>)
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                CAPACITY_PLAN_NO_FORECAST
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} no demand forecast",
+                            n(evidence.len(), "capacity plan has", "capacity plans have")
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use jiff::civil::date;
+
+    #[test]
+    fn continuity_plans_are_reviewed() {
+        quiet(&CONTINUITY_PLAN_REVIEW_OVERDUE, &clean());
+        let mut sms = clean();
+        sms.continuity_plans[0].last_reviewed_on = Some(date(2025, 1, 1));
+        assert_eq!(
+            ids(&fires(&CONTINUITY_PLAN_REVIEW_OVERDUE, &sms)),
+            ["BCP-1"]
+        );
+    }
+
+    #[test]
+    fn test_shortfalls_get_actions() {
+        quiet(&CONTINUITY_TEST_NOT_ACTIONED, &clean());
+        let mut sms = clean();
+        sms.continuity_plans[0].tests[0].result = TestResult::Partial;
+        assert_eq!(
+            ids(&fires(&CONTINUITY_TEST_NOT_ACTIONED, &sms)),
+            ["BCP-1-T1"]
+        );
+        sms.continuity_plans[0].tests[0]
+            .actions
+            .push("Fix DNS failover".into());
+        quiet(&CONTINUITY_TEST_NOT_ACTIONED, &sms);
+    }
+
+    #[test]
+    fn plans_for_critical_services_state_recovery_objectives() {
+        quiet(&CONTINUITY_NO_RECOVERY_OBJECTIVES, &clean());
+        let mut sms = clean();
+        sms.continuity_plans[0].rpo = None;
+        assert_eq!(
+            fires(&CONTINUITY_NO_RECOVERY_OBJECTIVES, &sms).evidence[0].field,
+            Some("rpo")
+        );
+        sms.services[0].critical = false;
+        quiet(&CONTINUITY_NO_RECOVERY_OBJECTIVES, &sms);
+    }
+
+    #[test]
+    fn capacity_plans_forecast() {
+        quiet(&CAPACITY_PLAN_NO_FORECAST, &clean());
+        let mut sms = clean();
+        sms.capacity_plans[0].horizon_months = None;
+        assert_eq!(ids(&fires(&CAPACITY_PLAN_NO_FORECAST, &sms)), ["CAP-1"]);
     }
 }

@@ -73,10 +73,14 @@ pub(super) static DOC_REVIEW_OVERDUE: Check = Check {
     clauses_2018: &["7.5.3"],
     clauses_2011: &["4.3.2"],
     doc: "Fires for each current document whose last review (or approval) is older than its own \
-          `review_interval`, else the `document_review` interval (default 12 months). Graded by \
-          extent over the current documents.",
+          `review_interval`, else the `document_review` interval (default 12 months). Records \
+          (minutes, reports, records) are kept, not reviewed, so they are left out. Graded by \
+          extent over the current documents reviewed.",
     evaluate: |cx, out| {
-        let docs = current(cx);
+        let docs: Vec<_> = current(cx)
+            .into_iter()
+            .filter(|d| !d.kind.is_record())
+            .collect();
         let default = cx.interval(Activity::DocumentReview);
         let bad: Vec<_> = docs
             .iter()
@@ -291,5 +295,67 @@ mod tests {
                 .iter()
                 .any(|f| f.grade == Grade::Major && f.title.contains("service management plan"))
         );
+    }
+}
+
+pub(super) static EXTERNAL_DOC_UNCONTROLLED: Check = Check {
+    id: "external-doc-uncontrolled",
+    pattern: "F-018",
+    title: "External document in use without an owner or a review",
+    clauses_2018: &["7.5.3"],
+    clauses_2011: &["4.3.2"],
+    doc: "Fires for each current external document (contract, vendor manual, law) with no owner \
+          or never reviewed by the organisation: nobody would notice a new edition. Graded by \
+          extent over the current external documents.",
+    evaluate: |cx, out| {
+        let external: Vec<_> = current(cx).into_iter().filter(|d| d.external).collect();
+        let bad: Vec<_> = external
+            .iter()
+            .filter_map(|d| {
+                let missing: Vec<_> = [
+                    ("owner", d.owner.is_none()),
+                    ("last_reviewed_on", d.last_reviewed_on.is_none()),
+                ]
+                .into_iter()
+                .filter(|m| m.1)
+                .map(|m| m.0)
+                .collect();
+                (!missing.is_empty()).then(|| {
+                    doc(d, format!("external, no {}", missing.join(", no ")))
+                        .field(missing[0], None::<String>)
+                })
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                EXTERNAL_DOC_UNCONTROLLED
+                    .finding(
+                        by_extent(bad.len(), external.len()),
+                        format!(
+                            "{} of {} external documents in use have no owner or review",
+                            bad.len(),
+                            external.len()
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod external_tests {
+    use super::*;
+    use crate::checks::testing::{clean, document, fires, ids, quiet};
+
+    #[test]
+    fn external_documents_have_an_owner_and_a_review() {
+        quiet(&EXTERNAL_DOC_UNCONTROLLED, &clean());
+        let mut sms = clean();
+        let mut manual = document("EXT-1", DocType::Other);
+        manual.external = true;
+        manual.owner = None;
+        sms.documents.push(manual);
+        assert_eq!(ids(&fires(&EXTERNAL_DOC_UNCONTROLLED, &sms)), ["EXT-1"]);
     }
 }

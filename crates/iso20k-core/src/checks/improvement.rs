@@ -1,7 +1,7 @@
 //! Improvement: nonconformities traced to a root cause, corrective actions checked for effect
 //! before closure, and improvements with an owner and a measurable target.
 
-use super::{Check, Evidence, RecordKind, by_extent};
+use super::{Check, Evidence, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 
@@ -232,5 +232,141 @@ mod tests {
         quiet(&IMPROVEMENT_INCOMPLETE, &sms);
         sms.improvements.clear();
         assert_eq!(ids(&fires(&IMPROVEMENT_INCOMPLETE, &sms)), ["improvements"]);
+    }
+}
+
+pub(super) static NC_RECURRING: Check = Check {
+    id: "nc-recurring",
+    pattern: "F-043",
+    title: "The same nonconformity recurs after its corrective action",
+    clauses_2018: &["10.1"],
+    clauses_2011: &["4.5.5.1"],
+    doc: "Fires for each nonconformity raised against a clause on which an earlier \
+          nonconformity was already closed, within two years: the corrective action did not \
+          remove the cause. Major, as certification bodies grade a repeat.",
+    evaluate: |cx, out| {
+        let ncs: Vec<_> = cx
+            .sms
+            .nonconformities
+            .iter()
+            .filter(|n| n.raised_on.is_some_and(|d| d <= cx.as_of))
+            .collect();
+        let window = crate::interval::Interval::Months(24);
+        let evidence: Vec<_> = ncs
+            .iter()
+            .filter_map(|later| {
+                let raised = later.raised_on?;
+                let earlier = ncs.iter().find(|e| {
+                    e.id != later.id
+                        && e.closed_on
+                            .is_some_and(|c| c <= raised && window.after(c) >= raised)
+                        && e.clauses.iter().any(|c| later.clauses.contains(c))
+                })?;
+                let clause = earlier.clauses.iter().find(|c| later.clauses.contains(c))?;
+                Some(
+                    Evidence::new(
+                        RecordKind::Nonconformity,
+                        &later.id,
+                        format!(
+                            "repeats {} on clause {clause}, closed {}",
+                            earlier.id, earlier.closed_on?
+                        ),
+                    )
+                    .field("clauses", Some(clause)),
+                )
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                NC_RECURRING
+                    .finding(
+                        Grade::Major,
+                        format!(
+                            "{} after its corrective action",
+                            n(
+                                evidence.len(),
+                                "nonconformity recurred",
+                                "nonconformities recurred"
+                            )
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+pub(super) static IMPROVEMENT_OUTCOME_MISSING: Check = Check {
+    id: "improvement-outcome-missing",
+    pattern: "F-045",
+    title: "Completed improvement not measured against its target",
+    clauses_2018: &["10.2"],
+    clauses_2011: &["4.5.5.2"],
+    doc: "Fires for each improvement completed on or before the as-of date with no measured \
+          `outcome`: nobody knows whether it reached its target. Graded by extent over the \
+          completed improvements.",
+    evaluate: |cx, out| {
+        let done: Vec<_> = cx
+            .sms
+            .improvements
+            .iter()
+            .filter(|i| i.completed_on.is_some_and(|d| d <= cx.as_of))
+            .collect();
+        let bad: Vec<_> = done
+            .iter()
+            .filter(|i| i.outcome.is_none())
+            .map(|i| {
+                Evidence::new(
+                    RecordKind::Improvement,
+                    &i.id,
+                    "completed, outcome not measured",
+                )
+                .field("outcome", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                IMPROVEMENT_OUTCOME_MISSING
+                    .finding(
+                        by_extent(bad.len(), done.len()),
+                        format!(
+                            "{} of {} completed improvements were not measured",
+                            bad.len(),
+                            done.len()
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod recurrence_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use jiff::civil::date;
+
+    #[test]
+    fn a_nonconformity_on_a_clause_closed_before_is_a_repeat() {
+        quiet(&NC_RECURRING, &clean());
+        let mut sms = clean();
+        let mut again = sms.nonconformities[0].clone();
+        again.id = "NC-2".into();
+        again.raised_on = Some(date(2026, 6, 20));
+        again.closed_on = None;
+        sms.nonconformities.push(again);
+        let f = fires(&NC_RECURRING, &sms);
+        assert_eq!((ids(&f), f.grade), (vec!["NC-2"], Grade::Major));
+    }
+
+    #[test]
+    fn completed_improvements_are_measured() {
+        quiet(&IMPROVEMENT_OUTCOME_MISSING, &clean());
+        let mut sms = clean();
+        sms.improvements[0].completed_on = Some(date(2026, 6, 1));
+        assert_eq!(ids(&fires(&IMPROVEMENT_OUTCOME_MISSING, &sms)), ["IMP-1"]);
+        sms.improvements[0].outcome = Some("28% fewer tickets".into());
+        quiet(&IMPROVEMENT_OUTCOME_MISSING, &sms);
     }
 }

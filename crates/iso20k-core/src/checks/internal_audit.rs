@@ -399,3 +399,70 @@ mod tests {
         quiet(&AUDIT_FINDINGS_OVERDUE, &sms);
     }
 }
+
+pub(super) static AUDIT_NO_SCOPE: Check = Check {
+    id: "audit-no-scope",
+    pattern: "F-035",
+    title: "Internal audit without a defined scope or auditor",
+    clauses_2018: &["9.2"],
+    clauses_2011: &["4.5.4.2"],
+    doc: "Fires for each audit held or planned in the current cycle that names no process and \
+          no clause, or no auditor: nobody can tell what was audited or by whom. Minor.",
+    evaluate: |cx, out| {
+        let (start, end) = cycle(cx);
+        let evidence: Vec<_> = cx
+            .sms
+            .audits
+            .iter()
+            .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
+            .filter_map(|a| {
+                let mut gaps = Vec::new();
+                if a.processes.is_empty() && a.clauses.is_empty() {
+                    gaps.push("scope");
+                }
+                if a.auditor.is_none() {
+                    gaps.push("auditor");
+                }
+                (!gaps.is_empty()).then(|| {
+                    Evidence::new(
+                        RecordKind::InternalAudit,
+                        &a.id,
+                        format!("no {}", gaps.join(", no ")),
+                    )
+                })
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                AUDIT_NO_SCOPE
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} without a defined scope or auditor",
+                            n(evidence.len(), "internal audit is", "internal audits are")
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+
+    #[test]
+    fn audits_say_what_they_cover_and_who_audits() {
+        quiet(&AUDIT_NO_SCOPE, &clean());
+        let mut sms = clean();
+        sms.audits[0].processes.clear();
+        sms.audits[0].clauses.clear();
+        let f = fires(&AUDIT_NO_SCOPE, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].note.as_str()),
+            (vec!["IA-1"], "no scope")
+        );
+    }
+}

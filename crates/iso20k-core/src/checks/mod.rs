@@ -6,9 +6,15 @@
 //! Checks grade what they find the way certification bodies do: an absent process, review or
 //! audit, or a gap across much of a register, is major; an isolated gap is minor.
 
+mod changes;
+mod competence;
+mod configuration;
+mod context;
 mod continuity;
+mod customers;
 mod documents;
 mod improvement;
+mod incidents;
 mod internal_audit;
 mod management_review;
 mod policy;
@@ -81,6 +87,11 @@ impl fmt::Debug for Check {
 
 /// Every check, in the order reports list them when nothing else decides.
 pub static ALL: &[&Check] = &[
+    &context::SCOPE_INCOMPLETE,
+    &context::CONTEXT_NOT_REVIEWED,
+    &context::CLIMATE_DECISION_MISSING,
+    &context::SMS_PLAN_OUTDATED,
+    &context::RISKS_UNTREATED,
     &management_review::MR_OVERDUE,
     &management_review::MR_NO_TOP_MANAGEMENT,
     &management_review::MR_INPUTS_MISSING,
@@ -90,35 +101,70 @@ pub static ALL: &[&Check] = &[
     &policy::POLICY_MISSING,
     &policy::POLICY_REVIEW_OVERDUE,
     &policy::POLICY_COMMITMENTS_MISSING,
+    &policy::POLICY_NOT_COMMUNICATED,
     &policy::OBJECTIVES_NOT_MEASURABLE,
     &policy::OBJECTIVES_NOT_MEASURED,
     &roles::PROCESS_NO_OWNER,
     &roles::RACI_ACCOUNTABLE,
     &roles::RACI_UNKNOWN_PERSON,
     &roles::SMS_OWNER_MISSING,
+    &roles::PROCESS_NO_KPI,
+    &competence::TRAINING_MISSING,
+    &competence::TRAINING_NOT_EVALUATED,
     &documents::DOC_UNCONTROLLED,
     &documents::DOC_REVIEW_OVERDUE,
     &documents::DOC_DUPLICATE_CURRENT,
     &documents::DOC_REQUIRED_MISSING,
+    &documents::EXTERNAL_DOC_UNCONTROLLED,
     &services::SERVICE_NO_SLA,
     &services::SLA_NO_NUMERIC_TARGET,
     &services::SLA_REVIEW_OVERDUE,
     &services::SERVICE_NO_OWNER,
     &services::SERVICE_NOT_IN_CATALOGUE,
     &services::SERVICE_NO_TRANSITION_PLAN,
+    &services::SERVICE_RETIRED_NO_PLAN,
+    &customers::CUSTOMER_NO_RELATIONSHIP_OWNER,
+    &customers::CUSTOMER_SATISFACTION_OVERDUE,
+    &customers::CUSTOMER_REVIEW_OVERDUE,
+    &customers::COMPLAINT_UNRESOLVED,
     &internal_audit::AUDIT_OVERDUE,
     &internal_audit::AUDIT_PROGRAMME_GAPS,
     &internal_audit::AUDITOR_NOT_INDEPENDENT,
     &internal_audit::AUDIT_FINDINGS_OVERDUE,
+    &internal_audit::AUDIT_NO_SCOPE,
     &improvement::NC_NO_ROOT_CAUSE,
     &improvement::CA_NO_EFFECTIVENESS_CHECK,
     &improvement::IMPROVEMENT_INCOMPLETE,
+    &improvement::NC_RECURRING,
+    &improvement::IMPROVEMENT_OUTCOME_MISSING,
     &suppliers::CONTRACT_REVIEW_OVERDUE,
     &suppliers::CONTRACT_EXPIRED,
     &suppliers::SUPPLIER_NO_CONTRACT_MANAGER,
+    &suppliers::SUPPLIER_PERFORMANCE_NOT_REVIEWED,
+    &suppliers::INTERNAL_SUPPLIER_NO_AGREEMENT,
+    &suppliers::OUTSOURCED_PROCESS_UNGOVERNED,
     &continuity::SERVICE_NO_CONTINUITY_PLAN,
     &continuity::CONTINUITY_TEST_OVERDUE,
+    &continuity::CONTINUITY_PLAN_REVIEW_OVERDUE,
+    &continuity::CONTINUITY_TEST_NOT_ACTIONED,
+    &continuity::CONTINUITY_NO_RECOVERY_OBJECTIVES,
     &continuity::CAPACITY_REVIEW_OVERDUE,
+    &continuity::CAPACITY_PLAN_NO_FORECAST,
+    &incidents::INCIDENT_UNCLASSIFIED,
+    &incidents::INCIDENT_CLOSED_WITHOUT_RESOLUTION,
+    &incidents::MAJOR_INCIDENT_NO_PROBLEM,
+    &incidents::RECURRING_INCIDENTS_NO_PROBLEM,
+    &incidents::PROBLEM_NO_ROOT_CAUSE,
+    &incidents::PROBLEM_FIX_NO_CHANGE,
+    &incidents::KNOWN_ERRORS_MISSING,
+    &configuration::CI_INCOMPLETE,
+    &configuration::CI_NOT_VERIFIED,
+    &changes::CHANGE_NOT_APPROVED,
+    &changes::CHANGE_NO_RISK_ASSESSMENT,
+    &changes::EMERGENCY_CHANGE_NOT_REVIEWED,
+    &changes::CHANGE_NO_BACKOUT,
+    &changes::RELEASE_NO_CHANGE,
+    &changes::RELEASE_NOT_TESTED,
 ];
 
 /// Looks a check up by id.
@@ -327,6 +373,27 @@ record_kinds! {
     Release = "release";
     ConfigurationItem = "ci";
     Checklist = "checklist";
+    Customer = "customer";
+    Complaint = "complaint";
+}
+
+/// Evidence beyond this many records is summarised: a finding about forty thousand tickets
+/// needs a sample and a count, not forty thousand lines.
+pub const EVIDENCE_LIMIT: usize = 100;
+
+/// Keeps the first [`EVIDENCE_LIMIT`] pieces of evidence and sums up the rest in one line
+/// pointing at the register they come from.
+pub fn capped(mut evidence: Vec<Evidence>, register: &str) -> Vec<Evidence> {
+    if evidence.len() > EVIDENCE_LIMIT {
+        let rest = evidence.len() - EVIDENCE_LIMIT;
+        evidence.truncate(EVIDENCE_LIMIT);
+        evidence.push(Evidence::new(
+            RecordKind::Register,
+            register,
+            format!("and {rest} more records like these"),
+        ));
+    }
+    evidence
 }
 
 /// `count` followed by the singular or plural form, e.g. `n(1, "plan is", "plans are")`.

@@ -359,3 +359,54 @@ mod tests {
         quiet(&OBJECTIVES_NOT_MEASURED, &sms);
     }
 }
+
+pub(super) static POLICY_NOT_COMMUNICATED: Check = Check {
+    id: "policy-not-communicated",
+    pattern: "F-006",
+    title: "Policy not communicated since it was approved",
+    clauses_2018: &["5.2.2"],
+    clauses_2011: &["4.1.2"],
+    doc: "Fires when the policy records no communication to staff, or when its last \
+          communication predates its current approval, so staff may know an older version. Minor.",
+    evaluate: |cx, out| {
+        let Some(p) = &cx.sms.policy else { return };
+        let note = match (p.communicated_on, p.approved_on) {
+            (None, _) => "no communication recorded",
+            (Some(c), Some(a)) if c < a => {
+                "last communicated before the current version was approved"
+            }
+            _ => return,
+        };
+        out.push(
+            POLICY_NOT_COMMUNICATED
+                .finding(
+                    Grade::Minor,
+                    "The current policy has not been communicated to staff",
+                )
+                .with(
+                    Evidence::new(RecordKind::Policy, policy_id(cx), note)
+                        .field("communicated_on", p.communicated_on),
+                ),
+        );
+    },
+};
+
+#[cfg(test)]
+mod communication_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, quiet};
+    use jiff::civil::date;
+
+    #[test]
+    fn the_approved_policy_is_communicated() {
+        quiet(&POLICY_NOT_COMMUNICATED, &clean());
+        let mut sms = clean();
+        sms.policy.as_mut().unwrap().communicated_on = Some(date(2025, 12, 1));
+        assert_eq!(
+            fires(&POLICY_NOT_COMMUNICATED, &sms).evidence[0]
+                .value
+                .as_deref(),
+            Some("2025-12-01")
+        );
+    }
+}

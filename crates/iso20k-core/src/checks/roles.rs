@@ -108,18 +108,18 @@ pub(super) static RACI_ACCOUNTABLE: Check = Check {
             }
         }
         for ((process, activity), accountable) in &groups {
-            let id = if activity.is_empty() {
-                process.to_string()
+            let what = if activity.is_empty() {
+                String::new()
             } else {
-                format!("{process}/{activity}")
+                format!(" for activity {activity}")
             };
             let note = match accountable.len() {
                 1 => continue,
-                0 => "nobody is accountable".to_string(),
-                n => format!("{n} people are accountable"),
+                0 => format!("nobody is accountable{what}"),
+                n => format!("{n} people are accountable{what}"),
             };
             processes_affected.insert(process);
-            bad.push(Evidence::new(RecordKind::Raci, id, note).field(
+            bad.push(Evidence::new(RecordKind::Raci, *process, note).field(
                 "accountable",
                 (!accountable.is_empty()).then(|| accountable.join(", ")),
             ));
@@ -161,12 +161,12 @@ pub(super) static RACI_UNKNOWN_PERSON: Check = Check {
                     let activity = if e.activity.is_empty() {
                         String::new()
                     } else {
-                        format!("/{}", e.activity)
+                        format!(" (activity {})", e.activity)
                     };
                     Evidence::new(
                         RecordKind::Raci,
-                        format!("{}{activity}", e.process),
-                        format!("{} {why}", e.person),
+                        &e.process,
+                        format!("{} {why}{activity}", e.person),
                     )
                     .field("person", Some(&e.person))
                 })
@@ -301,5 +301,54 @@ mod tests {
             fires(&SMS_OWNER_MISSING, &sms).evidence[0].note,
             "SMS owner not in the people register"
         );
+    }
+}
+
+pub(super) static PROCESS_NO_KPI: Check = Check {
+    id: "process-no-kpi",
+    pattern: "F-030",
+    title: "Process without indicators to measure it",
+    clauses_2018: &["9.1"],
+    clauses_2011: &["4.5.4.1"],
+    doc: "Fires for each process with no `kpis`: nobody can say whether it works. Graded by \
+          extent over the processes.",
+    evaluate: |cx, out| {
+        let processes = &cx.sms.processes;
+        let bad: Vec<_> = processes
+            .iter()
+            .filter(|p| p.kpis.is_empty())
+            .map(|p| {
+                Evidence::new(RecordKind::Process, &p.id, "no indicators defined")
+                    .field("kpis", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                PROCESS_NO_KPI
+                    .finding(
+                        by_extent(bad.len(), processes.len()),
+                        format!(
+                            "{} of {} processes have no indicators",
+                            bad.len(),
+                            processes.len()
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod kpi_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+
+    #[test]
+    fn processes_have_indicators() {
+        quiet(&PROCESS_NO_KPI, &clean());
+        let mut sms = clean();
+        sms.processes[1].kpis.clear();
+        assert_eq!(ids(&fires(&PROCESS_NO_KPI, &sms)), ["change"]);
     }
 }

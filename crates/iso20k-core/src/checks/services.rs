@@ -1,7 +1,7 @@
 //! Services and SLAs: a catalogue that names every service and its owner, an SLA with numeric
 //! targets for each service in scope, reviewed with the customer, and a plan for each new one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::{Check, Context, Evidence, RecordKind, by_extent, n};
 use crate::interval::Activity;
@@ -177,6 +177,9 @@ pub(super) static SERVICE_NO_OWNER: Check = Check {
     },
 };
 
+/// The first record naming an unknown service, and how many records of each kind name it.
+type Naming<'a> = (RecordKind, &'a str, Vec<(RecordKind, usize)>);
+
 pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
     id: "service-not-in-catalogue",
     pattern: "F-053",
@@ -188,8 +191,9 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
           record that names it and counting the rest. Minor; major when the unknown services are \
           three or more and a third of the catalogue's size.",
     evaluate: |cx, out| {
-        // Unknown service -> (first record naming it, how many records name it).
-        let mut unknown: BTreeMap<&str, (RecordKind, &str, usize)> = BTreeMap::new();
+        // Unknown service -> the first record naming it, and how many records of each kind do.
+        let mut unknown: BTreeMap<&str, Naming> = BTreeMap::new();
+        let catalogue: HashSet<&str> = cx.sms.services.iter().map(|s| s.id.as_str()).collect();
         let t = &cx.sms.tickets;
         let named = cx
             .sms
@@ -224,25 +228,26 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
                 )
             }));
         for (kind, id, service) in named {
-            let Some(service) = service.filter(|s| !s.is_empty()) else {
+            let Some(service) = service.filter(|s| !s.is_empty() && !catalogue.contains(s)) else {
                 continue;
             };
-            if cx.sms.service(service).is_none() {
-                unknown.entry(service).or_insert((kind, id, 0)).2 += 1;
+            let counts = &mut unknown.entry(service).or_insert((kind, id, Vec::new())).2;
+            match counts.iter_mut().find(|c| c.0 == kind) {
+                Some(c) => c.1 += 1,
+                None => counts.push((kind, 1)),
             }
         }
         if unknown.is_empty() {
             return;
         }
         let grade = by_extent(unknown.len(), cx.sms.services.len() + unknown.len());
-        let evidence = unknown.iter().map(|(service, (kind, id, n))| {
-            let note = if *n == 1 {
+        let evidence = unknown.iter().map(|(service, (kind, id, counts))| {
+            let total: usize = counts.iter().map(|c| c.1).sum();
+            let note = if total == 1 {
                 format!("names service {service}, which the catalogue lacks")
             } else {
-                format!(
-                    "one of {n} {} records naming service {service}, which the catalogue lacks",
-                    kind.as_str()
-                )
+                let by_kind: Vec<_> = counts.iter().map(|(k, c)| format!("{c} {}", k.as_str())).collect();
+                format!("first of {total} records ({}) naming service {service}, which the catalogue lacks", by_kind.join(", "))
             };
             Evidence::new(*kind, *id, note).field("service", Some(service))
         });
@@ -389,7 +394,13 @@ mod tests {
         sms.slas[0].service = "S-MAIL2".into();
         let f = fires(&SERVICE_NOT_IN_CATALOGUE, &sms);
         assert_eq!(ids(&f), ["SLA-1", "INC-2"]);
-        assert!(f.evidence[1].note.starts_with("one of 3 incident records"));
+        assert!(
+            f.evidence[1]
+                .note
+                .starts_with("first of 3 records (3 incident)"),
+            "{}",
+            f.evidence[1].note
+        );
     }
 
     #[test]
@@ -411,5 +422,76 @@ mod tests {
                 .as_deref(),
             Some("TP-404")
         );
+    }
+}
+
+pub(super) static SERVICE_RETIRED_NO_PLAN: Check = Check {
+    id: "service-retired-no-plan",
+    pattern: "F-049",
+    title: "Service removed without a plan",
+    clauses_2018: &["8.5.2.1"],
+    clauses_2011: &["5.2"],
+    doc: "Fires for each service retired within the `new_service_window` (default 12 months), or \
+          retired with no date, whose `transition_plan` (here: the removal plan) is empty or \
+          names no document in the register. Minor.",
+    evaluate: |cx, out| {
+        let since = cx.since(Activity::NewServiceWindow);
+        let evidence: Vec<_> = cx
+            .sms
+            .services
+            .iter()
+            .filter(|s| {
+                s.lifecycle == Lifecycle::Retired
+                    && s.retired_on.is_none_or(|d| d >= since && d <= cx.as_of)
+            })
+            .filter(|s| {
+                s.transition_plan
+                    .as_ref()
+                    .is_none_or(|p| !cx.sms.documents.iter().any(|d| &d.id == p))
+            })
+            .map(|s| {
+                Evidence::new(
+                    RecordKind::Service,
+                    &s.id,
+                    format!("{} retired with no removal plan on file", s.name),
+                )
+                .field("retired_on", s.retired_on)
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                SERVICE_RETIRED_NO_PLAN
+                    .finding(
+                        crate::kb::Grade::Minor,
+                        format!(
+                            "{} without a plan",
+                            n(
+                                evidence.len(),
+                                "service was removed",
+                                "services were removed"
+                            )
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod removal_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use jiff::civil::date;
+
+    #[test]
+    fn removing_a_service_is_planned() {
+        quiet(&SERVICE_RETIRED_NO_PLAN, &clean());
+        let mut sms = clean();
+        sms.services[0].lifecycle = Lifecycle::Retired;
+        sms.services[0].retired_on = Some(date(2026, 5, 1));
+        assert_eq!(ids(&fires(&SERVICE_RETIRED_NO_PLAN, &sms)), ["S-MAIL"]);
+        sms.services[0].retired_on = Some(date(2024, 5, 1));
+        quiet(&SERVICE_RETIRED_NO_PLAN, &sms);
     }
 }

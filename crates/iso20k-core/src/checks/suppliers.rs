@@ -198,3 +198,189 @@ mod tests {
         assert_eq!(ids(&fires(&SUPPLIER_NO_CONTRACT_MANAGER, &sms)), ["SUP-1"]);
     }
 }
+
+pub(super) static OUTSOURCED_PROCESS_UNGOVERNED: Check = Check {
+    id: "outsourced-process-ungoverned",
+    pattern: "F-013",
+    title: "Process run by another party without a governing agreement",
+    clauses_2018: &["8.2.3"],
+    clauses_2011: &["4.2"],
+    doc: "Fires for each process whose `operated_by` names a supplier that is unknown, no longer \
+          active, or has no contract or agreement in force: nothing binds the party to the \
+          process. Minor; major when it is most of the outsourced processes (at least three).",
+    evaluate: |cx, out| {
+        let outsourced: Vec<_> = cx
+            .sms
+            .processes
+            .iter()
+            .filter(|p| p.operated_by.is_some())
+            .collect();
+        let bad: Vec<_> = outsourced
+            .iter()
+            .filter_map(|p| {
+                let by = p.operated_by.as_deref()?;
+                let note = match cx.sms.suppliers.iter().find(|s| s.id == by) {
+                    None => format!("operated by {by}, who is not in the supplier register"),
+                    Some(s) if !s.active => format!("operated by {by}, marked inactive"),
+                    Some(s) if !s.contracts.iter().any(|c| in_force(cx, c)) => {
+                        format!("operated by {by} with no agreement in force")
+                    }
+                    Some(_) => return None,
+                };
+                Some(Evidence::new(RecordKind::Process, &p.id, note).field("operated_by", Some(by)))
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                OUTSOURCED_PROCESS_UNGOVERNED
+                    .finding(
+                        by_extent(bad.len(), outsourced.len()),
+                        format!(
+                            "{} run by another party without an agreement",
+                            n(bad.len(), "process is", "processes are")
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static INTERNAL_SUPPLIER_NO_AGREEMENT: Check = Check {
+    id: "internal-supplier-no-agreement",
+    pattern: "F-057",
+    title: "Internal supplier without an agreement",
+    clauses_2018: &["8.3.4.2"],
+    clauses_2011: &["6.1"],
+    doc: "Fires for each active internal supplier (an internal group, or a customer acting as a \
+          supplier) with no agreement in force: the targets it must meet for the SLAs are \
+          written nowhere. Graded by extent over the active internal suppliers.",
+    evaluate: |cx, out| {
+        let internal: Vec<_> = cx
+            .sms
+            .suppliers
+            .iter()
+            .filter(|s| s.active && s.kind == SupplierKind::Internal)
+            .collect();
+        let bad: Vec<_> = internal
+            .iter()
+            .filter(|s| !s.contracts.iter().any(|c| in_force(cx, c)))
+            .map(|s| {
+                Evidence::new(
+                    RecordKind::Supplier,
+                    &s.id,
+                    format!("{} supports services with no agreement in force", s.name),
+                )
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                INTERNAL_SUPPLIER_NO_AGREEMENT
+                    .finding(
+                        by_extent(bad.len(), internal.len()),
+                        format!(
+                            "{} no agreement in force",
+                            n(
+                                bad.len(),
+                                "internal supplier has",
+                                "internal suppliers have"
+                            )
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static SUPPLIER_PERFORMANCE_NOT_REVIEWED: Check = Check {
+    id: "supplier-performance-not-reviewed",
+    pattern: "F-085",
+    title: "Supplier performance not reviewed within the interval",
+    clauses_2018: &["8.3.4.1"],
+    clauses_2011: &["7.2"],
+    doc: "Fires for each active external supplier whose performance was not reviewed within \
+          `supplier_performance_review` (default 12 months). Graded by extent over the active \
+          external suppliers.",
+    evaluate: |cx, out| {
+        let suppliers = external(cx);
+        let interval = cx.interval(Activity::SupplierPerformanceReview);
+        let bad: Vec<_> = suppliers
+            .iter()
+            .filter(|s| cx.overdue(s.performance_reviewed_on, interval))
+            .map(|s| {
+                Evidence::new(
+                    RecordKind::Supplier,
+                    &s.id,
+                    format!("performance not reviewed in the last {interval}"),
+                )
+                .field("performance_reviewed_on", s.performance_reviewed_on)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                SUPPLIER_PERFORMANCE_NOT_REVIEWED
+                    .finding(
+                        by_extent(bad.len(), suppliers.len()),
+                        format!(
+                            "{} of {} suppliers had no performance review in the last {interval}",
+                            bad.len(),
+                            suppliers.len()
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod governance_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use crate::model::Supplier;
+    use jiff::civil::date;
+
+    #[test]
+    fn outsourced_processes_are_bound_by_an_agreement() {
+        quiet(&OUTSOURCED_PROCESS_UNGOVERNED, &clean());
+        let mut sms = clean();
+        sms.processes[0].operated_by = Some("SUP-9".into());
+        assert_eq!(
+            ids(&fires(&OUTSOURCED_PROCESS_UNGOVERNED, &sms)),
+            ["incident"]
+        );
+        sms.processes[0].operated_by = Some("SUP-1".into());
+        quiet(&OUTSOURCED_PROCESS_UNGOVERNED, &sms);
+        sms.suppliers[0].contracts[0].ends_on = Some(date(2026, 1, 1));
+        assert_eq!(
+            ids(&fires(&OUTSOURCED_PROCESS_UNGOVERNED, &sms)),
+            ["incident"]
+        );
+    }
+
+    #[test]
+    fn internal_suppliers_have_an_agreement() {
+        quiet(&INTERNAL_SUPPLIER_NO_AGREEMENT, &clean());
+        let mut sms = clean();
+        sms.suppliers.push(Supplier {
+            id: "NET".into(),
+            name: "Network team".into(),
+            kind: SupplierKind::Internal,
+            active: true,
+            ..Default::default()
+        });
+        assert_eq!(ids(&fires(&INTERNAL_SUPPLIER_NO_AGREEMENT, &sms)), ["NET"]);
+    }
+
+    #[test]
+    fn supplier_performance_is_reviewed() {
+        quiet(&SUPPLIER_PERFORMANCE_NOT_REVIEWED, &clean());
+        let mut sms = clean();
+        sms.suppliers[0].performance_reviewed_on = None;
+        assert_eq!(
+            ids(&fires(&SUPPLIER_PERFORMANCE_NOT_REVIEWED, &sms)),
+            ["SUP-1"]
+        );
+    }
+}

@@ -40,6 +40,7 @@ fn process(id: &str, owner: &str, clause: &str) -> Process {
         clauses: vec![s(clause)],
         operated_by: None,
         document: None,
+        kpis: vec![format!("{id} tickets handled within target")],
     }
 }
 
@@ -87,6 +88,13 @@ pub fn clean() -> Sms {
             sms_owner: some("sm"),
             stage1_on: None,
             stage2_on: None,
+            context: Some(ContextAnalysis {
+                issues: vec![s("Customers moving to cloud e-mail")],
+                interested_parties: vec![s("Acme: 99.9% availability")],
+                climate_change_relevant: Some(false),
+                reviewed_on: Some(date(2026, 1, 10)),
+            }),
+            major_priority: None,
         },
         intervals: Default::default(),
         policy: Some(Policy {
@@ -181,6 +189,7 @@ pub fn clean() -> Sms {
             lifecycle: Lifecycle::Live,
             critical: true,
             live_on: Some(date(2020, 1, 1)),
+            retired_on: None,
             transition_plan: None,
         }],
         slas: vec![Sla {
@@ -206,6 +215,7 @@ pub fn clean() -> Sms {
             services: vec![s("S-MAIL")],
             contract_manager: some("cm"),
             active: true,
+            performance_reviewed_on: Some(date(2026, 2, 15)),
             contracts: vec![Contract {
                 id: s("C-1"),
                 title: s("Hosting"),
@@ -216,7 +226,17 @@ pub fn clean() -> Sms {
                 document: None,
             }],
         }],
-        risks: vec![],
+        risks: vec![Risk {
+            id: s("R-1"),
+            title: s("Hosting outage"),
+            service: some("S-MAIL"),
+            owner: some("cm"),
+            likelihood: Some(2),
+            impact: Some(4),
+            treatment: some("mitigate: second region"),
+            open: true,
+            last_reviewed_on: Some(date(2026, 3, 1)),
+        }],
         audit_cycle_start: Some(date(2026, 1, 1)),
         audits: vec![InternalAudit {
             id: s("IA-1"),
@@ -284,6 +304,8 @@ pub fn clean() -> Sms {
             document: some("DOC-continuity-plan"),
             last_reviewed_on: Some(date(2026, 2, 1)),
             review_interval: None,
+            rto: some("4 hours"),
+            rpo: some("15 minutes"),
             tests: vec![ContinuityTest {
                 id: s("BCP-1-T1"),
                 held_on: date(2026, 2, 20),
@@ -300,17 +322,102 @@ pub fn clean() -> Sms {
             review_interval: None,
             horizon_months: Some(12),
         }],
-        training: vec![],
+        training: ["sm", "cm", "ops"]
+            .map(|p| TrainingRecord {
+                person: s(p),
+                course: s("ISO/IEC 20000 foundation"),
+                completed_on: Some(date(2026, 2, 1)),
+                expires_on: None,
+                evaluated: true,
+            })
+            .to_vec(),
         tickets: Tickets {
             incidents: vec![Incident {
                 id: s("INC-1"),
-                service: some("S-MAIL"),
+                opened_at: Some(date(2026, 5, 2).at(8, 30, 0, 0)),
+                resolved_at: Some(date(2026, 5, 2).at(10, 0, 0, 0)),
+                closed_at: Some(date(2026, 5, 3).at(9, 0, 0, 0)),
                 priority: Some(3),
+                category: some("mail delivery"),
+                service: some("S-MAIL"),
+                ci: some("CI-1"),
+                resolution: some("Restarted the mail queue"),
                 ..Default::default()
             }],
-            ..Default::default()
+            problems: vec![Problem {
+                id: s("PRB-1"),
+                opened_at: Some(date(2026, 4, 1).at(9, 0, 0, 0)),
+                closed_at: Some(date(2026, 5, 10).at(9, 0, 0, 0)),
+                service: some("S-MAIL"),
+                root_cause: some("Queue size limit too low"),
+                known_error: false,
+                change: some("CHG-1"),
+            }],
+            changes: vec![
+                Change {
+                    id: s("CHG-1"),
+                    kind: ChangeType::Normal,
+                    service: some("S-MAIL"),
+                    requested_at: Some(date(2026, 5, 1).at(9, 0, 0, 0)),
+                    approved_at: Some(date(2026, 5, 2).at(9, 0, 0, 0)),
+                    approver: some("cm"),
+                    implemented_at: Some(date(2026, 5, 3).at(22, 0, 0, 0)),
+                    risk: some("low"),
+                    backout_plan: true,
+                    test_plan: true,
+                    reviewed_on: Some(date(2026, 5, 5)),
+                    successful: Some(true),
+                },
+                Change {
+                    id: s("CHG-2"),
+                    kind: ChangeType::Emergency,
+                    service: some("S-MAIL"),
+                    requested_at: Some(date(2026, 6, 1).at(2, 0, 0, 0)),
+                    approved_at: Some(date(2026, 6, 1).at(9, 0, 0, 0)),
+                    approver: some("cm"),
+                    implemented_at: Some(date(2026, 6, 1).at(3, 0, 0, 0)),
+                    risk: some("medium"),
+                    backout_plan: true,
+                    test_plan: true,
+                    reviewed_on: Some(date(2026, 6, 3)),
+                    successful: Some(true),
+                },
+            ],
+            releases: vec![Release {
+                id: s("REL-1"),
+                change: some("CHG-1"),
+                service: some("S-MAIL"),
+                deployed_at: Some(date(2026, 5, 3).at(22, 30, 0, 0)),
+                tested: true,
+            }],
+            cis: vec![ConfigurationItem {
+                id: s("CI-1"),
+                name: s("mail-01"),
+                kind: some("server"),
+                owner: some("ops"),
+                service: some("S-MAIL"),
+                last_verified_on: Some(date(2026, 3, 1)),
+            }],
         },
         checklist: vec![],
+        customers: vec![Customer {
+            id: s("Acme"),
+            name: s("Acme Ltd"),
+            relationship_owner: some("sm"),
+            surveys: vec![Survey {
+                on: date(2026, 3, 31),
+                score: Some(4.2),
+            }],
+            service_reviews: vec![date(2026, 4, 20)],
+        }],
+        complaints: vec![Complaint {
+            id: s("CMP-1"),
+            customer: some("Acme"),
+            summary: s("Slow mail in April"),
+            received_on: Some(date(2026, 4, 1)),
+            action: some("Queue limit raised under CHG-1"),
+            closed_on: Some(date(2026, 5, 4)),
+        }],
     }
 }
 

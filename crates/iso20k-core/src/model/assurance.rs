@@ -51,6 +51,10 @@ pub struct ContinuityPlan {
     pub last_reviewed_on: Option<Date>,
     /// Its own review interval, if it sets one.
     pub review_interval: Option<Interval>,
+    /// The recovery time objective agreed with customers, e.g. "4 hours".
+    pub rto: Option<String>,
+    /// The recovery point objective agreed with customers, e.g. "15 minutes".
+    pub rpo: Option<String>,
     /// Tests and exercises of the plan.
     pub tests: Vec<ContinuityTest>,
 }

@@ -82,6 +82,12 @@ macro_rules! doc_types {
                 match self { $(DocType::$variant => $doc,)* DocType::Other => "other document" }
             }
 
+            /// Whether this is a record of something that happened (minutes, a report), kept
+            /// rather than reviewed.
+            pub fn is_record(self) -> bool {
+                matches!(self, DocType::Minutes | DocType::Report | DocType::Record)
+            }
+
             /// The clause of an edition that asks for this document, if that edition requires it.
             pub fn required_by(self, edition: Edition) -> Option<&'static str> {
                 match (self, edition) {

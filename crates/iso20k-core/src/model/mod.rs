@@ -6,6 +6,7 @@
 //! Clause numbers written in records use the organisation's declared edition.
 
 mod assurance;
+mod customers;
 mod documents;
 mod governance;
 mod improvement;
@@ -14,6 +15,7 @@ mod services;
 mod tickets;
 
 pub use assurance::{CapacityPlan, ContinuityPlan, ContinuityTest, PlanKind, Risk, TestResult};
+pub use customers::{Complaint, Customer, Survey};
 pub use documents::{DocStatus, DocType, Document};
 pub use governance::{
     ActionStatus, Commitment, ManagementReview, Measurement, Objective, Policy, ReviewAction,
@@ -79,6 +81,10 @@ pub struct Sms {
     pub tickets: Tickets,
     /// The internal auditor's answers to the knowledge base's checklist questions.
     pub checklist: Vec<ChecklistAnswer>,
+    /// Customers, their relationship owners, satisfaction surveys and service reviews.
+    pub customers: Vec<Customer>,
+    /// Service complaints.
+    pub complaints: Vec<Complaint>,
 }
 
 impl Sms {
@@ -125,4 +131,28 @@ pub struct Organisation {
     pub stage1_on: Option<crate::Date>,
     /// Planned date of the stage 2 certification audit, if booked.
     pub stage2_on: Option<crate::Date>,
+    /// The analysis of the organisation's context and interested parties (2018 clauses 4.1, 4.2).
+    pub context: Option<ContextAnalysis>,
+    /// Incidents of this priority or higher (a lower number) count as major; 1 when not declared.
+    pub major_priority: Option<u8>,
+}
+
+impl Organisation {
+    /// Whether an incident of this priority counts as major.
+    pub fn is_major_priority(&self, priority: u8) -> bool {
+        priority <= self.major_priority.unwrap_or(1)
+    }
+}
+
+/// The analysis of the organisation's context and its interested parties.
+#[derive(Clone, Debug, Default)]
+pub struct ContextAnalysis {
+    /// External and internal issues that bear on the SMS.
+    pub issues: Vec<String>,
+    /// Interested parties and what they require.
+    pub interested_parties: Vec<String>,
+    /// Whether climate change is a relevant issue: the decision the 2024 amendment asks for.
+    pub climate_change_relevant: Option<bool>,
+    /// When the analysis was last reviewed.
+    pub reviewed_on: Option<crate::Date>,
 }

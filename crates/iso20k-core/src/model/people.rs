@@ -39,6 +39,8 @@ pub struct Process {
     pub operated_by: Option<String>,
     /// The document (id) describing the process.
     pub document: Option<String>,
+    /// The indicators the process is measured by.
+    pub kpis: Vec<String>,
 }
 
 /// A RACI letter.

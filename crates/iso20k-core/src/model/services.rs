@@ -23,6 +23,8 @@ pub struct Service {
     pub critical: bool,
     /// When it went live.
     pub live_on: Option<Date>,
+    /// When it was withdrawn.
+    pub retired_on: Option<Date>,
     /// The design and transition plan (document id) for a new or changed service.
     pub transition_plan: Option<String>,
 }
@@ -99,6 +101,8 @@ pub struct Supplier {
     pub contract_manager: Option<String>,
     /// Whether the supplier is still used.
     pub active: bool,
+    /// When its performance against the contract's targets was last reviewed.
+    pub performance_reviewed_on: Option<Date>,
     /// Contracts or agreements with it.
     pub contracts: Vec<Contract>,
 }

@@ -38,6 +38,8 @@ pub struct Incident {
     pub ci: Option<String>,
     /// The problem record (id) raised for it.
     pub problem: Option<String>,
+    /// The resolution or closure code and notes.
+    pub resolution: Option<String>,
     /// Whether the SLA target was met; `None` when unknown.
     pub sla_met: Option<bool>,
 }

@@ -1,0 +1,487 @@
+//! Incidents and problems, as an auditor samples them from the ticket tool: classified and
+//! resolved incidents, a problem record behind every major or recurring incident, and problems
+//! that end in a root cause, a known error or a change.
+
+use std::collections::HashMap;
+
+use super::{Check, Evidence, RecordKind, by_extent, capped, n};
+use crate::interval::Activity;
+use crate::kb::Grade;
+use crate::model::Incident;
+
+fn opened_by(i: &Incident, as_of: crate::Date) -> bool {
+    i.opened_at.is_none_or(|t| t.date() <= as_of)
+}
+
+pub(super) static INCIDENT_UNCLASSIFIED: Check = Check {
+    id: "incident-unclassified",
+    pattern: "F-087",
+    title: "Incidents without priority, category or configuration item",
+    clauses_2018: &["8.6.1"],
+    clauses_2011: &["8.1"],
+    doc: "Fires for each incident recorded without a priority, a category or a configuration \
+          item: it cannot have been prioritised or routed consistently. Graded by extent over the \
+          incidents.",
+    evaluate: |cx, out| {
+        let incidents: Vec<_> = cx
+            .sms
+            .tickets
+            .incidents
+            .iter()
+            .filter(|i| opened_by(i, cx.as_of))
+            .collect();
+        let bad: Vec<_> = incidents
+            .iter()
+            .filter_map(|i| {
+                let missing: Vec<_> = [
+                    ("priority", i.priority.is_none()),
+                    ("category", i.category.is_none()),
+                    ("ci", i.ci.is_none()),
+                ]
+                .into_iter()
+                .filter(|m| m.1)
+                .map(|m| m.0)
+                .collect();
+                (!missing.is_empty()).then(|| {
+                    Evidence::new(
+                        RecordKind::Incident,
+                        &i.id,
+                        format!("no {}", missing.join(", no ")),
+                    )
+                    .field(missing[0], None::<String>)
+                })
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                INCIDENT_UNCLASSIFIED
+                    .finding(
+                        by_extent(bad.len(), incidents.len()),
+                        format!(
+                            "{} of {} incidents are not fully classified",
+                            bad.len(),
+                            incidents.len()
+                        ),
+                    )
+                    .with_all(capped(bad, "incidents")),
+            );
+        }
+    },
+};
+
+pub(super) static INCIDENT_CLOSED_WITHOUT_RESOLUTION: Check = Check {
+    id: "incident-closed-without-resolution",
+    pattern: "F-088",
+    title: "Incidents closed without a resolution",
+    clauses_2018: &["8.6.1"],
+    clauses_2011: &["8.1"],
+    doc: "Fires for each incident closed on or before the as-of date with no resolution code or \
+          notes. Graded by extent over the closed incidents.",
+    evaluate: |cx, out| {
+        let closed: Vec<_> = cx
+            .sms
+            .tickets
+            .incidents
+            .iter()
+            .filter(|i| i.closed_at.is_some_and(|t| t.date() <= cx.as_of))
+            .collect();
+        let bad: Vec<_> = closed
+            .iter()
+            .filter(|i| i.resolution.is_none())
+            .map(|i| {
+                Evidence::new(
+                    RecordKind::Incident,
+                    &i.id,
+                    "closed with no resolution recorded",
+                )
+                .field("resolution", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                INCIDENT_CLOSED_WITHOUT_RESOLUTION
+                    .finding(
+                        by_extent(bad.len(), closed.len()),
+                        format!(
+                            "{} of {} closed incidents record no resolution",
+                            bad.len(),
+                            closed.len()
+                        ),
+                    )
+                    .with_all(capped(bad, "incidents")),
+            );
+        }
+    },
+};
+
+pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
+    id: "major-incident-no-problem",
+    pattern: "F-091",
+    title: "Major or priority 1 incident without a problem record",
+    clauses_2018: &["8.6.1", "8.6.3"],
+    clauses_2011: &["8.1", "8.2"],
+    doc: "An incident is major when flagged so or when its priority is at or above the \
+          organisation's `major_priority` (default 1). Fires for each major incident opened \
+          longer ago than `major_incident_problem` (default 5 days) with no linked problem, and \
+          lists every one. An auditor expectation rather than the standard's words; graded by \
+          extent over the major incidents.",
+    evaluate: |cx, out| {
+        let org = &cx.sms.organisation;
+        let deadline = cx.since(Activity::MajorIncidentProblem);
+        let major: Vec<_> = cx
+            .sms
+            .tickets
+            .incidents
+            .iter()
+            .filter(|i| i.major || i.priority.is_some_and(|p| org.is_major_priority(p)))
+            .filter(|i| i.opened_at.is_none_or(|t| t.date() <= deadline))
+            .collect();
+        let bad: Vec<_> = major
+            .iter()
+            .filter(|i| i.problem.is_none())
+            .map(|i| {
+                let p = i
+                    .priority
+                    .map(|p| format!("priority {p}"))
+                    .unwrap_or_else(|| "major".into());
+                Evidence::new(
+                    RecordKind::Incident,
+                    &i.id,
+                    format!("{p} incident with no problem record"),
+                )
+                .field("problem", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            // Every such incident is listed: this is the sample an auditor asks for first.
+            out.push(
+                MAJOR_INCIDENT_NO_PROBLEM
+                    .finding(
+                        by_extent(bad.len(), major.len()),
+                        format!(
+                            "{} of {} major incidents have no problem record",
+                            bad.len(),
+                            major.len()
+                        ),
+                    )
+                    .with_all(bad),
+            );
+        }
+    },
+};
+
+pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
+    id: "recurring-incidents-no-problem",
+    pattern: "F-092",
+    title: "Repeated incidents on one configuration item without a problem record",
+    clauses_2018: &["8.6.3"],
+    clauses_2011: &["8.2"],
+    doc: "Fires for each configuration item with three or more incidents opened within one \
+          `recurring_incidents` window (default 30 days) none of which is linked to a problem: \
+          nobody looked for the common cause. Graded by extent over the items with incidents.",
+    evaluate: |cx, out| {
+        let window = cx.interval(Activity::RecurringIncidents);
+        let mut by_ci: HashMap<&str, Vec<(crate::Date, bool, &str)>> = HashMap::new();
+        for i in &cx.sms.tickets.incidents {
+            let (Some(ci), Some(opened)) = (i.ci.as_deref(), i.opened_at) else {
+                continue;
+            };
+            if opened.date() <= cx.as_of {
+                by_ci
+                    .entry(ci)
+                    .or_default()
+                    .push((opened.date(), i.problem.is_some(), &i.id));
+            }
+        }
+        let items = by_ci.len();
+        let mut bad = Vec::new();
+        for (ci, mut list) in by_ci {
+            list.sort_unstable();
+            // Slide a window over the incidents in date order; a burst of three with no problem
+            // between them is enough.
+            let mut start = 0;
+            for end in 0..list.len() {
+                while window.after(list[start].0) < list[end].0 {
+                    start += 1;
+                }
+                let burst = &list[start..=end];
+                if burst.len() >= 3 && burst.iter().all(|x| !x.1) {
+                    let ids: Vec<_> = burst.iter().map(|x| x.2).collect();
+                    bad.push(
+                        Evidence::new(
+                            RecordKind::ConfigurationItem,
+                            ci,
+                            format!(
+                                "{} incidents from {} to {}, none linked to a problem",
+                                burst.len(),
+                                burst[0].0,
+                                burst[burst.len() - 1].0
+                            ),
+                        )
+                        .field("incidents", Some(ids.join(", "))),
+                    );
+                    break;
+                }
+            }
+        }
+        bad.sort_by(|a, b| a.id.cmp(&b.id));
+        if !bad.is_empty() {
+            out.push(
+                RECURRING_INCIDENTS_NO_PROBLEM
+                    .finding(
+                        by_extent(bad.len(), items),
+                        format!(
+                            "{} repeated incidents and no problem record",
+                            n(
+                                bad.len(),
+                                "configuration item has",
+                                "configuration items have"
+                            )
+                        ),
+                    )
+                    .with_all(capped(bad, "cis")),
+            );
+        }
+    },
+};
+
+pub(super) static PROBLEM_NO_ROOT_CAUSE: Check = Check {
+    id: "problem-no-root-cause",
+    pattern: "F-093",
+    title: "Problems closed without a root cause",
+    clauses_2018: &["8.6.3"],
+    clauses_2011: &["8.2"],
+    doc: "Fires for each problem closed on or before the as-of date with no root cause recorded. \
+          Graded by extent over the closed problems.",
+    evaluate: |cx, out| {
+        let closed: Vec<_> = cx
+            .sms
+            .tickets
+            .problems
+            .iter()
+            .filter(|p| p.closed_at.is_some_and(|t| t.date() <= cx.as_of))
+            .collect();
+        let bad: Vec<_> = closed
+            .iter()
+            .filter(|p| p.root_cause.is_none())
+            .map(|p| {
+                Evidence::new(RecordKind::Problem, &p.id, "closed with no root cause")
+                    .field("root_cause", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                PROBLEM_NO_ROOT_CAUSE
+                    .finding(
+                        by_extent(bad.len(), closed.len()),
+                        format!(
+                            "{} of {} closed problems have no root cause",
+                            bad.len(),
+                            closed.len()
+                        ),
+                    )
+                    .with_all(capped(bad, "problems")),
+            );
+        }
+    },
+};
+
+pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
+    id: "problem-fix-no-change",
+    pattern: "F-094",
+    title: "Problems fixed without a change record",
+    clauses_2018: &["8.6.3"],
+    clauses_2011: &["8.2"],
+    doc: "Fires for each problem closed with a root cause, not kept open as a known error, and \
+          linked to no change: the permanent fix went in outside change management. Graded by \
+          extent over those problems.",
+    evaluate: |cx, out| {
+        let fixed: Vec<_> = cx
+            .sms
+            .tickets
+            .problems
+            .iter()
+            .filter(|p| {
+                p.closed_at.is_some_and(|t| t.date() <= cx.as_of)
+                    && p.root_cause.is_some()
+                    && !p.known_error
+            })
+            .collect();
+        let bad: Vec<_> = fixed
+            .iter()
+            .filter(|p| p.change.is_none())
+            .map(|p| {
+                Evidence::new(RecordKind::Problem, &p.id, "fixed with no change linked")
+                    .field("change", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                PROBLEM_FIX_NO_CHANGE
+                    .finding(
+                        by_extent(bad.len(), fixed.len()),
+                        format!(
+                            "{} of {} fixed problems link to no change",
+                            bad.len(),
+                            fixed.len()
+                        ),
+                    )
+                    .with_all(capped(bad, "problems")),
+            );
+        }
+    },
+};
+
+pub(super) static KNOWN_ERRORS_MISSING: Check = Check {
+    id: "known-errors-missing",
+    pattern: "F-110",
+    title: "Open problems with a known cause but no known-error record",
+    clauses_2018: &["7.6"],
+    clauses_2011: &[],
+    doc: "2018 only. Fires for each open problem whose root cause is known but which has no \
+          known-error record, so the service desk cannot use what is already known. Observation.",
+    evaluate: |cx, out| {
+        let evidence: Vec<_> = cx
+            .sms
+            .tickets
+            .problems
+            .iter()
+            .filter(|p| {
+                p.opened_at.is_none_or(|t| t.date() <= cx.as_of)
+                    && p.closed_at.is_none_or(|t| t.date() > cx.as_of)
+            })
+            .filter(|p| p.root_cause.is_some() && !p.known_error)
+            .map(|p| {
+                Evidence::new(
+                    RecordKind::Problem,
+                    &p.id,
+                    "root cause known, no known-error record",
+                )
+                .field("known_error", Some("no"))
+            })
+            .collect();
+        if !evidence.is_empty() {
+            out.push(
+                KNOWN_ERRORS_MISSING
+                    .finding(
+                        Grade::Observation,
+                        format!(
+                            "{} known cause but no known-error record",
+                            n(evidence.len(), "open problem has a", "open problems have a")
+                        ),
+                    )
+                    .with_all(capped(evidence, "problems")),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use crate::model::{Incident, Problem};
+    use jiff::civil::date;
+
+    fn incident(id: &str, day: i8, ci: &str) -> Incident {
+        Incident {
+            id: id.into(),
+            opened_at: Some(date(2026, 5, day).at(9, 0, 0, 0)),
+            priority: Some(3),
+            category: Some("network".into()),
+            ci: Some(ci.into()),
+            service: Some("S-MAIL".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn incidents_are_classified() {
+        quiet(&INCIDENT_UNCLASSIFIED, &clean());
+        let mut sms = clean();
+        sms.tickets.incidents[0].category = None;
+        assert_eq!(
+            fires(&INCIDENT_UNCLASSIFIED, &sms).evidence[0].field,
+            Some("category")
+        );
+    }
+
+    #[test]
+    fn closed_incidents_record_a_resolution() {
+        quiet(&INCIDENT_CLOSED_WITHOUT_RESOLUTION, &clean());
+        let mut sms = clean();
+        sms.tickets.incidents[0].resolution = None;
+        assert_eq!(
+            ids(&fires(&INCIDENT_CLOSED_WITHOUT_RESOLUTION, &sms)),
+            ["INC-1"]
+        );
+    }
+
+    #[test]
+    fn major_and_priority_1_incidents_get_a_problem_record() {
+        quiet(&MAJOR_INCIDENT_NO_PROBLEM, &clean());
+        let mut sms = clean();
+        let mut p1 = incident("INC-P1", 10, "CI-1");
+        p1.priority = Some(1);
+        let mut flagged = incident("INC-MAJ", 11, "CI-1");
+        flagged.major = true;
+        let mut recent = incident("INC-NEW", 1, "CI-1");
+        recent.opened_at = Some(date(2026, 6, 28).at(9, 0, 0, 0));
+        recent.priority = Some(1);
+        sms.tickets.incidents.extend([p1, flagged, recent]);
+        let f = fires(&MAJOR_INCIDENT_NO_PROBLEM, &sms);
+        assert_eq!(
+            ids(&f),
+            ["INC-P1", "INC-MAJ"],
+            "an incident two days old still has time"
+        );
+        sms.organisation.major_priority = Some(2);
+        sms.tickets.incidents[0].priority = Some(2);
+        assert_eq!(fires(&MAJOR_INCIDENT_NO_PROBLEM, &sms).evidence.len(), 3);
+    }
+
+    #[test]
+    fn three_incidents_on_one_item_within_the_window_need_a_problem() {
+        quiet(&RECURRING_INCIDENTS_NO_PROBLEM, &clean());
+        let mut sms = clean();
+        sms.tickets.incidents.extend([
+            incident("A", 1, "CI-9"),
+            incident("B", 20, "CI-9"),
+            incident("C", 31, "CI-9"),
+        ]);
+        let f = fires(&RECURRING_INCIDENTS_NO_PROBLEM, &sms);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("A, B, C"));
+        sms.tickets.incidents.last_mut().unwrap().problem = Some("PRB-1".into());
+        quiet(&RECURRING_INCIDENTS_NO_PROBLEM, &sms);
+        let mut sms = clean();
+        sms.tickets
+            .incidents
+            .extend([incident("A", 1, "CI-9"), incident("B", 2, "CI-9")]);
+        quiet(&RECURRING_INCIDENTS_NO_PROBLEM, &sms);
+    }
+
+    #[test]
+    fn closed_problems_have_a_root_cause_and_a_change() {
+        quiet(&PROBLEM_NO_ROOT_CAUSE, &clean());
+        quiet(&PROBLEM_FIX_NO_CHANGE, &clean());
+        let mut sms = clean();
+        sms.tickets.problems[0].change = None;
+        assert_eq!(ids(&fires(&PROBLEM_FIX_NO_CHANGE, &sms)), ["PRB-1"]);
+        sms.tickets.problems[0].root_cause = None;
+        assert_eq!(ids(&fires(&PROBLEM_NO_ROOT_CAUSE, &sms)), ["PRB-1"]);
+        quiet(&PROBLEM_FIX_NO_CHANGE, &sms);
+    }
+
+    #[test]
+    fn known_causes_become_known_errors() {
+        quiet(&KNOWN_ERRORS_MISSING, &clean());
+        let mut sms = clean();
+        sms.tickets.problems.push(Problem {
+            id: "PRB-2".into(),
+            root_cause: Some("memory leak".into()),
+            ..Default::default()
+        });
+        let f = fires(&KNOWN_ERRORS_MISSING, &sms);
+        assert_eq!((ids(&f), f.grade), (vec!["PRB-2"], Grade::Observation));
+    }
+}
