@@ -1668,6 +1668,9 @@ pub struct IncidentRow {
     /// Whether the SLA target was met; empty when unknown.
     #[serde(default)]
     pub sla_met: Option<Flag>,
+    /// How many times it was reopened after resolution.
+    #[serde(default)]
+    pub reopen_count: Option<u32>,
 }
 
 impl From<IncidentRow> for m::Incident {
@@ -1685,6 +1688,43 @@ impl From<IncidentRow> for m::Incident {
             problem: text(i.problem),
             resolution: text(i.resolution),
             sla_met: i.sla_met.map(|f| f.0),
+            reopen_count: i.reopen_count.unwrap_or(0),
+        }
+    }
+}
+
+/// A row of tickets/requests.csv.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRow {
+    /// Ticket number.
+    pub id: String,
+    /// When it was opened.
+    #[serde(default)]
+    pub opened_at: Option<Stamp>,
+    /// When it was fulfilled and closed.
+    #[serde(default)]
+    pub closed_at: Option<Stamp>,
+    /// Category or request type.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Service id.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Whether the SLA target was met; empty when unknown.
+    #[serde(default)]
+    pub sla_met: Option<Flag>,
+}
+
+impl From<RequestRow> for m::ServiceRequest {
+    fn from(r: RequestRow) -> Self {
+        m::ServiceRequest {
+            id: r.id,
+            opened_at: r.opened_at.map(|s| s.0),
+            closed_at: r.closed_at.map(|s| s.0),
+            category: text(r.category),
+            service: text(r.service),
+            sla_met: r.sla_met.map(|f| f.0),
         }
     }
 }

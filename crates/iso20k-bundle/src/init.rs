@@ -53,6 +53,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/tickets/incidents.csv"),
     ),
     (
+        "tickets/requests.csv",
+        include_str!("../templates/tickets/requests.csv"),
+    ),
+    (
         "tickets/problems.csv",
         include_str!("../templates/tickets/problems.csv"),
     ),

@@ -15,6 +15,7 @@ pub mod files;
 mod init;
 pub mod schema;
 mod table;
+pub mod tickets;
 pub mod value;
 mod yaml;
 
@@ -77,6 +78,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("capacity.yaml", "capacity plans"),
     ("training.csv", "training and competence records"),
     ("tickets/incidents.csv", "incidents"),
+    ("tickets/requests.csv", "service requests"),
     ("tickets/problems.csv", "problems"),
     ("tickets/changes.csv", "changes"),
     ("tickets/releases.csv", "releases"),
@@ -233,32 +235,7 @@ pub fn read(dir: &Path) -> Result<Sms, Errors> {
         .into_iter()
         .map(Into::into)
         .collect();
-    let t = &mut sms.tickets;
-    t.incidents = reader
-        .csv::<IncidentRow>("tickets/incidents.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    t.problems = reader
-        .csv::<ProblemRow>("tickets/problems.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    t.changes = reader
-        .csv::<ChangeRow>("tickets/changes.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    t.releases = reader
-        .csv::<ReleaseRow>("tickets/releases.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    t.cis = reader
-        .csv::<CiRow>("tickets/cis.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
+    sms.tickets = tickets::read_with(&mut reader);
     let customers = reader.yaml::<CustomersFile>("customers.yaml", |f| {
         let mut v = ids(&f.customers, |c| &c.id);
         v.extend(ids(&f.complaints, |c| &c.id));
@@ -297,12 +274,19 @@ fn ids<'a, T: 'a>(
         .collect()
 }
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     dir: &'a Path,
-    errors: Vec<Error>,
+    pub(crate) errors: Vec<Error>,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    pub(crate) fn new(dir: &'a Path) -> Self {
+        Reader {
+            dir,
+            errors: Vec::new(),
+        }
+    }
+
     fn text(&mut self, name: &str) -> Option<(PathBuf, String)> {
         let path = self.dir.join(name);
         match std::fs::read(&path) {
@@ -366,7 +350,7 @@ impl Reader<'_> {
         }
     }
 
-    fn csv<T: DeserializeOwned + schemars::JsonSchema>(
+    pub(crate) fn csv<T: DeserializeOwned + schemars::JsonSchema>(
         &mut self,
         name: &str,
         key: impl Fn(&T) -> Vec<String>,
@@ -374,6 +358,8 @@ impl Reader<'_> {
         let Some((path, text)) = self.text(name) else {
             return Vec::new();
         };
+        // Registers without an id column (the RACI) are keyed on all their columns.
+        let has_id = table::columns::<T>().0.iter().any(|c| c == "id");
         match table::read_with_lines::<T>(&path, &text) {
             Ok(rows) => {
                 let mut seen: HashMap<String, u64> = HashMap::new();
@@ -385,7 +371,7 @@ impl Reader<'_> {
                                     &path,
                                     format!("`{k}` appears twice (first on line {first})"),
                                 )
-                                .field("id")
+                                .field(if has_id { "id" } else { "" })
                                 .at(*line, None, Some(&text)),
                             );
                         }

@@ -30,6 +30,7 @@ pub fn all() -> Vec<(&'static str, Schema)> {
         ("improvements.csv", one::<ImprovementRow>()),
         ("training.csv", one::<TrainingRow>()),
         ("tickets/incidents.csv", one::<IncidentRow>()),
+        ("tickets/requests.csv", one::<RequestRow>()),
         ("tickets/problems.csv", one::<ProblemRow>()),
         ("tickets/changes.csv", one::<ChangeRow>()),
         ("tickets/releases.csv", one::<ReleaseRow>()),

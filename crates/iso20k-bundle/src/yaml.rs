@@ -24,6 +24,7 @@ pub(crate) fn parse<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, E
         // Spanned ids show up as `.value`; `.` alone means the document root.
         let field = field
             .trim_end_matches(".value")
+            .trim_end_matches(".?")
             .trim_start_matches('.')
             .to_owned();
         let blank = text
@@ -56,7 +57,8 @@ fn message(e: &serde_saphyr::Error, text_is_blank: bool) -> String {
         return format!("key `{key}` appears twice");
     }
     if msg.starts_with("unexpected end of input") && text_is_blank {
-        return "the file is empty; write its top-level key, e.g. `reviews: []`".to_owned();
+        return "the file is empty; fill in its fields, or delete it if it holds nothing yet"
+            .to_owned();
     }
     // Some messages repeat the location at the end; the error already carries it.
     match msg.rfind(" at line ") {

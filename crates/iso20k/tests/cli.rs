@@ -342,3 +342,152 @@ fn the_knowledge_base_lists_at_least_110_complete_patterns() {
     );
     assert_eq!(iso20k(&["kb", "show", "F-999"]).status.code(), Some(2));
 }
+
+#[test]
+fn kb_commands_filter_search_and_show() {
+    let o = iso20k(&[
+        "kb",
+        "list",
+        "--edition",
+        "2011",
+        "--clause",
+        "4.5.4.3",
+        "--format",
+        "json",
+    ]);
+    let list: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(list.iter().any(|p| p["id"] == "F-036"));
+    assert!(list.iter().all(|p| {
+        p["clauses"]["2011"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().starts_with("4.5.4"))
+    }));
+    let only_2018 = stdout(&iso20k(&[
+        "kb",
+        "list",
+        "--edition",
+        "2011",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        !only_2018.contains("\"F-111\""),
+        "the climate pattern has no 2011 clause"
+    );
+
+    let text = stdout(&iso20k(&["kb", "search", "emergency", "change"]));
+    assert!(text.lines().next().unwrap().contains("F-101"), "{text}");
+    assert_eq!(
+        iso20k(&["kb", "list", "--clause", "99.9"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn clauses_list_both_editions_and_map_between_them() {
+    for (edition, leaf, parent) in [("2018", "8.5.1.3", "8.5"), ("2011", "4.5.4.2", "4.5")] {
+        let o = iso20k(&["clauses", "--edition", edition, "--format", "json"]);
+        let all: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+        for id in [leaf, parent] {
+            assert!(
+                all.iter()
+                    .any(|c| c["clause"] == id && c["title"].is_string()),
+                "{edition} {id}"
+            );
+        }
+    }
+    let text = stdout(&iso20k(&["clauses", "map", "4.5.4.3"]));
+    assert!(text.contains("2018 9.3 Management review"), "{text}");
+    let json: Vec<Value> = serde_json::from_str(&stdout(&iso20k(&[
+        "clauses", "map", "9.3", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        json.len(),
+        2,
+        "9.3 exists in both editions, so both directions are shown"
+    );
+    let from_2018 = stdout(&iso20k(&["clauses", "map", "9.3", "--from", "2018"]));
+    assert!(
+        from_2018.contains("4.5.4.3") && !from_2018.contains("8.5.3"),
+        "{from_2018}"
+    );
+    assert!(stdout(&iso20k(&["clauses", "map", "7.6"])).contains("new in 2018"));
+    assert_eq!(iso20k(&["clauses", "map", "12.1"]).status.code(), Some(2));
+}
+
+#[test]
+fn checklist_answers_are_listed_and_move_the_score() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sms");
+    let d = dir.to_str().unwrap();
+    assert!(iso20k(&["init", d]).status.success());
+    std::fs::write(dir.join("checklist.yaml"), "answers: []\n").unwrap();
+    let open: Vec<Value> = serde_json::from_str(&stdout(&iso20k(&[
+        "checklist",
+        d,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert!(open.len() > 40);
+    assert!(
+        open.iter()
+            .all(|q| q["answer"] == "not-assessed" && q["question"].is_string())
+    );
+    let q = open
+        .iter()
+        .find(|q| q["clauses"].as_array().unwrap().iter().any(|c| c == "9.4"))
+        .unwrap();
+    let pattern = q["pattern"].as_str().unwrap();
+
+    let (_, before) = check_json(&dir, &[]);
+    let answer = |a: &str| {
+        let text = format!(
+            "answers:\n  - {{ pattern: {pattern}, answer: {a}, answered_on: 2026-06-01, evidence: interview }}\n"
+        );
+        std::fs::write(dir.join("checklist.yaml"), text).unwrap();
+        check_json(&dir, &[]).1
+    };
+    let yes = answer("yes");
+    let no = answer("no");
+    let overall = |r: &Value| r["readiness"]["overall"].as_f64().unwrap();
+    let assessed = |r: &Value| r["readiness"]["assessed_clauses"].as_u64().unwrap();
+    assert!(
+        assessed(&yes) > assessed(&before) && overall(&yes) > overall(&before),
+        "yes adds an assessed clause"
+    );
+    assert!(overall(&no) < overall(&yes), "no raises a finding");
+    assert!(
+        no["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "checklist" && f["pattern"] == pattern)
+    );
+    let remaining: Vec<Value> = serde_json::from_str(&stdout(&iso20k(&[
+        "checklist",
+        d,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(remaining.len(), open.len() - 1);
+
+    std::fs::write(
+        dir.join("checklist.yaml"),
+        "answers:\n  - { pattern: F-999, answer: yes }\n",
+    )
+    .unwrap();
+    let err = stderr(&iso20k(&["check", d]));
+    assert!(
+        err.contains("checklist.yaml:2:16: field `answers[0].pattern`: unknown pattern `F-999`"),
+        "{err}"
+    );
+}

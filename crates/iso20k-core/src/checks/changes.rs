@@ -109,8 +109,9 @@ pub(super) static EMERGENCY_CHANGE_NOT_REVIEWED: Check = Check {
     title: "Emergency changes never reviewed afterwards",
     clauses_2018: &["8.5.1.3"],
     clauses_2011: &["9.2"],
-    doc: "Fires for each emergency change implemented with no post-implementation review and no \
-          approval, even after the fact. Graded by extent over the emergency changes.",
+    doc: "Fires for each emergency change implemented with no post-implementation review \
+          (noting when it was not even approved after the fact). Graded by extent over the \
+          emergency changes.",
     evaluate: |cx, out| {
         let emergency: Vec<_> = assessed_changes(cx)
             .into_iter()

@@ -344,6 +344,7 @@ pub fn clean() -> Sms {
                 resolution: some("Restarted the mail queue"),
                 ..Default::default()
             }],
+            requests: vec![],
             problems: vec![Problem {
                 id: s("PRB-1"),
                 opened_at: Some(date(2026, 4, 1).at(9, 0, 0, 0)),

@@ -27,7 +27,9 @@ pub use improvement::{
 };
 pub use people::{Person, Process, Raci, RaciEntry, TrainingRecord};
 pub use services::{Contract, Lifecycle, Service, Sla, SlaTarget, Supplier, SupplierKind};
-pub use tickets::{Change, ChangeType, ConfigurationItem, Incident, Problem, Release, Tickets};
+pub use tickets::{
+    Change, ChangeType, ConfigurationItem, Incident, Problem, Release, ServiceRequest, Tickets,
+};
 
 use std::collections::BTreeMap;
 

@@ -5,6 +5,8 @@ use crate::{Date, DateTime};
 pub struct Tickets {
     /// Incidents.
     pub incidents: Vec<Incident>,
+    /// Service requests.
+    pub requests: Vec<ServiceRequest>,
     /// Problems.
     pub problems: Vec<Problem>,
     /// Changes.
@@ -16,7 +18,7 @@ pub struct Tickets {
 }
 
 /// An incident.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Incident {
     /// Ticket number.
     pub id: String,
@@ -42,10 +44,29 @@ pub struct Incident {
     pub resolution: Option<String>,
     /// Whether the SLA target was met; `None` when unknown.
     pub sla_met: Option<bool>,
+    /// How many times it was reopened after resolution.
+    pub reopen_count: u32,
+}
+
+/// A service request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceRequest {
+    /// Ticket number.
+    pub id: String,
+    /// When it was opened.
+    pub opened_at: Option<DateTime>,
+    /// When it was fulfilled and closed.
+    pub closed_at: Option<DateTime>,
+    /// Category or request type.
+    pub category: Option<String>,
+    /// The service (id) requested.
+    pub service: Option<String>,
+    /// Whether the SLA target was met; `None` when unknown.
+    pub sla_met: Option<bool>,
 }
 
 /// A problem.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Problem {
     /// Ticket number.
     pub id: String,
@@ -76,7 +97,7 @@ pub enum ChangeType {
 }
 
 /// A change.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Change {
     /// Ticket number.
     pub id: String,
@@ -105,7 +126,7 @@ pub struct Change {
 }
 
 /// A release.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Release {
     /// Id.
     pub id: String,
@@ -120,7 +141,7 @@ pub struct Release {
 }
 
 /// A configuration item.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationItem {
     /// Id.
     pub id: String,

@@ -1,0 +1,319 @@
+//! The ticket tables on their own: read them from a bundle and write them back, for importers
+//! that merge new tickets into what a bundle already holds.
+//!
+//! Writing is all-or-nothing: every table is written to a temporary file beside its target and
+//! only then are they moved into place.
+
+use std::path::{Path, PathBuf};
+
+use iso20k_core::model::{
+    Change, ChangeType, ConfigurationItem, Incident, Problem, Release, ServiceRequest, Tickets,
+};
+use iso20k_core::{Date, DateTime};
+
+use crate::Reader;
+use crate::error::{Error, Errors};
+use crate::files::{ChangeRow, CiRow, IncidentRow, ProblemRow, ReleaseRow, RequestRow};
+
+/// The ticket tables, by file name within the bundle, in the order they are read.
+pub const TABLES: [&str; 6] = [
+    "tickets/incidents.csv",
+    "tickets/requests.csv",
+    "tickets/problems.csv",
+    "tickets/changes.csv",
+    "tickets/releases.csv",
+    "tickets/cis.csv",
+];
+
+/// Reads only the ticket tables of a bundle; missing tables are empty.
+pub fn read(dir: &Path) -> Result<Tickets, Errors> {
+    let mut reader = Reader::new(dir);
+    let tickets = read_with(&mut reader);
+    if reader.errors.is_empty() {
+        Ok(tickets)
+    } else {
+        Err(Errors(reader.errors))
+    }
+}
+
+pub(crate) fn read_with(reader: &mut Reader<'_>) -> Tickets {
+    fn table<R, T>(reader: &mut Reader<'_>, name: &str, id: fn(&R) -> &String) -> Vec<T>
+    where
+        R: serde::de::DeserializeOwned + schemars::JsonSchema + Into<T>,
+    {
+        reader
+            .csv::<R>(name, |r| vec![id(r).clone()])
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+    Tickets {
+        incidents: table::<IncidentRow, _>(reader, TABLES[0], |r| &r.id),
+        requests: table::<RequestRow, _>(reader, TABLES[1], |r| &r.id),
+        problems: table::<ProblemRow, _>(reader, TABLES[2], |r| &r.id),
+        changes: table::<ChangeRow, _>(reader, TABLES[3], |r| &r.id),
+        releases: table::<ReleaseRow, _>(reader, TABLES[4], |r| &r.id),
+        cis: table::<CiRow, _>(reader, TABLES[5], |r| &r.id),
+    }
+}
+
+/// Writes every non-empty ticket table of `tickets` into the bundle, replacing what was there.
+/// Tables with no rows are left as they are. Returns the files written.
+pub fn write(dir: &Path, tickets: &Tickets) -> Result<Vec<PathBuf>, Error> {
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| {
+        let mut stage = |name: &str,
+                         header: &[&str],
+                         rows: &mut dyn Iterator<Item = Vec<String>>|
+         -> Result<(), Error> {
+            let target = dir.join(name);
+            let tmp = target.with_extension(format!("csv.iso20k-{}", std::process::id()));
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::file(parent, format!("cannot create: {e}")))?;
+            }
+            let io = |e: std::io::Error| Error::file(&tmp, format!("cannot write: {e}"));
+            let mut w = csv::Writer::from_path(&tmp)
+                .map_err(|e| Error::file(&tmp, format!("cannot write: {e}")))?;
+            staged.push((tmp.clone(), target));
+            w.write_record(header)
+                .map_err(|e| Error::file(&tmp, e.to_string()))?;
+            for row in rows {
+                w.write_record(&row)
+                    .map_err(|e| Error::file(&tmp, e.to_string()))?;
+            }
+            w.flush().map_err(io)?;
+            Ok(())
+        };
+        if !tickets.incidents.is_empty() {
+            stage(
+                TABLES[0],
+                INCIDENT_COLUMNS,
+                &mut tickets.incidents.iter().map(incident),
+            )?;
+        }
+        if !tickets.requests.is_empty() {
+            stage(
+                TABLES[1],
+                REQUEST_COLUMNS,
+                &mut tickets.requests.iter().map(request),
+            )?;
+        }
+        if !tickets.problems.is_empty() {
+            stage(
+                TABLES[2],
+                PROBLEM_COLUMNS,
+                &mut tickets.problems.iter().map(problem),
+            )?;
+        }
+        if !tickets.changes.is_empty() {
+            stage(
+                TABLES[3],
+                CHANGE_COLUMNS,
+                &mut tickets.changes.iter().map(change),
+            )?;
+        }
+        if !tickets.releases.is_empty() {
+            stage(
+                TABLES[4],
+                RELEASE_COLUMNS,
+                &mut tickets.releases.iter().map(release),
+            )?;
+        }
+        if !tickets.cis.is_empty() {
+            stage(TABLES[5], CI_COLUMNS, &mut tickets.cis.iter().map(ci))?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (tmp, _) in &staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    let mut written = Vec::new();
+    for (tmp, target) in staged {
+        std::fs::rename(&tmp, &target)
+            .map_err(|e| Error::file(&target, format!("cannot replace: {e}")))?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
+const INCIDENT_COLUMNS: &[&str] = &[
+    "id",
+    "opened_at",
+    "resolved_at",
+    "closed_at",
+    "priority",
+    "major",
+    "category",
+    "service",
+    "ci",
+    "problem",
+    "resolution",
+    "sla_met",
+    "reopen_count",
+];
+const REQUEST_COLUMNS: &[&str] = &[
+    "id",
+    "opened_at",
+    "closed_at",
+    "category",
+    "service",
+    "sla_met",
+];
+const PROBLEM_COLUMNS: &[&str] = &[
+    "id",
+    "opened_at",
+    "closed_at",
+    "service",
+    "root_cause",
+    "known_error",
+    "change",
+];
+const CHANGE_COLUMNS: &[&str] = &[
+    "id",
+    "type",
+    "service",
+    "requested_at",
+    "approved_at",
+    "approver",
+    "implemented_at",
+    "risk",
+    "backout_plan",
+    "test_plan",
+    "reviewed_on",
+    "successful",
+];
+const RELEASE_COLUMNS: &[&str] = &["id", "change", "service", "deployed_at", "tested"];
+const CI_COLUMNS: &[&str] = &["id", "name", "type", "owner", "service", "last_verified_on"];
+
+fn stamp(t: Option<DateTime>) -> String {
+    t.map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+fn day(d: Option<Date>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+fn flag(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_owned()
+}
+
+fn maybe_flag(b: Option<bool>) -> String {
+    b.map(flag).unwrap_or_default()
+}
+
+fn incident(i: &Incident) -> Vec<String> {
+    vec![
+        i.id.clone(),
+        stamp(i.opened_at),
+        stamp(i.resolved_at),
+        stamp(i.closed_at),
+        i.priority.map(|p| p.to_string()).unwrap_or_default(),
+        flag(i.major),
+        opt(&i.category),
+        opt(&i.service),
+        opt(&i.ci),
+        opt(&i.problem),
+        opt(&i.resolution),
+        maybe_flag(i.sla_met),
+        i.reopen_count.to_string(),
+    ]
+}
+
+fn request(r: &ServiceRequest) -> Vec<String> {
+    vec![
+        r.id.clone(),
+        stamp(r.opened_at),
+        stamp(r.closed_at),
+        opt(&r.category),
+        opt(&r.service),
+        maybe_flag(r.sla_met),
+    ]
+}
+
+fn problem(p: &Problem) -> Vec<String> {
+    vec![
+        p.id.clone(),
+        stamp(p.opened_at),
+        stamp(p.closed_at),
+        opt(&p.service),
+        opt(&p.root_cause),
+        flag(p.known_error),
+        opt(&p.change),
+    ]
+}
+
+fn change(c: &Change) -> Vec<String> {
+    let kind = match c.kind {
+        ChangeType::Standard => "standard",
+        ChangeType::Normal => "normal",
+        ChangeType::Emergency => "emergency",
+    };
+    vec![
+        c.id.clone(),
+        kind.to_owned(),
+        opt(&c.service),
+        stamp(c.requested_at),
+        stamp(c.approved_at),
+        opt(&c.approver),
+        stamp(c.implemented_at),
+        opt(&c.risk),
+        flag(c.backout_plan),
+        flag(c.test_plan),
+        day(c.reviewed_on),
+        maybe_flag(c.successful),
+    ]
+}
+
+fn release(r: &Release) -> Vec<String> {
+    vec![
+        r.id.clone(),
+        opt(&r.change),
+        opt(&r.service),
+        stamp(r.deployed_at),
+        flag(r.tested),
+    ]
+}
+
+fn ci(c: &ConfigurationItem) -> Vec<String> {
+    vec![
+        c.id.clone(),
+        c.name.clone(),
+        opt(&c.kind),
+        opt(&c.owner),
+        opt(&c.service),
+        day(c.last_verified_on),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_columns_are_the_columns_the_reader_knows() {
+        use crate::table::columns;
+        for (written, (known, _)) in [
+            (INCIDENT_COLUMNS, columns::<IncidentRow>()),
+            (REQUEST_COLUMNS, columns::<RequestRow>()),
+            (PROBLEM_COLUMNS, columns::<ProblemRow>()),
+            (CHANGE_COLUMNS, columns::<ChangeRow>()),
+            (RELEASE_COLUMNS, columns::<ReleaseRow>()),
+            (CI_COLUMNS, columns::<CiRow>()),
+        ] {
+            let mut w: Vec<_> = written.iter().map(|s| s.to_string()).collect();
+            let mut k = known.clone();
+            w.sort();
+            k.sort();
+            assert_eq!(w, k);
+        }
+    }
+}
