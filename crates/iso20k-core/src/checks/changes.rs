@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Evidence, RecordKind, by_extent, capped};
+use super::{Check, Evidence, RecordKind, by_extent, capped, when};
 use crate::model::{Change, ChangeType};
 
 /// Changes implemented on or before `as_of` that are not pre-authorised standard changes.
@@ -41,13 +41,17 @@ pub(super) static CHANGE_NOT_APPROVED: Check = Check {
                     None if c.approver.is_none() => "implemented with no approval".to_string(),
                     None => return None,
                     Some(a) if a > implemented => {
-                        format!("implemented {implemented}, approved only {a}")
+                        format!(
+                            "implemented {}, approved only {}",
+                            when(implemented),
+                            when(a)
+                        )
                     }
                     Some(_) => return None,
                 };
                 Some(
                     Evidence::new(RecordKind::Change, &c.id, note)
-                        .field("approved_at", c.approved_at),
+                        .field("approved_at", c.approved_at.map(when)),
                 )
             })
             .collect();

@@ -213,7 +213,7 @@ pub(super) static CONTINUITY_PLAN_REVIEW_OVERDUE: Check = Check {
                     .finding(
                         by_extent(bad.len(), plans.len()),
                         format!(
-                            "{} of {} continuity plans are overdue for review",
+                            "{} of {} continuity and availability plans are overdue for review",
                             bad.len(),
                             plans.len()
                         ),

@@ -2,7 +2,7 @@
 //! satisfied it is and meets the organisation to review its services, and its complaints are
 //! acted on and closed.
 
-use super::{Check, Evidence, RecordKind, by_extent};
+use super::{Check, Evidence, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 
@@ -12,9 +12,9 @@ pub(super) static CUSTOMER_NO_RELATIONSHIP_OWNER: Check = Check {
     title: "Customer without a relationship owner",
     clauses_2018: &["8.3.2"],
     clauses_2011: &["7.1"],
-    doc: "Fires when services name customers but no customer is recorded (minor), or for each \
-          customer whose `relationship_owner` is empty, unknown or gone. Graded by extent over \
-          the customers.",
+    doc: "Fires when services name customers but no customer is recorded (minor), for each \
+          customer whose `relationship_owner` is empty, unknown or gone, and for each customer a \
+          service names that the customer register lacks. Graded by extent over the customers.",
     evaluate: |cx, out| {
         let customers = &cx.sms.customers;
         if customers.is_empty() {
@@ -27,7 +27,7 @@ pub(super) static CUSTOMER_NO_RELATIONSHIP_OWNER: Check = Check {
             }
             return;
         }
-        let bad: Vec<_> = customers
+        let mut bad: Vec<_> = customers
             .iter()
             .filter(|c| {
                 c.relationship_owner
@@ -43,15 +43,35 @@ pub(super) static CUSTOMER_NO_RELATIONSHIP_OWNER: Check = Check {
                 .field("relationship_owner", c.relationship_owner.as_ref())
             })
             .collect();
+        // A customer a service names but the customer register lacks has no relationship at all.
+        for s in &cx.sms.services {
+            for name in s
+                .customers
+                .iter()
+                .filter(|n| !customers.iter().any(|c| &c.id == *n))
+            {
+                bad.push(
+                    Evidence::new(
+                        RecordKind::Service,
+                        &s.id,
+                        format!("names customer {name}, which the customer register lacks"),
+                    )
+                    .field("customers", Some(name)),
+                );
+            }
+        }
         if !bad.is_empty() {
             out.push(
                 CUSTOMER_NO_RELATIONSHIP_OWNER
                     .finding(
-                        by_extent(bad.len(), customers.len()),
+                        by_extent(bad.len(), customers.len().max(bad.len())),
                         format!(
-                            "{} of {} customers have no relationship owner",
-                            bad.len(),
-                            customers.len()
+                            "{} without anyone managing it",
+                            n(
+                                bad.len(),
+                                "customer relationship is",
+                                "customer relationships are"
+                            )
                         ),
                     )
                     .with_all(bad),
@@ -214,6 +234,12 @@ mod tests {
         let mut sms = clean();
         sms.customers[0].relationship_owner = Some("ghost".into());
         assert_eq!(ids(&fires(&CUSTOMER_NO_RELATIONSHIP_OWNER, &sms)), ["Acme"]);
+        sms.customers[0].relationship_owner = Some("sm".into());
+        sms.services[0].customers.push("Globex".into());
+        assert_eq!(
+            ids(&fires(&CUSTOMER_NO_RELATIONSHIP_OWNER, &sms)),
+            ["S-MAIL"]
+        );
         sms.customers.clear();
         assert_eq!(
             ids(&fires(&CUSTOMER_NO_RELATIONSHIP_OWNER, &sms)),

@@ -176,7 +176,7 @@ pub(super) static DOC_REQUIRED_MISSING: Check = Check {
     id: "doc-required-missing",
     pattern: "F-014",
     title: "A document the edition requires is missing",
-    clauses_2018: &["7.5.4"],
+    clauses_2018: &["7.5.1", "7.5.4"],
     clauses_2011: &["4.3.1"],
     doc: "For each document type the audited edition requires (scope, policy, objectives, SMS \
           plan, service catalogue, SLA, change management policy, information security policy, \
@@ -313,7 +313,10 @@ pub(super) static EXTERNAL_DOC_UNCONTROLLED: Check = Check {
             .iter()
             .filter_map(|d| {
                 let missing: Vec<_> = [
-                    ("owner", d.owner.is_none()),
+                    (
+                        "owner",
+                        d.owner.as_deref().is_none_or(|o| !cx.is_active_person(o)),
+                    ),
                     ("last_reviewed_on", d.last_reviewed_on.is_none()),
                 ]
                 .into_iter()

@@ -292,20 +292,15 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
     title: "Problems fixed without a change record",
     clauses_2018: &["8.6.3"],
     clauses_2011: &["8.2"],
-    doc: "Fires for each problem closed with a root cause, not kept open as a known error, and \
-          linked to no change: the permanent fix went in outside change management. Graded by \
-          extent over those problems.",
+    doc: "Fires for each problem closed with a root cause and linked to no change: the \
+          permanent fix went in outside change management. Graded by extent over those problems.",
     evaluate: |cx, out| {
         let fixed: Vec<_> = cx
             .sms
             .tickets
             .problems
             .iter()
-            .filter(|p| {
-                p.closed_at.is_some_and(|t| t.date() <= cx.as_of)
-                    && p.root_cause.is_some()
-                    && !p.known_error
-            })
+            .filter(|p| p.closed_at.is_some_and(|t| t.date() <= cx.as_of) && p.root_cause.is_some())
             .collect();
         let bad: Vec<_> = fixed
             .iter()

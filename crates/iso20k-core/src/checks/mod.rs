@@ -396,6 +396,11 @@ pub fn capped(mut evidence: Vec<Evidence>, register: &str) -> Vec<Evidence> {
     evidence
 }
 
+/// A date and time as people write it in records: `2026-03-05 22:00`.
+pub fn when(t: crate::DateTime) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
 /// `count` followed by the singular or plural form, e.g. `n(1, "plan is", "plans are")`.
 pub fn n(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
