@@ -282,7 +282,7 @@ mod tests {
         let f = fires(&DOC_REQUIRED_MISSING, &sms);
         assert_eq!(
             (f.grade, f.clauses_2018.clone()),
-            (Grade::Minor, vec!["7.5.4", "8.4.3"])
+            (Grade::Minor, vec!["7.5.1", "7.5.4", "8.4.3"])
         );
         let in_2011 = run_in(&DOC_REQUIRED_MISSING, &sms, Edition::Y2011);
         assert_eq!(in_2011.len(), 2, "2011 also requires a release policy");
