@@ -19,7 +19,8 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn file(file: &Path, message: impl Into<String>) -> Self {
+    /// A problem with a whole file.
+    pub fn file(file: &Path, message: impl Into<String>) -> Self {
         Error {
             file: file.to_owned(),
             line: None,
@@ -30,7 +31,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn at(mut self, line: u64, column: Option<u64>, source: Option<&str>) -> Self {
+    /// Places the problem at a line (and column) of `source`, the file's text, quoting the line.
+    pub fn at(mut self, line: u64, column: Option<u64>, source: Option<&str>) -> Self {
         self.line = Some(line);
         self.column = column.filter(|c| *c > 0);
         self.excerpt = source
@@ -40,7 +42,18 @@ impl Error {
         self
     }
 
-    pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
+    /// Places the problem at a line (and column) whose text is `excerpt`, for readers that
+    /// stream a file rather than hold it.
+    pub fn at_line(mut self, line: u64, column: Option<u64>, excerpt: &str) -> Self {
+        self.line = Some(line);
+        self.column = column.filter(|c| *c > 0);
+        let excerpt = excerpt.trim_end();
+        self.excerpt = (!excerpt.is_empty()).then(|| excerpt.to_owned());
+        self
+    }
+
+    /// Names the field at fault.
+    pub fn field(mut self, field: impl Into<String>) -> Self {
         let field = field.into();
         if !field.is_empty() {
             self.field = Some(field);

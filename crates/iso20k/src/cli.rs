@@ -25,6 +25,8 @@ pub enum Command {
         /// Folder to create (must not exist, or be empty)
         dir: PathBuf,
     },
+    /// Import ticket exports (ServiceNow, Jira, GLPI, iTop, CSV/XLSX) into a bundle's ticket tables
+    Import(ImportArgs),
     /// Browse the knowledge base of audit-failure patterns
     #[command(subcommand)]
     Kb(KbCommand),
@@ -39,6 +41,32 @@ pub enum Command {
         #[arg(long, default_value = "schema")]
         out: PathBuf,
     },
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The bundle folder to import into
+    pub dir: PathBuf,
+    /// Export files: .csv, .csv.gz, .xlsx, or ServiceNow Table API .json
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The tool that wrote the exports [default: recognised from the header row]
+    #[arg(long, value_parser = parse_source)]
+    pub from: Option<iso20k_import::Source>,
+    /// The kind of ticket [default: recognised; for mixed exports, only rows of this kind]
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<iso20k_import::Kind>,
+    /// A mapping file naming the columns of an export iso20k has no profile for
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+}
+
+fn parse_source(s: &str) -> Result<iso20k_import::Source, String> {
+    s.parse()
+}
+
+fn parse_kind(s: &str) -> Result<iso20k_import::Kind, String> {
+    s.parse()
 }
 
 #[derive(Args)]

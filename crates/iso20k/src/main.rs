@@ -8,6 +8,7 @@
 mod checklist;
 mod clauses;
 mod cli;
+mod import;
 mod kb;
 
 use std::io::Write as _;
@@ -76,6 +77,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import(args) => import::run(args),
         Command::Kb(kb) => kb::run(kb),
         Command::Clauses(args) => clauses::run(args),
         Command::Checklist(args) => checklist::run(args),

@@ -335,8 +335,14 @@ fn the_knowledge_base_lists_at_least_110_complete_patterns() {
             p["id"]
         );
     }
-    let detected = all.iter().filter(|p| p["detection"]["checks"].is_array()).count();
-    assert!(detected >= 70, "only {detected} patterns are detected by checks");
+    let detected = all
+        .iter()
+        .filter(|p| p["detection"]["checks"].is_array())
+        .count();
+    assert!(
+        detected >= 70,
+        "only {detected} patterns are detected by checks"
+    );
     let shown = stdout(&iso20k(&["kb", "show", "F-036"]));
     assert!(
         shown.contains("How to fix it") && shown.contains("mr-overdue"),

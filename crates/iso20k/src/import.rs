@@ -1,0 +1,106 @@
+//! `iso20k import`: ticket exports into the bundle's ticket tables, with a progress bar on a
+//! terminal and a summary at the end.
+
+use std::io::{IsTerminal, Write as _};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anstyle::Style;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::ImportArgs;
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let options = iso20k_import::Options {
+        from: args.from,
+        kind: args.kind,
+        map: args.map.clone(),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let started = Instant::now();
+    let result = iso20k_import::import(
+        &args.dir,
+        &args.files,
+        &options,
+        &mut |path, done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.set_message(
+                    path.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                );
+            }
+        },
+    );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let summary = result?;
+    let elapsed = started.elapsed();
+
+    let mut out = anstream::stdout();
+    let mut rows = 0;
+    for f in &summary.files {
+        rows += f.rows;
+        let found: Vec<_> = f.tickets.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        writeln!(
+            out,
+            "{BOLD}{}{BOLD:#} {DIM}({}){DIM:#}: {} rows read, {}",
+            f.path.display(),
+            f.source,
+            f.rows,
+            if found.is_empty() {
+                "no tickets".to_owned()
+            } else {
+                found.join(", ")
+            }
+        )?;
+        for (why, n) in &f.skipped {
+            writeln!(out, "  skipped {n} rows: {why}")?;
+        }
+    }
+    for (kind, c) in &summary.tables {
+        writeln!(
+            out,
+            "  {kind}: {} added, {} updated, {} unchanged",
+            c.added, c.updated, c.unchanged
+        )?;
+    }
+    let rate = rows as f64 / elapsed.as_secs_f64().max(1e-9);
+    if summary.written.is_empty() {
+        writeln!(
+            out,
+            "Nothing changed: the bundle already holds these tickets. {DIM}({rows} rows in {:.2} s){DIM:#}",
+            elapsed.as_secs_f64()
+        )?;
+    } else {
+        let files: Vec<_> = summary
+            .written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        writeln!(
+            out,
+            "Wrote {}. {DIM}({rows} rows in {:.2} s, {:.0} rows/s){DIM:#}",
+            files.join(", "),
+            elapsed.as_secs_f64(),
+            rate
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
