@@ -5,6 +5,7 @@
 //! - [`model`]: the organisation's service management records (an [`model::Sms`]).
 //! - [`checks`]: the registered checks, each finding one failure pattern in the records.
 //! - [`checklist`]: the questions no record can answer, and what the internal auditor answered.
+//! - [`metrics`]: service-report figures from the ticket tables.
 //! - [`readiness`]: the per-clause score and the stage 1 / stage 2 verdict.
 //! - [`audit`]: runs every check and scores the result into a [`audit::Report`].
 //!
@@ -19,6 +20,7 @@ pub mod clause;
 mod edition;
 pub mod interval;
 pub mod kb;
+pub mod metrics;
 pub mod model;
 pub mod readiness;
 

@@ -2,4 +2,5 @@
 //! it: [`text`] for a terminal, [`json`] for pipelines and the team server.
 
 pub mod json;
+pub mod metrics;
 pub mod text;

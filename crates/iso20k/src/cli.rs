@@ -27,6 +27,8 @@ pub enum Command {
     },
     /// Import ticket exports (ServiceNow, Jira, GLPI, iTop, CSV/XLSX) into a bundle's ticket tables
     Import(ImportArgs),
+    /// Service-report figures from the ticket tables: SLA attainment, resolution times, changes
+    Metrics(MetricsArgs),
     /// Browse the knowledge base of audit-failure patterns
     #[command(subcommand)]
     Kb(KbCommand),
@@ -67,6 +69,21 @@ fn parse_source(s: &str) -> Result<iso20k_import::Source, String> {
 
 fn parse_kind(s: &str) -> Result<iso20k_import::Kind, String> {
     s.parse()
+}
+
+#[derive(Args)]
+pub struct MetricsArgs {
+    /// The bundle folder
+    pub dir: PathBuf,
+    /// Count tickets opened on or after this day
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub from: Option<Date>,
+    /// Count tickets opened on or before this day
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub to: Option<Date>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Args)]

@@ -78,6 +78,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import::run(args),
+        Command::Metrics(args) => {
+            // Only the ticket tables and the organisation's major-priority setting are needed.
+            let sms = iso20k_bundle::read(&args.dir)?;
+            let period = iso20k_core::metrics::Period {
+                from: args.from,
+                to: args.to,
+            };
+            let major = sms.organisation.major_priority.unwrap_or(1);
+            let m = iso20k_core::metrics::compute(&sms.tickets, period, major);
+            let text = match args.format {
+                Format::Json => iso20k_report::metrics::json(&m),
+                Format::Text => iso20k_report::metrics::text(&m),
+            };
+            anstream::stdout().write_all(text.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Kb(kb) => kb::run(kb),
         Command::Clauses(args) => clauses::run(args),
         Command::Checklist(args) => checklist::run(args),

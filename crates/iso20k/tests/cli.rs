@@ -499,3 +499,39 @@ fn checklist_answers_are_listed_and_move_the_score() {
         "{err}"
     );
 }
+
+#[test]
+fn metrics_give_the_figures_of_a_service_report() {
+    let demo = example("demo");
+    let o = iso20k(&["metrics", demo.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let count = m["incidents"]["count"].as_u64().unwrap();
+    assert!(count >= 40, "{count}");
+    let ratio = m["incidents"]["sla_met_ratio"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&ratio));
+    assert!(m["by_service"].as_array().unwrap().len() > 3);
+    assert!(
+        m["by_month"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["month"].as_str().unwrap().len() == 7)
+    );
+    let may = iso20k(&[
+        "metrics",
+        demo.to_str().unwrap(),
+        "--from",
+        "2026-05-01",
+        "--to",
+        "2026-05-31",
+        "--format",
+        "json",
+    ]);
+    let may: Value = serde_json::from_str(&stdout(&may)).unwrap();
+    assert!(may["incidents"]["count"].as_u64().unwrap() < count);
+    assert!(
+        stdout(&iso20k(&["metrics", demo.to_str().unwrap()]))
+            .contains("Resolution time by priority")
+    );
+}
