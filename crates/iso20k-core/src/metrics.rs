@@ -139,9 +139,10 @@ fn incident_figures(
     let mut by_priority: BTreeMap<Option<u8>, Vec<f64>> = BTreeMap::new();
     for i in incidents {
         if let (Some(o), Some(r)) = (i.opened_at, i.resolved_at.or(i.closed_at))
-            && let Some(h) = hours(o, r) {
-                by_priority.entry(i.priority).or_default().push(h);
-            }
+            && let Some(h) = hours(o, r)
+        {
+            by_priority.entry(i.priority).or_default().push(h);
+        }
     }
     let mut resolution: Vec<Resolution> = by_priority
         .into_iter()
@@ -319,13 +320,15 @@ mod tests {
 
     #[test]
     fn sla_attainment_counts_closed_incidents_with_a_known_outcome() {
-        let mut t = Tickets::default();
-        t.incidents = vec![
-            incident("A", 1, 2, 1, Some(true)),
-            incident("B", 2, 4, 1, Some(false)),
-            incident("C", 3, 10, 3, Some(true)),
-            incident("D", 4, 30, 3, None),
-        ];
+        let mut t = Tickets {
+            incidents: vec![
+                incident("A", 1, 2, 1, Some(true)),
+                incident("B", 2, 4, 1, Some(false)),
+                incident("C", 3, 10, 3, Some(true)),
+                incident("D", 4, 30, 3, None),
+            ],
+            ..Default::default()
+        };
         t.incidents[3].closed_at = None;
         t.incidents[3].resolved_at = None;
         let m = compute(&t, Period::default(), 1);
@@ -370,7 +373,6 @@ mod tests {
 
     #[test]
     fn change_success_and_emergency_share() {
-        let mut t = Tickets::default();
         let change = |id: &str, kind, ok| Change {
             id: id.into(),
             kind,
@@ -378,11 +380,14 @@ mod tests {
             successful: ok,
             ..Default::default()
         };
-        t.changes = vec![
-            change("1", ChangeType::Normal, Some(true)),
-            change("2", ChangeType::Emergency, Some(false)),
-            change("3", ChangeType::Normal, None),
-        ];
+        let t = Tickets {
+            changes: vec![
+                change("1", ChangeType::Normal, Some(true)),
+                change("2", ChangeType::Emergency, Some(false)),
+                change("3", ChangeType::Normal, None),
+            ],
+            ..Default::default()
+        };
         let m = compute(&t, Period::default(), 1);
         assert_eq!(m.changes.success_rate, Some(0.5));
         assert_eq!(m.changes.emergency_ratio, Some(1.0 / 3.0));

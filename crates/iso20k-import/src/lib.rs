@@ -287,12 +287,13 @@ fn apply_slas(
         }
     }
     if unknown > 0
-        && let Some(f) = summary.files.last_mut() {
-            f.skipped.push((
-                "SLA records of tickets that are not incidents in the bundle".to_owned(),
-                unknown,
-            ));
-        }
+        && let Some(f) = summary.files.last_mut()
+    {
+        f.skipped.push((
+            "SLA records of tickets that are not incidents in the bundle".to_owned(),
+            unknown,
+        ));
+    }
 }
 
 /// Only the tables that changed are rewritten, so an import of changes leaves incidents.csv
