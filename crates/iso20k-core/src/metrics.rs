@@ -354,11 +354,13 @@ mod tests {
 
     #[test]
     fn the_period_filters_by_opening_and_sets_the_backlog_date() {
-        let mut t = Tickets::default();
-        t.incidents = vec![
-            incident("A", 1, 2, 3, Some(true)),
-            incident("B", 20, 24 * 20, 3, Some(false)),
-        ];
+        let t = Tickets {
+            incidents: vec![
+                incident("A", 1, 2, 3, Some(true)),
+                incident("B", 20, 24 * 20, 3, Some(false)),
+            ],
+            ..Default::default()
+        };
         let m = compute(
             &t,
             Period {
