@@ -140,7 +140,8 @@ pub fn write(dir: &Path, tickets: &Tickets) -> Result<Vec<PathBuf>, Error> {
     Ok(written)
 }
 
-const INCIDENT_COLUMNS: &[&str] = &[
+/// The columns of `tickets/incidents.csv`, in the order iso20k writes them.
+pub const INCIDENT_COLUMNS: &[&str] = &[
     "id",
     "opened_at",
     "resolved_at",
@@ -155,7 +156,8 @@ const INCIDENT_COLUMNS: &[&str] = &[
     "sla_met",
     "reopen_count",
 ];
-const REQUEST_COLUMNS: &[&str] = &[
+/// The columns of `tickets/requests.csv`.
+pub const REQUEST_COLUMNS: &[&str] = &[
     "id",
     "opened_at",
     "closed_at",
@@ -163,7 +165,8 @@ const REQUEST_COLUMNS: &[&str] = &[
     "service",
     "sla_met",
 ];
-const PROBLEM_COLUMNS: &[&str] = &[
+/// The columns of `tickets/problems.csv`.
+pub const PROBLEM_COLUMNS: &[&str] = &[
     "id",
     "opened_at",
     "closed_at",
@@ -172,7 +175,8 @@ const PROBLEM_COLUMNS: &[&str] = &[
     "known_error",
     "change",
 ];
-const CHANGE_COLUMNS: &[&str] = &[
+/// The columns of `tickets/changes.csv`.
+pub const CHANGE_COLUMNS: &[&str] = &[
     "id",
     "type",
     "service",
@@ -186,11 +190,15 @@ const CHANGE_COLUMNS: &[&str] = &[
     "reviewed_on",
     "successful",
 ];
-const RELEASE_COLUMNS: &[&str] = &["id", "change", "service", "deployed_at", "tested"];
-const CI_COLUMNS: &[&str] = &["id", "name", "type", "owner", "service", "last_verified_on"];
+/// The columns of `tickets/releases.csv`.
+pub const RELEASE_COLUMNS: &[&str] = &["id", "change", "service", "deployed_at", "tested"];
+/// The columns of `tickets/cis.csv`.
+pub const CI_COLUMNS: &[&str] = &["id", "name", "type", "owner", "service", "last_verified_on"];
 
 fn stamp(t: Option<DateTime>) -> String {
-    t.map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+    // `%.f` writes fractions of a second only when there are some, so re-importing an export
+    // with milliseconds finds every ticket unchanged.
+    t.map(|t| t.strftime("%Y-%m-%d %H:%M:%S%.f").to_string())
         .unwrap_or_default()
 }
 

@@ -162,11 +162,8 @@ pub fn read(
             .filter(|(f, _)| f.is_time())
             .flat_map(|(_, idx)| idx.iter().copied())
             .collect();
-        for i in time_columns {
-            if cols.formats.contains_key(&i) {
-                continue;
-            }
-            let samples: Vec<(&str, u64)> = ahead
+        let samples_of = |i: usize| -> Vec<(&str, u64)> {
+            ahead
                 .iter()
                 .filter_map(|r| {
                     r.cells
@@ -174,19 +171,28 @@ pub fn read(
                         .and_then(|c| values::text(c))
                         .map(|c| (c, r.line))
                 })
-                .collect();
+                .collect()
+        };
+        let month_first = values::month_first(
+            time_columns
+                .iter()
+                .flat_map(|i| samples_of(*i))
+                .map(|s| s.0),
+        );
+        for i in time_columns {
+            if cols.formats.contains_key(&i) {
+                continue;
+            }
+            let samples = samples_of(i);
             if samples.is_empty() {
                 continue;
             }
-            match values::sniff(samples.iter().map(|s| s.0)) {
+            match values::sniff_in(samples.iter().map(|s| s.0), month_first) {
                 Some(f) => {
                     cols.formats.insert(i, f);
                 }
                 None => {
-                    let bad = samples
-                        .iter()
-                        .find(|s| values::sniff([s.0]).is_none())
-                        .unwrap_or(&samples[0]);
+                    let bad = values::odd_one_out(&samples);
                     return Err(Error::file(
                         path,
                         format!("cannot read `{}` as a date and time; give the format as `date_format` in a mapping file (--map)", bad.0),
@@ -234,7 +240,14 @@ pub fn read(
                 .text(Field::Task)
                 .ok_or_else(|| r.error(Field::Task, "empty ticket reference".into()))?;
             let breached = r.flag(Field::Breached)?.unwrap_or(false);
-            out.slas.push((task.to_owned(), breached));
+            // A cancelled SLA says nothing; a running one says something only once breached.
+            match r.text(Field::State).map(|s| s.to_ascii_lowercase()) {
+                Some(s) if s.starts_with("cancel") => out.skip("cancelled SLA records".into()),
+                Some(s) if !breached && (s.contains("progress") || s.contains("paused")) => {
+                    out.skip("SLA records still running and not breached".into())
+                }
+                _ => out.slas.push((task.to_owned(), breached)),
+            }
             return Ok(());
         }
         let id = r
@@ -362,6 +375,15 @@ impl RowReader<'_> {
         }
     }
 
+    /// Whether a change has been implemented, when its state says; true when it does not.
+    fn implemented(&self) -> bool {
+        let states = &self.plan.profile.implemented_states;
+        match self.text(Field::State) {
+            Some(s) if !states.is_empty() => states.contains(&s.to_ascii_lowercase()),
+            _ => true,
+        }
+    }
+
     fn closed(&self) -> Option<bool> {
         let state = self.text(Field::State)?.to_ascii_lowercase();
         Some(self.plan.profile.closed_states.contains(&state))
@@ -463,7 +485,8 @@ impl RowReader<'_> {
 
     fn change(&self, id: String) -> Result<Change, Error> {
         let kind = match self.text(Field::Type).map(|t| t.to_ascii_lowercase()) {
-            Some(t) if t.contains("standard") => ChangeType::Standard,
+            // iTop calls its pre-approved standard changes routine changes.
+            Some(t) if t.contains("standard") || t.contains("routine") => ChangeType::Standard,
             Some(t) if t.contains("emergency") || t.contains("urgent") => ChangeType::Emergency,
             _ => ChangeType::Normal,
         };
@@ -499,7 +522,11 @@ impl RowReader<'_> {
             } else {
                 None
             },
-            implemented_at: self.time(Field::ImplementedAt)?,
+            implemented_at: if self.implemented() {
+                self.time(Field::ImplementedAt)?
+            } else {
+                None
+            },
             risk: self.owned(Field::Risk),
             backout_plan: self.present(Field::BackoutPlan),
             test_plan: self.present(Field::TestPlan),

@@ -117,6 +117,26 @@ pub fn import(
     }
 
     let mut tables: Vec<(Kind, Changes)> = Vec::new();
+    // SLA records are applied to the incidents of this import before they are merged, so that
+    // importing incidents together with their SLA records twice changes nothing.
+    let mut breached: HashMap<String, bool> = HashMap::new();
+    for found in &mut imported {
+        for (task, b) in std::mem::take(&mut found.slas) {
+            *breached.entry(task).or_default() |= b;
+        }
+    }
+    for found in &mut imported {
+        for i in &mut found.incidents {
+            if let Some(b) = breached.get(&i.id) {
+                i.sla_met = Some(!b);
+            }
+        }
+    }
+    let imported_ids: std::collections::HashSet<String> = imported
+        .iter()
+        .flat_map(|f| f.incidents.iter().map(|i| i.id.clone()))
+        .collect();
+    breached.retain(|task, _| !imported_ids.contains(task));
     for found in imported {
         merge(
             &mut tickets.incidents,
@@ -154,13 +174,13 @@ pub fn import(
             |t| &t.id,
             tally(&mut tables, Kind::Cis),
         );
-        apply_slas(
-            &mut tickets,
-            found.slas,
-            tally(&mut tables, Kind::Incidents),
-            &mut summary,
-        );
     }
+    apply_slas(
+        &mut tickets,
+        breached,
+        tally(&mut tables, Kind::Incidents),
+        &mut summary,
+    );
     summary.tables = tables
         .into_iter()
         .filter(|(_, c)| *c != Changes::default())
@@ -250,19 +270,16 @@ fn merge<T: PartialEq>(
     }
 }
 
-/// SLA records set whether each incident met its SLA: breached if any of its SLAs was.
+/// SLA records of incidents already in the bundle set whether each met its SLA: breached if any
+/// of its SLAs was.
 fn apply_slas(
     tickets: &mut Tickets,
-    slas: Vec<(String, bool)>,
+    breached: HashMap<String, bool>,
     changes: &mut Changes,
     summary: &mut Summary,
 ) {
-    if slas.is_empty() {
+    if breached.is_empty() {
         return;
-    }
-    let mut breached: HashMap<String, bool> = HashMap::new();
-    for (task, b) in slas {
-        *breached.entry(task).or_default() |= b;
     }
     let mut unknown = 0;
     let index: HashMap<&str, usize> = tickets

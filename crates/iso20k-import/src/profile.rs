@@ -278,6 +278,9 @@ pub struct Profile {
     pub priorities: PriorityScale,
     /// State values (lower case) that mean the ticket is closed.
     pub closed_states: Vec<String>,
+    /// For changes: state values (lower case) that mean the change was implemented. Until then
+    /// a start date in the export is a plan, not an implementation.
+    pub implemented_states: Vec<String>,
     /// A date format to use instead of sniffing one.
     pub date_format: Option<String>,
 }
@@ -363,6 +366,7 @@ pub fn profile(source: Source, kind: Kind) -> Profile {
         (Source::ServiceNow, Kind::Changes) => (
             cols(&[
                 (Id, &["number"]),
+                (State, &["state"]),
                 (Type, &["type"]),
                 (Service, &["business_service", "cmdb_ci"]),
                 (RequestedAt, &["opened_at", "sys_created_on"]),
@@ -390,7 +394,11 @@ pub fn profile(source: Source, kind: Kind) -> Profile {
             states(&[]),
         ),
         (Source::ServiceNow, Kind::Slas) => (
-            cols(&[(Task, &["task"]), (Breached, &["has_breached"])]),
+            cols(&[
+                (Task, &["task"]),
+                (Breached, &["has_breached"]),
+                (State, &["stage"]),
+            ]),
             states(&[]),
         ),
         (Source::ServiceNow, Kind::Releases) => (
@@ -467,8 +475,9 @@ pub fn profile(source: Source, kind: Kind) -> Profile {
             cols(&[
                 (Id, &["ref", "Ref", "Reference"]),
                 (RowKind, &["finalclass", "ref", "Ref"]),
+                (Type, &["finalclass"]),
                 (OpenedAt, &["start_date", "Start date"]),
-                (RequestedAt, &["start_date", "creation_date"]),
+                (RequestedAt, &["creation_date", "start_date"]),
                 (ResolvedAt, &["resolution_date", "Resolution date"]),
                 (ClosedAt, &["close_date", "Close date"]),
                 (State, &["status", "Status"]),
@@ -508,11 +517,18 @@ pub fn profile(source: Source, kind: Kind) -> Profile {
         Source::Glpi => PriorityScale::Glpi,
         _ => PriorityScale::OneIsHighest,
     };
+    let implemented = match source {
+        Source::ServiceNow => states(&["implement", "review", "closed", "-1", "0", "3"]),
+        Source::Jira => states(&["done", "closed", "completed"]),
+        Source::Itop => states(&["implemented", "monitored", "closed"]),
+        _ => Vec::new(),
+    };
     Profile {
         source,
         columns,
         priorities,
         closed_states: closed,
+        implemented_states: implemented,
         date_format: None,
     }
 }
@@ -553,6 +569,9 @@ pub fn row_kind(source: Source, value: &str) -> Option<Kind> {
 /// Guesses the tool and, for single-kind exports, the kind, from the header row.
 pub fn detect(headers: &[String]) -> Option<(Source, Option<Kind>)> {
     let has = |name: &str| headers.iter().any(|h| h.eq_ignore_ascii_case(name));
+    if let Some(kind) = own_table(headers) {
+        return Some((Source::Csv, Some(kind)));
+    }
     if has("Issue key") && has("Issue Type") {
         return Some((Source::Jira, None));
     }
@@ -574,24 +593,26 @@ pub fn detect(headers: &[String]) -> Option<(Source, Option<Kind>)> {
         || has("sys_class_name");
     let sla_records = has("task") && has("has_breached");
     if servicenow || has("number") || sla_records {
-        let kind = if has("task") && (has("has_breached") || has("sla")) {
+        // Table API answers carry every field of the table (and of `task`, which incidents,
+        // problems and changes share), so the fields only one table has decide first.
+        let kind = if sla_records {
             Some(Kind::Slas)
-        } else if has("incident_state")
-            || has("caller_id")
-            || has("problem_id")
-            || has("made_sla") && has("priority") && !has("cat_item")
-        {
-            Some(Kind::Incidents)
-        } else if has("problem_state") || has("known_error") || has("cause_notes") {
-            Some(Kind::Problems)
         } else if has("backout_plan")
             || has("cab_required")
             || has("change_plan")
-            || has("type") && has("start_date")
+            || has("chg_model")
         {
             Some(Kind::Changes)
+        } else if has("problem_state") || has("known_error") || has("cause_notes") {
+            Some(Kind::Problems)
+        } else if has("incident_state") || has("caller_id") || has("problem_id") {
+            Some(Kind::Incidents)
         } else if has("cat_item") || has("request_state") || has("requested_for") {
             Some(Kind::Requests)
+        } else if has("type") && has("start_date") {
+            Some(Kind::Changes)
+        } else if has("made_sla") && has("priority") {
+            Some(Kind::Incidents)
         } else if has("sys_class_name") || has("name") && !has("number") {
             Some(Kind::Cis)
         } else {
@@ -601,11 +622,37 @@ pub fn detect(headers: &[String]) -> Option<(Source, Option<Kind>)> {
             return Some((Source::ServiceNow, kind));
         }
     }
-    // iso20k's own ticket columns need no mapping file.
-    if has("id") && has("opened_at") {
-        return Some((Source::Csv, Some(Kind::Incidents)));
-    }
     None
+}
+
+/// The ticket table whose columns (iso20k's own) the header row uses, when it uses nothing else.
+fn own_table(headers: &[String]) -> Option<Kind> {
+    use iso20k_bundle::tickets::*;
+    if !headers.iter().any(|h| h == "id") {
+        return None;
+    }
+    let tables = [
+        (Kind::Incidents, INCIDENT_COLUMNS),
+        (Kind::Requests, REQUEST_COLUMNS),
+        (Kind::Problems, PROBLEM_COLUMNS),
+        (Kind::Changes, CHANGE_COLUMNS),
+        (Kind::Releases, RELEASE_COLUMNS),
+        (Kind::Cis, CI_COLUMNS),
+    ];
+    tables
+        .into_iter()
+        .filter(|(_, cols)| headers.iter().all(|h| cols.contains(&h.as_str())))
+        // The table that explains the most columns; ties go to the smaller table.
+        .max_by_key(|(_, cols)| {
+            (
+                headers
+                    .iter()
+                    .filter(|h| cols.contains(&h.as_str()))
+                    .count(),
+                usize::MAX - cols.len(),
+            )
+        })
+        .map(|(k, _)| k)
 }
 
 #[cfg(test)]

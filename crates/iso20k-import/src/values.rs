@@ -66,7 +66,20 @@ pub fn priority(s: &str, scale: PriorityScale) -> Result<Option<u8>, String> {
         .take_while(|c| c.is_ascii_digit())
         .collect();
     let number: Option<u8> = digits.parse().ok();
-    let p = match (scale, number, named) {
+    let glpi_name = match lower.as_str() {
+        "major" => Some(6),
+        "very high" => Some(5),
+        "high" => Some(4),
+        "medium" => Some(3),
+        "low" => Some(2),
+        "very low" => Some(1),
+        _ => None,
+    };
+    let p = match (
+        scale,
+        number.or(glpi_name.filter(|_| scale == PriorityScale::Glpi)),
+        named,
+    ) {
         (PriorityScale::Glpi, Some(n), _) => match n {
             6 | 5 => 1,
             4 => 2,
@@ -131,6 +144,62 @@ pub fn parse_with(format: &str, s: &str) -> Option<DateTime> {
         .map(|d: Date| d.to_datetime(Time::midnight()))
 }
 
+/// Whether a day/month/year column written with slashes must be month first: some value in it
+/// reads month-first but not day-first. Exports keep one order for every column, so the answer
+/// for one column is the answer for all.
+pub fn month_first<'a>(samples: impl IntoIterator<Item = &'a str>) -> bool {
+    let day_first: Vec<_> = FORMATS
+        .iter()
+        .copied()
+        .filter(|f| f.starts_with("%d/%m"))
+        .collect();
+    let month_first: Vec<_> = FORMATS
+        .iter()
+        .copied()
+        .filter(|f| f.starts_with("%m/%d"))
+        .collect();
+    samples.into_iter().any(|s| {
+        !day_first.iter().any(|f| parse_with(f, s).is_some())
+            && month_first.iter().any(|f| parse_with(f, s).is_some())
+    })
+}
+
+/// The first format that reads every sample, if any does, leaving out day-first formats when
+/// `month_first` says the export is written month first.
+pub fn sniff_in<'a>(
+    samples: impl IntoIterator<Item = &'a str> + Clone,
+    month_first: bool,
+) -> Option<&'static str> {
+    FORMATS
+        .iter()
+        .copied()
+        .filter(|f| !(month_first && f.starts_with("%d/%m")))
+        .find(|f| {
+            samples
+                .clone()
+                .into_iter()
+                .all(|s| parse_with(f, s).is_some())
+        })
+}
+
+/// The format that reads the most samples, and the first sample it does not read: where a
+/// column holds one odd value, that value is the one to report.
+pub fn odd_one_out<'a>(samples: &[(&'a str, u64)]) -> (&'a str, u64) {
+    let best = FORMATS.iter().max_by_key(|f| {
+        samples
+            .iter()
+            .filter(|s| parse_with(f, s.0).is_some())
+            .count()
+    });
+    best.and_then(|f| {
+        samples
+            .iter()
+            .find(|s| parse_with(f, s.0).is_none())
+            .copied()
+    })
+    .unwrap_or(samples[0])
+}
+
 /// The first format that reads every sample, if any does.
 pub fn sniff<'a>(samples: impl IntoIterator<Item = &'a str> + Clone) -> Option<&'static str> {
     FORMATS.iter().copied().find(|f| {
@@ -172,6 +241,10 @@ mod tests {
             ("6", Glpi, 1),
             ("3", Glpi, 3),
             ("1", Glpi, 5),
+            ("Major", Glpi, 1),
+            ("Very high", Glpi, 1),
+            ("High", Glpi, 2),
+            ("Very low", Glpi, 5),
         ] {
             assert_eq!(priority(text, scale), Ok(Some(want)), "{text}");
         }
