@@ -63,15 +63,16 @@ pub struct Plan {
 }
 
 struct Columns {
-    by_field: HashMap<Field, Vec<usize>>,
-    formats: HashMap<usize, &'static str>,
+    /// The columns of each field, best first, indexed by `Field as usize`.
+    by_field: Vec<Vec<usize>>,
+    /// The date format of each column, indexed by column.
+    formats: Vec<Option<&'static str>>,
     custom_format: Option<String>,
 }
 
 impl Columns {
     fn get<'r>(&self, row: &'r Row, field: Field) -> Option<&'r str> {
-        self.by_field
-            .get(&field)?
+        self.by_field[field as usize]
             .iter()
             .filter_map(|i| row.cells.get(*i))
             .find_map(|c| values::text(c))
@@ -79,8 +80,7 @@ impl Columns {
 
     /// The first column of a field that holds a value in this row.
     fn column_of(&self, row: &Row, field: Field) -> Option<usize> {
-        self.by_field
-            .get(&field)?
+        self.by_field[field as usize]
             .iter()
             .copied()
             .find(|i| row.cells.get(*i).and_then(|c| values::text(c)).is_some())
@@ -95,7 +95,7 @@ pub fn read(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<FileImport, Error> {
     let headers = sheet.headers.clone();
-    let mut by_field: HashMap<Field, Vec<usize>> = HashMap::new();
+    let mut by_field: Vec<Vec<usize>> = vec![Vec::new(); Field::RowKind as usize + 1];
     for (field, candidates) in &plan.profile.columns {
         let mut idx = Vec::new();
         for c in candidates {
@@ -106,7 +106,7 @@ pub fn read(
             }
         }
         if !idx.is_empty() {
-            by_field.insert(*field, idx);
+            by_field[*field as usize] = idx;
         }
     }
     let key_field = if plan.kind == Some(Kind::Slas) {
@@ -114,7 +114,7 @@ pub fn read(
     } else {
         Field::Id
     };
-    if !by_field.contains_key(&key_field) {
+    if by_field[key_field as usize].is_empty() {
         let wanted: Vec<_> = plan
             .profile
             .columns
@@ -152,15 +152,14 @@ pub fn read(
     }
     let mut cols = Columns {
         by_field,
-        formats: HashMap::new(),
+        formats: vec![None; headers.len()],
         custom_format: plan.profile.date_format.clone(),
     };
     if cols.custom_format.is_none() {
-        let time_columns: Vec<usize> = cols
-            .by_field
+        let time_columns: Vec<usize> = Field::ALL
             .iter()
-            .filter(|(f, _)| f.is_time())
-            .flat_map(|(_, idx)| idx.iter().copied())
+            .filter(|f| f.is_time())
+            .flat_map(|f| cols.by_field[*f as usize].iter().copied())
             .collect();
         let samples_of = |i: usize| -> Vec<(&str, u64)> {
             ahead
@@ -180,7 +179,7 @@ pub fn read(
                 .map(|s| s.0),
         );
         for i in time_columns {
-            if cols.formats.contains_key(&i) {
+            if cols.formats[i].is_some() {
                 continue;
             }
             let samples = samples_of(i);
@@ -189,7 +188,7 @@ pub fn read(
             }
             match values::sniff_in(samples.iter().map(|s| s.0), month_first) {
                 Some(f) => {
-                    cols.formats.insert(i, f);
+                    cols.formats[i] = Some(f);
                 }
                 None => {
                     let bad = values::odd_one_out(&samples);
@@ -205,7 +204,7 @@ pub fn read(
     }
 
     let mut out = FileImport::default();
-    let mut seen: HashMap<(Kind, String), usize> = HashMap::new();
+    let mut seen: Vec<HashMap<String, usize>> = vec![HashMap::new(); Kind::ALL.len()];
     let mut handle = |row: &Row, out: &mut FileImport| -> Result<(), Error> {
         out.rows += 1;
         let kind = match plan.kind {
@@ -254,15 +253,21 @@ pub fn read(
             .text(Field::Id)
             .ok_or_else(|| r.error(Field::Id, "empty ticket number".into()))?
             .to_owned();
-        let key = (kind, id.clone());
-        let slot = seen.get(&key).copied();
+        let seen = &mut seen[kind as usize];
+        let slot = seen.get(&id).copied();
+        // The id is kept only for a ticket not seen before; most rows of an event log repeat one.
+        let new_key = if slot.is_none() {
+            Some(id.clone())
+        } else {
+            None
+        };
         macro_rules! put {
             ($list:ident, $value:expr) => {{
                 let v = $value;
                 match slot {
                     Some(i) => out.$list[i] = v,
                     None => {
-                        seen.insert(key, out.$list.len());
+                        seen.insert(new_key.expect("set when there is no slot"), out.$list.len());
                         out.$list.push(v);
                     }
                 }
@@ -325,7 +330,7 @@ impl RowReader<'_> {
         let col = self
             .cols
             .column_of(self.row, f)
-            .or_else(|| self.cols.by_field.get(&f).and_then(|v| v.first().copied()));
+            .or_else(|| self.cols.by_field[f as usize].first().copied());
         let excerpt = self.row.cells.join(",");
         let mut e = Error::file(self.path, message).at_line(self.row.line, None, &excerpt);
         if let Some(i) = col {
@@ -343,7 +348,7 @@ impl RowReader<'_> {
             .cols
             .custom_format
             .as_deref()
-            .or_else(|| self.cols.formats.get(&i).copied());
+            .or_else(|| self.cols.formats[i]);
         let parsed = match format {
             Some(fmt) => values::parse_with(fmt, value),
             None => values::sniff([value]).and_then(|fmt| values::parse_with(fmt, value)),

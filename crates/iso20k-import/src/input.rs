@@ -105,8 +105,13 @@ impl Sheet {
                     return Ok(false);
                 }
                 row.line = record.position().map(|p| p.line()).unwrap_or(0);
-                row.cells.clear();
-                row.cells.extend(record.iter().map(decode));
+                // Cells are decoded into the row's own strings, reused from row to row, so a
+                // million-row export costs no allocation per cell.
+                row.cells.resize_with(record.len(), String::new);
+                for (cell, bytes) in row.cells.iter_mut().zip(record.iter()) {
+                    cell.clear();
+                    decode_into(bytes, cell);
+                }
                 Ok(true)
             }
         }
@@ -115,9 +120,15 @@ impl Sheet {
 
 /// UTF-8 when it is; otherwise Latin-1, which older exports (BPI, some GLPI) are written in.
 fn decode(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    decode_into(bytes, &mut s);
+    s
+}
+
+fn decode_into(bytes: &[u8], out: &mut String) {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+        Ok(s) => out.push_str(s),
+        Err(_) => out.extend(bytes.iter().map(|&b| b as char)),
     }
 }
 
