@@ -106,6 +106,7 @@ pub fn findings(sms: &Sms, edition: Edition, as_of: Date) -> Vec<Finding> {
                 evidence: vec![evidence],
                 clauses_2018: p.clauses_2018.to_vec(),
                 clauses_2011: p.clauses_2011.to_vec(),
+                counts: None,
             })
         })
         .collect()

@@ -87,6 +87,12 @@ struct JsonFinding<'a> {
     evidence: Vec<JsonEvidence<'a>>,
     fix: &'static [&'static str],
     points: f64,
+    /// Records affected, where the check counts them; evidence may hold only a sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affected: Option<usize>,
+    /// Records examined, where the check counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    population: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -160,6 +166,8 @@ fn finding(f: &Finding, points: f64) -> JsonFinding<'_> {
         evidence: f.evidence.iter().map(evidence).collect(),
         fix: f.fix(),
         points: round(points),
+        affected: f.counts.map(|c| c.0),
+        population: f.counts.map(|c| c.1),
     }
 }
 

@@ -66,6 +66,7 @@ pub(super) static CHANGE_NOT_APPROVED: Check = Check {
                             normal.len()
                         ),
                     )
+                    .counted(bad.len(), normal.len())
                     .with_all(capped(bad, "changes")),
             );
         }
@@ -101,6 +102,7 @@ pub(super) static CHANGE_NO_RISK_ASSESSMENT: Check = Check {
                             changes.len()
                         ),
                     )
+                    .counted(bad.len(), changes.len())
                     .with_all(capped(bad, "changes")),
             );
         }
@@ -144,6 +146,7 @@ pub(super) static EMERGENCY_CHANGE_NOT_REVIEWED: Check = Check {
                             emergency.len()
                         ),
                     )
+                    .counted(bad.len(), emergency.len())
                     .with_all(capped(bad, "changes")),
             );
         }
@@ -181,7 +184,7 @@ pub(super) static CHANGE_NO_BACKOUT: Check = Check {
             out.push(
                 CHANGE_NO_BACKOUT
                     .finding(by_extent(bad.len(), changes.len()), format!("{} of {} changes had no way back, no test plan or no review of failure", bad.len(), changes.len()))
-                    .with_all(capped(bad, "changes")),
+                    .counted(bad.len(), changes.len()).with_all(capped(bad, "changes")),
             );
         }
     },
@@ -239,6 +242,7 @@ pub(super) static RELEASE_NO_CHANGE: Check = Check {
                             deployed.len()
                         ),
                     )
+                    .counted(bad.len(), deployed.len())
                     .with_all(capped(bad, "releases")),
             );
         }
@@ -280,6 +284,7 @@ pub(super) static RELEASE_NOT_TESTED: Check = Check {
                             deployed.len()
                         ),
                     )
+                    .counted(bad.len(), deployed.len())
                     .with_all(capped(bad, "releases")),
             );
         }

@@ -47,6 +47,7 @@ pub(super) static CI_INCOMPLETE: Check = Check {
                             cis.len()
                         ),
                     )
+                    .counted(bad.len(), cis.len())
                     .with_all(capped(bad, "cis")),
             );
         }
@@ -87,6 +88,7 @@ pub(super) static CI_NOT_VERIFIED: Check = Check {
                             cis.len()
                         ),
                     )
+                    .counted(bad.len(), cis.len())
                     .with_all(capped(bad, "cis")),
             );
         }

@@ -63,6 +63,7 @@ pub(super) static INCIDENT_UNCLASSIFIED: Check = Check {
                             incidents.len()
                         ),
                     )
+                    .counted(bad.len(), incidents.len())
                     .with_all(capped(bad, "incidents")),
             );
         }
@@ -108,6 +109,7 @@ pub(super) static INCIDENT_CLOSED_WITHOUT_RESOLUTION: Check = Check {
                             closed.len()
                         ),
                     )
+                    .counted(bad.len(), closed.len())
                     .with_all(capped(bad, "incidents")),
             );
         }
@@ -164,6 +166,7 @@ pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
                             major.len()
                         ),
                     )
+                    .counted(bad.len(), major.len())
                     .with_all(bad),
             );
         }
@@ -197,11 +200,17 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
         let mut bad = Vec::new();
         for (ci, mut list) in by_ci {
             list.sort_unstable();
-            // Slide a window over the incidents in date order; a burst of three with no problem
-            // between them is enough.
+            // Slide a window of dates over the incidents: every incident on the window's last
+            // day belongs to it, so the result does not depend on the order within a day. A
+            // burst of three with no problem among them is enough.
             let mut start = 0;
-            for end in 0..list.len() {
-                while window.after(list[start].0) < list[end].0 {
+            let mut end = 0;
+            while end < list.len() {
+                let day = list[end].0;
+                while end + 1 < list.len() && list[end + 1].0 == day {
+                    end += 1;
+                }
+                while window.after(list[start].0) < day {
                     start += 1;
                 }
                 let burst = &list[start..=end];
@@ -222,6 +231,7 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
                     );
                     break;
                 }
+                end += 1;
             }
         }
         bad.sort_by(|a, b| a.id.cmp(&b.id));
@@ -239,6 +249,7 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
                             )
                         ),
                     )
+                    .counted(bad.len(), items)
                     .with_all(capped(bad, "cis")),
             );
         }
@@ -280,6 +291,7 @@ pub(super) static PROBLEM_NO_ROOT_CAUSE: Check = Check {
                             closed.len()
                         ),
                     )
+                    .counted(bad.len(), closed.len())
                     .with_all(capped(bad, "problems")),
             );
         }
@@ -321,6 +333,7 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
                             fixed.len()
                         ),
                     )
+                    .counted(bad.len(), fixed.len())
                     .with_all(capped(bad, "problems")),
             );
         }
@@ -365,6 +378,7 @@ pub(super) static KNOWN_ERRORS_MISSING: Check = Check {
                             n(evidence.len(), "open problem has a", "open problems have a")
                         ),
                     )
+                    .counted(evidence.len(), evidence.len())
                     .with_all(capped(evidence, "problems")),
             );
         }

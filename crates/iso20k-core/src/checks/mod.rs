@@ -73,6 +73,7 @@ impl Check {
             evidence: Vec::new(),
             clauses_2018: self.clauses_2018.to_vec(),
             clauses_2011: self.clauses_2011.to_vec(),
+            counts: None,
         }
     }
 }
@@ -246,6 +247,9 @@ pub struct Finding {
     pub clauses_2018: Vec<&'static str>,
     /// The 2011 clauses it falls under.
     pub clauses_2011: Vec<&'static str>,
+    /// How many records are affected, out of how many examined, where the check counts them
+    /// (evidence may list only a sample).
+    pub counts: Option<(usize, usize)>,
 }
 
 impl Finding {
@@ -258,6 +262,12 @@ impl Finding {
     /// Adds pieces of evidence.
     pub fn with_all(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
         self.evidence.extend(evidence);
+        self
+    }
+
+    /// Records how many records are affected out of how many were examined.
+    pub fn counted(mut self, affected: usize, population: usize) -> Self {
+        self.counts = Some((affected, population));
         self
     }
 

@@ -187,13 +187,20 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
     clauses_2018: &["8.2.4"],
     clauses_2011: &["6.1"],
     doc: "Collects the services named by SLAs, incidents, problems, changes, releases and \
-          configuration items, and fires for each one the catalogue lacks, pointing at the first \
+          configuration items, and fires for each one the catalogue lacks (by id or by name), \
+          pointing at the first \
           record that names it and counting the rest. Minor; major when the unknown services are \
           three or more and a third of the catalogue's size.",
     evaluate: |cx, out| {
         // Unknown service -> the first record naming it, and how many records of each kind do.
         let mut unknown: BTreeMap<&str, Naming> = BTreeMap::new();
-        let catalogue: HashSet<&str> = cx.sms.services.iter().map(|s| s.id.as_str()).collect();
+        // Exports name services by their display name as often as by id; either will do.
+        let catalogue: HashSet<&str> = cx
+            .sms
+            .services
+            .iter()
+            .flat_map(|s| [s.id.as_str(), s.name.as_str()])
+            .collect();
         let t = &cx.sms.tickets;
         let named = cx
             .sms
@@ -260,6 +267,7 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
                         n(unknown.len(), "service in use is", "services in use are")
                     ),
                 )
+                .counted(unknown.len(), cx.sms.services.len() + unknown.len())
                 .with_all(evidence),
         );
     },
