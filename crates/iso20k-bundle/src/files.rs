@@ -1628,6 +1628,9 @@ impl From<TrainingRow> for m::TrainingRecord {
 
 // ---------------------------------------------------------------------------------------------
 // tickets/*.csv
+//
+// These types define the ticket tables' columns and their JSON Schemas; the rows themselves are
+// read by `ticket_reader`, which streams millions of them far faster than serde can.
 
 /// A row of tickets/incidents.csv.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1673,26 +1676,6 @@ pub struct IncidentRow {
     pub reopen_count: Option<u32>,
 }
 
-impl From<IncidentRow> for m::Incident {
-    fn from(i: IncidentRow) -> Self {
-        m::Incident {
-            id: i.id,
-            opened_at: i.opened_at.map(|s| s.0),
-            resolved_at: i.resolved_at.map(|s| s.0),
-            closed_at: i.closed_at.map(|s| s.0),
-            priority: i.priority,
-            major: i.major.0,
-            category: text(i.category),
-            service: text(i.service),
-            ci: text(i.ci),
-            problem: text(i.problem),
-            resolution: text(i.resolution),
-            sla_met: i.sla_met.map(|f| f.0),
-            reopen_count: i.reopen_count.unwrap_or(0),
-        }
-    }
-}
-
 /// A row of tickets/requests.csv.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1714,19 +1697,6 @@ pub struct RequestRow {
     /// Whether the SLA target was met; empty when unknown.
     #[serde(default)]
     pub sla_met: Option<Flag>,
-}
-
-impl From<RequestRow> for m::ServiceRequest {
-    fn from(r: RequestRow) -> Self {
-        m::ServiceRequest {
-            id: r.id,
-            opened_at: r.opened_at.map(|s| s.0),
-            closed_at: r.closed_at.map(|s| s.0),
-            category: text(r.category),
-            service: text(r.service),
-            sla_met: r.sla_met.map(|f| f.0),
-        }
-    }
 }
 
 /// A row of tickets/problems.csv.
@@ -1753,20 +1723,6 @@ pub struct ProblemRow {
     /// Change id raised to fix it.
     #[serde(default)]
     pub change: Option<String>,
-}
-
-impl From<ProblemRow> for m::Problem {
-    fn from(p: ProblemRow) -> Self {
-        m::Problem {
-            id: p.id,
-            opened_at: p.opened_at.map(|s| s.0),
-            closed_at: p.closed_at.map(|s| s.0),
-            service: text(p.service),
-            root_cause: text(p.root_cause),
-            known_error: p.known_error.0,
-            change: text(p.change),
-        }
-    }
 }
 
 /// A row of tickets/changes.csv.
@@ -1822,29 +1778,6 @@ pub enum ChangeTypeKey {
     Emergency,
 }
 
-impl From<ChangeRow> for m::Change {
-    fn from(c: ChangeRow) -> Self {
-        m::Change {
-            id: c.id,
-            kind: match c.kind {
-                Some(ChangeTypeKey::Standard) => m::ChangeType::Standard,
-                Some(ChangeTypeKey::Emergency) => m::ChangeType::Emergency,
-                Some(ChangeTypeKey::Normal) | None => m::ChangeType::Normal,
-            },
-            service: text(c.service),
-            requested_at: c.requested_at.map(|s| s.0),
-            approved_at: c.approved_at.map(|s| s.0),
-            approver: text(c.approver),
-            implemented_at: c.implemented_at.map(|s| s.0),
-            risk: text(c.risk),
-            backout_plan: c.backout_plan.0,
-            test_plan: c.test_plan.0,
-            reviewed_on: day(c.reviewed_on),
-            successful: c.successful.map(|f| f.0),
-        }
-    }
-}
-
 /// A row of tickets/releases.csv.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1863,18 +1796,6 @@ pub struct ReleaseRow {
     /// Whether test evidence was recorded.
     #[serde(default)]
     pub tested: Flag,
-}
-
-impl From<ReleaseRow> for m::Release {
-    fn from(r: ReleaseRow) -> Self {
-        m::Release {
-            id: r.id,
-            change: text(r.change),
-            service: text(r.service),
-            deployed_at: r.deployed_at.map(|s| s.0),
-            tested: r.tested.0,
-        }
-    }
 }
 
 /// A row of tickets/cis.csv.
@@ -1897,17 +1818,4 @@ pub struct CiRow {
     /// When the record was last verified against reality.
     #[serde(default)]
     pub last_verified_on: Option<Day>,
-}
-
-impl From<CiRow> for m::ConfigurationItem {
-    fn from(c: CiRow) -> Self {
-        m::ConfigurationItem {
-            id: c.id,
-            name: c.name,
-            kind: text(c.kind),
-            owner: text(c.owner),
-            service: text(c.service),
-            last_verified_on: day(c.last_verified_on),
-        }
-    }
 }

@@ -15,6 +15,7 @@ pub mod files;
 mod init;
 pub mod schema;
 mod table;
+mod ticket_reader;
 pub mod tickets;
 pub mod value;
 mod yaml;

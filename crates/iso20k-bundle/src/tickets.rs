@@ -13,7 +13,6 @@ use iso20k_core::{Date, DateTime};
 
 use crate::Reader;
 use crate::error::{Error, Errors};
-use crate::files::{ChangeRow, CiRow, IncidentRow, ProblemRow, ReleaseRow, RequestRow};
 
 /// The ticket tables, by file name within the bundle, in the order they are read.
 pub const TABLES: [&str; 6] = [
@@ -37,24 +36,9 @@ pub fn read(dir: &Path) -> Result<Tickets, Errors> {
 }
 
 pub(crate) fn read_with(reader: &mut Reader<'_>) -> Tickets {
-    fn table<R, T>(reader: &mut Reader<'_>, name: &str, id: fn(&R) -> &String) -> Vec<T>
-    where
-        R: serde::de::DeserializeOwned + schemars::JsonSchema + Into<T>,
-    {
-        reader
-            .csv::<R>(name, |r| vec![id(r).clone()])
-            .into_iter()
-            .map(Into::into)
-            .collect()
-    }
-    Tickets {
-        incidents: table::<IncidentRow, _>(reader, TABLES[0], |r| &r.id),
-        requests: table::<RequestRow, _>(reader, TABLES[1], |r| &r.id),
-        problems: table::<ProblemRow, _>(reader, TABLES[2], |r| &r.id),
-        changes: table::<ChangeRow, _>(reader, TABLES[3], |r| &r.id),
-        releases: table::<ReleaseRow, _>(reader, TABLES[4], |r| &r.id),
-        cis: table::<CiRow, _>(reader, TABLES[5], |r| &r.id),
-    }
+    let (tickets, errors) = crate::ticket_reader::read(reader.dir);
+    reader.errors.extend(errors);
+    tickets
 }
 
 /// Writes every non-empty ticket table of `tickets` into the bundle, replacing what was there.
@@ -308,6 +292,7 @@ mod tests {
 
     #[test]
     fn written_columns_are_the_columns_the_reader_knows() {
+        use crate::files::{ChangeRow, CiRow, IncidentRow, ProblemRow, ReleaseRow, RequestRow};
         use crate::table::columns;
         for (written, (known, _)) in [
             (INCIDENT_COLUMNS, columns::<IncidentRow>()),

@@ -242,3 +242,94 @@ fn yaml_files_of_every_bundle_we_ship_pass_their_schemas() {
         }
     }
 }
+
+#[test]
+fn ticket_tables_round_trip_every_field_and_stay_all_or_nothing() {
+    use iso20k_core::model::*;
+    let (_tmp, dir) = scaffold();
+    let t = |s: &str| Some(s.parse::<iso20k_core::DateTime>().unwrap());
+    let tickets = Tickets {
+        incidents: vec![
+            Incident {
+                id: "INC2".into(),
+                opened_at: t("2026-05-01T08:00:00"),
+                resolved_at: t("2026-05-01T09:30:15.25"),
+                closed_at: t("2026-05-02T10:00:00"),
+                priority: Some(1),
+                major: true,
+                category: Some("network, core".into()),
+                service: Some("SVC-MAIL".into()),
+                ci: Some("CI-1".into()),
+                problem: Some("PRB1".into()),
+                resolution: Some("Restarted \"mx-01\"\nand the relay".into()),
+                sla_met: Some(false),
+                reopen_count: 2,
+            },
+            Incident {
+                id: "INC1".into(),
+                ..Default::default()
+            },
+        ],
+        requests: vec![ServiceRequest {
+            id: "REQ1".into(),
+            opened_at: t("2026-05-01T08:00:00"),
+            sla_met: Some(true),
+            ..Default::default()
+        }],
+        problems: vec![Problem {
+            id: "PRB1".into(),
+            root_cause: Some("queue limit".into()),
+            known_error: true,
+            change: Some("CHG1".into()),
+            ..Default::default()
+        }],
+        changes: vec![Change {
+            id: "CHG1".into(),
+            kind: ChangeType::Emergency,
+            approved_at: t("2026-05-03T01:00:00"),
+            implemented_at: t("2026-05-03T00:30:00"),
+            backout_plan: true,
+            reviewed_on: Some(jiff::civil::date(2026, 5, 5)),
+            successful: Some(true),
+            ..Default::default()
+        }],
+        releases: vec![Release {
+            id: "REL1".into(),
+            change: Some("CHG1".into()),
+            tested: true,
+            ..Default::default()
+        }],
+        cis: vec![ConfigurationItem {
+            id: "CI-1".into(),
+            name: "mx-01".into(),
+            last_verified_on: Some(jiff::civil::date(2026, 1, 1)),
+            ..Default::default()
+        }],
+    };
+    iso20k_bundle::tickets::write(&dir, &tickets).unwrap();
+    assert_eq!(iso20k_bundle::tickets::read(&dir).unwrap(), tickets);
+
+    // Two rows with one id, out of order: the duplicate is found even when ids are not sorted.
+    let text = std::fs::read_to_string(dir.join("tickets/incidents.csv")).unwrap();
+    std::fs::write(
+        dir.join("tickets/incidents.csv"),
+        format!("{text}INC1,,,,,,,,,,,,\n"),
+    )
+    .unwrap();
+    let err = iso20k_bundle::read(&dir).unwrap_err().to_string();
+    assert!(err.contains("`INC1` appears twice (first on line"), "{err}");
+}
+
+#[test]
+fn large_ticket_tables_are_read_in_halves_with_the_right_line_numbers() {
+    let (_tmp, dir) = scaffold();
+    let mut text = String::from("id,opened_at,priority\n");
+    for i in 0..200_000 {
+        text.push_str(&format!("INC{i:07},2026-05-01 08:00:00,3\n"));
+    }
+    // A bad cell far into the second half.
+    text.push_str("INC9999999,2026-05-01 08:00:00,high\n");
+    std::fs::write(dir.join("tickets/incidents.csv"), &text).unwrap();
+    let err = iso20k_bundle::read(&dir).unwrap_err().to_string();
+    assert!(err.contains("tickets/incidents.csv:200002:32: field `priority`: not a whole number in the allowed range"), "{err}");
+}

@@ -1,7 +1,7 @@
 use crate::{Date, DateTime};
 
 /// The ticket tables, usually exported from an ITSM tool.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tickets {
     /// Incidents.
     pub incidents: Vec<Incident>,
