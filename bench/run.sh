@@ -49,9 +49,27 @@ for _ in $(seq "$runs"); do
   read -r secs _ < "$work/time.txt"
   duck_times+=("$secs")
 done
+# Import speed on a real ServiceNow export: the UCI event log, uncompressed (best of R).
+uci=../shared/data/uci-incident-event-log/incident_event_log_120k.csv.gz
+import_line=""
+if [ -f "$uci" ]; then
+  [ -f "$work/uci.csv" ] || gzip -dc "$uci" > "$work/uci.csv"
+  rows=$(($(wc -l < "$work/uci.csv") - 1))
+  import_times=()
+  for _ in $(seq "$runs"); do
+    rm -rf "$work/import-bundle"
+    ./target/release/iso20k init "$work/import-bundle" > /dev/null
+    /usr/bin/time -f "%e" -o "$work/time.txt" ./target/release/iso20k import "$work/import-bundle" "$work/uci.csv" > /dev/null
+    import_times+=("$(cat "$work/time.txt")")
+  done
+  import_s=$(best "${import_times[@]}")
+  import_line="import_rows=$rows import_s=$import_s import_rows_per_s=$(python3 -c "print(round($rows / max($import_s, 0.01)))")"
+fi
+
 iso=$(best "${iso_times[@]}")
 duck=$(best "${duck_times[@]}")
 agree=$("$venv/bin/python" bench/compare.py "$work/iso20k.json" "$work/duckdb.json")
 ratio=$(python3 -c "print(f'{$iso / $duck:.2f}')")
 echo "incidents=$incidents runs=$runs iso20k_runs=${iso_times[*]} duckdb_runs=${duck_times[*]}"
+[ -n "$import_line" ] && echo "$import_line"
 echo "iso20k_s=$iso duckdb_s=$duck ratio=$ratio peak_rss_mib=$((peak / 1024)) agree=$agree"

@@ -556,6 +556,21 @@ pub struct SlaEntry {
     /// Id of the agreement in documents.csv.
     #[serde(default)]
     pub document: Option<String>,
+    /// The share of incidents that must meet their resolution target, overall or by priority,
+    /// e.g. `[{ priority: 1, target: 95 }, { target: 90 }]`.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub attainment: Vec<AttainmentEntry>,
+}
+
+/// A promise on the share of incidents that meet their resolution target.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttainmentEntry {
+    /// The priority it covers (1 to 5); every priority when left out.
+    #[serde(default)]
+    pub priority: Option<u8>,
+    /// The percentage of closed incidents that must meet their target, e.g. 95.
+    pub target: f64,
 }
 
 /// One service level target.
@@ -593,6 +608,14 @@ impl From<SlaEntry> for m::Sla {
             last_reviewed_on: day(a.last_reviewed_on),
             review_interval: period(a.review_interval),
             document: text(a.document),
+            attainment: a
+                .attainment
+                .into_iter()
+                .map(|t| m::Attainment {
+                    priority: t.priority,
+                    target: t.target,
+                })
+                .collect(),
         }
     }
 }

@@ -113,6 +113,7 @@ activities! {
     ComplaintResolution = "complaint_resolution", Days(30), "Time to act on and close a service complaint";
     RecurringIncidents = "recurring_incidents", Days(30), "Window in which three incidents on one configuration item call for a problem record";
     MajorIncidentProblem = "major_incident_problem", Days(5), "Time to raise a problem record for a major incident";
+    TicketWindow = "ticket_window", Months(12), "How far back measures of ticket data (such as SLA attainment) look";
     TrainingEvaluation = "training_evaluation", Months(12), "How far back training records must show their effectiveness was evaluated";
 }
 

@@ -510,3 +510,166 @@ mod tests {
         assert_eq!((ids(&f), f.grade), (vec!["PRB-2"], Grade::Observation));
     }
 }
+
+pub(super) static SLA_ATTAINMENT_BELOW_TARGET: Check = Check {
+    id: "sla-attainment-below-target",
+    pattern: "F-056",
+    title: "Incidents meet their SLA less often than the SLA promises",
+    clauses_2018: &["8.3.3"],
+    clauses_2011: &["6.1"],
+    doc: "For each SLA `attainment` promise (a share of incidents, overall or of one priority, \
+          that meet their resolution target), takes the incidents of the SLA's service (by id \
+          or name) closed within `ticket_window` (default 12 months) whose SLA outcome is known, \
+          and fires when fewer met it than promised, listing the breached ones. Minor; major \
+          when the shortfall is ten points or more.",
+    evaluate: |cx, out| {
+        let since = cx.since(Activity::TicketWindow);
+        let incidents: Vec<_> = cx
+            .sms
+            .tickets
+            .incidents
+            .iter()
+            .filter(|i| {
+                i.closed_at
+                    .is_some_and(|t| t.date() >= since && t.date() <= cx.as_of)
+                    && i.sla_met.is_some()
+            })
+            .collect();
+        let mut evidence = Vec::new();
+        let mut worst = 0.0f64;
+        let (mut breached_total, mut examined_total) = (0, 0);
+        for sla in &cx.sms.slas {
+            let names: Vec<&str> = std::iter::once(sla.service.as_str())
+                .chain(cx.sms.service(&sla.service).map(|s| s.name.as_str()))
+                .collect();
+            for promise in &sla.attainment {
+                let covered: Vec<_> = incidents
+                    .iter()
+                    .filter(|i| i.service.as_deref().is_some_and(|s| names.contains(&s)))
+                    .filter(|i| promise.priority.is_none_or(|p| i.priority == Some(p)))
+                    .collect();
+                if covered.is_empty() {
+                    continue;
+                }
+                let breached: Vec<_> = covered
+                    .iter()
+                    .filter(|i| i.sla_met == Some(false))
+                    .collect();
+                let met = 100.0 * (covered.len() - breached.len()) as f64 / covered.len() as f64;
+                if met + 1e-9 >= promise.target {
+                    continue;
+                }
+                worst = worst.max(promise.target - met);
+                breached_total += breached.len();
+                examined_total += covered.len();
+                let scope = promise
+                    .priority
+                    .map(|p| format!("priority {p} "))
+                    .unwrap_or_default();
+                evidence.push(
+                    Evidence::new(
+                        RecordKind::Sla,
+                        &sla.id,
+                        format!(
+                            "{met:.1}% of {} closed {scope}incidents met their target; {} promised",
+                            covered.len(),
+                            promise.target
+                        ),
+                    )
+                    .field("attainment", Some(format!("{}%", promise.target))),
+                );
+                evidence.extend(breached.iter().take(super::EVIDENCE_LIMIT / 4).map(|i| {
+                    Evidence::new(
+                        RecordKind::Incident,
+                        &i.id,
+                        format!("breached its target ({})", sla.id),
+                    )
+                    .field("sla_met", Some("no"))
+                }));
+            }
+        }
+        let promises = evidence
+            .iter()
+            .filter(|e| e.kind == RecordKind::Sla)
+            .count();
+        if promises > 0 {
+            let grade = if worst >= 10.0 {
+                Grade::Major
+            } else {
+                Grade::Minor
+            };
+            out.push(
+                SLA_ATTAINMENT_BELOW_TARGET
+                    .finding(
+                        grade,
+                        format!(
+                            "{} by the incidents of the last {}",
+                            n(
+                                promises,
+                                "SLA attainment promise is not kept",
+                                "SLA attainment promises are not kept"
+                            ),
+                            cx.interval(Activity::TicketWindow)
+                        ),
+                    )
+                    .counted(breached_total, examined_total)
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod attainment_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use crate::model::{Attainment, Incident};
+    use jiff::civil::date;
+
+    fn closed(id: &str, priority: u8, met: bool) -> Incident {
+        Incident {
+            id: id.into(),
+            opened_at: Some(date(2026, 5, 1).at(8, 0, 0, 0)),
+            closed_at: Some(date(2026, 5, 2).at(8, 0, 0, 0)),
+            priority: Some(priority),
+            service: Some("Managed e-mail".into()),
+            sla_met: Some(met),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn promised_attainment_is_compared_with_the_incidents_of_the_window() {
+        let mut sms = clean();
+        sms.slas[0].attainment = vec![Attainment {
+            priority: Some(1),
+            target: 90.0,
+        }];
+        quiet(&SLA_ATTAINMENT_BELOW_TARGET, &sms);
+        sms.tickets
+            .incidents
+            .extend((0..9).map(|i| closed(&format!("P1-{i}"), 1, true)));
+        sms.tickets.incidents.push(closed("P1-9", 1, false));
+        quiet(&SLA_ATTAINMENT_BELOW_TARGET, &sms);
+        sms.tickets.incidents.push(closed("P1-10", 1, false));
+        sms.tickets.incidents.push(closed("P3-1", 3, false));
+        let f = fires(&SLA_ATTAINMENT_BELOW_TARGET, &sms);
+        assert_eq!(ids(&f), ["SLA-1", "P1-9", "P1-10"]);
+        assert_eq!((f.grade, f.counts), (Grade::Minor, Some((2, 11))));
+        assert!(
+            f.evidence[0]
+                .note
+                .starts_with("81.8% of 11 closed priority 1 incidents"),
+            "{}",
+            f.evidence[0].note
+        );
+        sms.slas[0].attainment = vec![Attainment {
+            priority: None,
+            target: 99.0,
+        }];
+        assert_eq!(
+            fires(&SLA_ATTAINMENT_BELOW_TARGET, &sms).grade,
+            Grade::Major
+        );
+    }
+}

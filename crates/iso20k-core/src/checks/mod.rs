@@ -158,6 +158,7 @@ pub static ALL: &[&Check] = &[
     &incidents::PROBLEM_NO_ROOT_CAUSE,
     &incidents::PROBLEM_FIX_NO_CHANGE,
     &incidents::KNOWN_ERRORS_MISSING,
+    &incidents::SLA_ATTAINMENT_BELOW_TARGET,
     &configuration::CI_INCOMPLETE,
     &configuration::CI_NOT_VERIFIED,
     &changes::CHANGE_NOT_APPROVED,

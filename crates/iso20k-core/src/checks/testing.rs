@@ -207,6 +207,7 @@ pub fn clean() -> Sms {
             last_reviewed_on: Some(date(2026, 2, 1)),
             review_interval: None,
             document: some("DOC-sla"),
+            attainment: vec![],
         }],
         suppliers: vec![Supplier {
             id: s("SUP-1"),

@@ -26,7 +26,9 @@ pub use improvement::{
     InternalAudit, NcSource, Nonconformity,
 };
 pub use people::{Person, Process, Raci, RaciEntry, TrainingRecord};
-pub use services::{Contract, Lifecycle, Service, Sla, SlaTarget, Supplier, SupplierKind};
+pub use services::{
+    Attainment, Contract, Lifecycle, Service, Sla, SlaTarget, Supplier, SupplierKind,
+};
 pub use tickets::{
     Change, ChangeType, ConfigurationItem, Incident, Problem, Release, ServiceRequest, Tickets,
 };

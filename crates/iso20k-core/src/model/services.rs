@@ -66,6 +66,17 @@ pub struct Sla {
     pub review_interval: Option<Interval>,
     /// The controlled document (id) holding the agreement.
     pub document: Option<String>,
+    /// The share of incidents that must meet their resolution target, overall or by priority.
+    pub attainment: Vec<Attainment>,
+}
+
+/// A promise on how many incidents meet their resolution target, e.g. 95% of priority 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attainment {
+    /// The priority it covers; every priority when `None`.
+    pub priority: Option<u8>,
+    /// The percentage of closed incidents that must meet their target.
+    pub target: f64,
 }
 
 impl Sla {
