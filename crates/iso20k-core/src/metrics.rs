@@ -45,7 +45,7 @@ pub struct Resolution {
 pub struct IncidentFigures {
     /// Incidents opened in the period.
     pub count: usize,
-    /// Of those, closed.
+    /// Of those, closed by the end of the period.
     pub closed: usize,
     /// Share of closed incidents whose SLA was met, over those whose outcome is known.
     pub sla_met_ratio: Option<f64>,
@@ -94,7 +94,7 @@ pub struct Metrics {
     pub incidents: IncidentFigures,
     /// Service requests opened in the period, and the share that met their SLA.
     pub requests: (usize, Option<f64>),
-    /// Problems opened in the period, and how many are still open.
+    /// Problems opened in the period, and how many were open at its end (or are open now).
     pub problems: (usize, usize),
     /// Changes.
     pub changes: ChangeFigures,
@@ -115,8 +115,8 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn hours(from: DateTime, to: DateTime) -> Option<f64> {
-    let span = from.until(to).ok()?;
-    let secs = span.total(jiff::Unit::Second).ok()?;
+    // An exact duration: a span in calendar units cannot be totalled without a reference date.
+    let secs = to.duration_since(from).as_secs_f64();
     (secs >= 0.0).then_some(secs / 3600.0)
 }
 
@@ -125,7 +125,14 @@ fn incident_figures(
     end: Option<Date>,
     major_priority: u8,
 ) -> IncidentFigures {
-    let closed: Vec<_> = incidents.iter().filter(|i| i.closed_at.is_some()).collect();
+    // Closed means closed by the end of the period, so that closed and backlog add up.
+    let closed: Vec<_> = incidents
+        .iter()
+        .filter(|i| {
+            i.closed_at
+                .is_some_and(|c| end.is_none_or(|e| c.date() <= e))
+        })
+        .collect();
     let known: Vec<_> = closed.iter().filter_map(|i| i.sla_met).collect();
     let met = known.iter().filter(|m| **m).count();
     let backlog = incidents
@@ -269,7 +276,13 @@ pub fn compute(tickets: &Tickets, period: Period, major_priority: u8) -> Metrics
         ),
         problems: (
             problems.len(),
-            problems.iter().filter(|p| p.closed_at.is_none()).count(),
+            problems
+                .iter()
+                .filter(|p| {
+                    p.closed_at
+                        .is_none_or(|c| period.to.is_some_and(|e| c.date() > e))
+                })
+                .count(),
         ),
         changes: change_figures(&changes),
         by_service: services
@@ -350,6 +363,23 @@ mod tests {
         );
         assert_eq!(m.by_month[0].key, "2026-05");
         assert_eq!(m.by_service[0].key, "S-MAIL");
+    }
+
+    #[test]
+    fn resolution_times_count_incidents_of_any_length() {
+        let t = Tickets {
+            incidents: vec![
+                incident("A", 1, 30, 3, Some(true)),
+                incident("B", 2, 2, 3, Some(true)),
+            ],
+            ..Default::default()
+        };
+        let m = compute(&t, Period::default(), 1);
+        assert_eq!(
+            m.incidents.resolution[0].count, 2,
+            "an incident taking more than a day counts"
+        );
+        assert_eq!(m.incidents.resolution[0].p90_hours, 30.0);
     }
 
     #[test]

@@ -69,7 +69,7 @@ impl Sheet {
         }
         Err(Error::file(
             path,
-            "unknown file type: iso20k reads .csv, .csv.gz, .xlsx and .json exports",
+            "unknown file type: iso20k reads .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .ods and .json exports",
         ))
     }
 

@@ -40,6 +40,8 @@ pub struct Options {
 pub struct FileSummary {
     /// The file.
     pub path: PathBuf,
+    /// What the user should know about what the export could not say.
+    pub warnings: Vec<String>,
     /// The tool it was read as.
     pub source: Source,
     /// Rows read.
@@ -106,8 +108,17 @@ pub fn import(
             (Kind::Cis, found.cis.len()),
             (Kind::Slas, found.slas.len()),
         ];
+        let mut warnings = Vec::new();
+        if plan.source == Source::Jira && !found.changes.is_empty() {
+            warnings.push(
+                "Jira exports carry no approvals, back-out or test plans, or reviews of changes: \
+                 the change checks report these changes as lacking them until they are recorded"
+                    .to_owned(),
+            );
+        }
         summary.files.push(FileSummary {
             path: path.clone(),
+            warnings,
             source: plan.source,
             rows: found.rows,
             tickets: counts.into_iter().filter(|c| c.1 > 0).collect(),
@@ -119,15 +130,18 @@ pub fn import(
     let mut tables: Vec<(Kind, Changes)> = Vec::new();
     // SLA records are applied to the incidents of this import before they are merged, so that
     // importing incidents together with their SLA records twice changes nothing.
-    let mut breached: HashMap<String, bool> = HashMap::new();
+    // Per ticket: breached if any of its SLA records was, and how many records it had.
+    let mut breached: HashMap<String, (bool, usize)> = HashMap::new();
     for found in &mut imported {
         for (task, b) in std::mem::take(&mut found.slas) {
-            *breached.entry(task).or_default() |= b;
+            let entry = breached.entry(task).or_default();
+            entry.0 |= b;
+            entry.1 += 1;
         }
     }
     for found in &mut imported {
         for i in &mut found.incidents {
-            if let Some(b) = breached.get(&i.id) {
+            if let Some((b, _)) = breached.get(&i.id) {
                 i.sla_met = Some(!b);
             }
         }
@@ -274,7 +288,7 @@ fn merge<T: PartialEq>(
 /// of its SLAs was.
 fn apply_slas(
     tickets: &mut Tickets,
-    breached: HashMap<String, bool>,
+    breached: HashMap<String, (bool, usize)>,
     changes: &mut Changes,
     summary: &mut Summary,
 ) {
@@ -289,10 +303,10 @@ fn apply_slas(
         .map(|(i, t)| (t.id.as_str(), i))
         .collect();
     let mut updates = Vec::new();
-    for (task, b) in &breached {
+    for (task, (b, rows)) in &breached {
         match index.get(task.as_str()) {
             Some(&i) => updates.push((i, !b)),
-            None => unknown += 1,
+            None => unknown += rows,
         }
     }
     for (i, met) in updates {

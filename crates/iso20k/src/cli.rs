@@ -49,7 +49,7 @@ pub enum Command {
 pub struct ImportArgs {
     /// The bundle folder to import into
     pub dir: PathBuf,
-    /// Export files: .csv, .csv.gz, .xlsx, or ServiceNow Table API .json
+    /// Export files: .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .ods, or Table API .json
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The tool that wrote the exports [default: recognised from the header row]
@@ -75,10 +75,10 @@ fn parse_kind(s: &str) -> Result<iso20k_import::Kind, String> {
 pub struct MetricsArgs {
     /// The bundle folder
     pub dir: PathBuf,
-    /// Count tickets opened on or after this day
+    /// Count tickets opened (changes: implemented) on or after this day
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub from: Option<Date>,
-    /// Count tickets opened on or before this day
+    /// Count tickets opened (changes: implemented) on or before this day
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub to: Option<Date>,
     /// Output format

@@ -57,7 +57,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let mut rows = 0;
     for f in &summary.files {
         rows += f.rows;
-        let found: Vec<_> = f.tickets.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let found: Vec<_> = f
+            .tickets
+            .iter()
+            .map(|(k, n)| count(*n, singular(*k), k.as_str()))
+            .collect();
         writeln!(
             out,
             "{BOLD}{}{BOLD:#} {DIM}({}){DIM:#}: {} rows read, {}",
@@ -103,4 +107,21 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn singular(kind: iso20k_import::Kind) -> &'static str {
+    use iso20k_import::Kind::*;
+    match kind {
+        Incidents => "incident",
+        Requests => "request",
+        Problems => "problem",
+        Changes => "change",
+        Releases => "release",
+        Cis => "configuration item",
+        Slas => "SLA record",
+    }
 }

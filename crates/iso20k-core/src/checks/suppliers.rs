@@ -70,27 +70,40 @@ pub(super) static CONTRACT_EXPIRED: Check = Check {
     clauses_2018: &["8.3.4.1"],
     clauses_2011: &["7.2"],
     doc: "Fires for each active external supplier none of whose contracts is in force on the \
-          as-of date: the last one expired, or there never was one. Graded by extent over the \
-          active external suppliers.",
+          as-of date: the last one expired, the next has not started, or there never was one. \
+          Graded by extent over the active external suppliers.",
     evaluate: |cx, out| {
         let suppliers = external(cx);
         let bad: Vec<_> = suppliers
             .iter()
             .filter(|s| !s.contracts.iter().any(|c| in_force(cx, c)))
             .map(|s| {
-                match s
+                // A contract signed but not yet started leaves the supplier working without one
+                // until it does; otherwise the last one has run out, or there never was one.
+                let upcoming = s
                     .contracts
                     .iter()
-                    .filter(|c| c.ends_on.is_some())
-                    .max_by_key(|c| c.ends_on)
-                {
-                    Some(last) => Evidence::new(
+                    .filter(|c| c.starts_on.is_some_and(|d| d > cx.as_of))
+                    .min_by_key(|c| c.starts_on);
+                let ended = s
+                    .contracts
+                    .iter()
+                    .filter(|c| c.ends_on.is_some_and(|d| d < cx.as_of))
+                    .max_by_key(|c| c.ends_on);
+                match (upcoming, ended) {
+                    (Some(next), _) => Evidence::new(
+                        RecordKind::Contract,
+                        &next.id,
+                        format!("{} is used before its contract starts", s.name),
+                    )
+                    .field("starts_on", next.starts_on),
+                    (None, Some(last)) => Evidence::new(
                         RecordKind::Contract,
                         &last.id,
                         format!("{} still active after the contract ended", s.name),
                     )
                     .field("ends_on", last.ends_on),
-                    None => Evidence::new(
+                    (None, None) => Evidence::new(
                         RecordKind::Supplier,
                         &s.id,
                         "active with no contract on file",
@@ -185,6 +198,12 @@ mod tests {
         assert_eq!(
             (ids(&f), f.evidence[0].value.as_deref()),
             (vec!["C-1"], Some("2026-03-31"))
+        );
+        sms.suppliers[0].contracts[0].starts_on = Some(date(2026, 9, 1));
+        sms.suppliers[0].contracts[0].ends_on = Some(date(2028, 8, 31));
+        assert_eq!(
+            fires(&CONTRACT_EXPIRED, &sms).evidence[0].note,
+            "Hosting Co is used before its contract starts"
         );
         sms.suppliers[0].contracts.clear();
         assert_eq!(ids(&fires(&CONTRACT_EXPIRED, &sms)), ["SUP-1"]);
