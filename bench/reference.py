@@ -53,6 +53,10 @@ def main() -> None:
     check("major-incident-no-problem", major, "problem IS NULL", "incidents")
     p1 = [r[0] for r in con.execute(f"SELECT id FROM incidents WHERE {major} AND problem IS NULL ORDER BY id").fetchall()]
 
+    check("breaches-not-reviewed",
+          "sla_met = 'no' AND closed_at IS NOT NULL AND d(closed_at) <= cutoff() AND d(closed_at) >= cutoff() - INTERVAL 12 MONTH",
+          "breach_review IS NULL", "incidents")
+
     # A configuration item fires when, on some day, the incidents of the 30 days up to and
     # including that day number three or more and none of them has a problem record.
     pop, aff = one("""

@@ -169,7 +169,7 @@ fn write_incidents(dir: &Path, r: &mut Rng, n: u64, cis: u64) -> anyhow::Result<
     let mut w = table(
         dir,
         "incidents.csv",
-        "id,opened_at,resolved_at,closed_at,priority,major,category,service,ci,problem,resolution,sla_met,reopen_count",
+        "id,opened_at,resolved_at,closed_at,priority,major,category,service,ci,problem,resolution,sla_met,reopen_count,breach_review",
     )?;
     // A few configuration items are troublesome: they draw a tenth of all incidents, in bursts.
     let hot = (cis / 200).max(1);
@@ -213,10 +213,15 @@ fn write_incidents(dir: &Path, r: &mut Rng, n: u64, cis: u64) -> anyhow::Result<
             ""
         };
         let sla = if is_closed { yes(r.chance(0.85)) } else { "" };
+        let review = if sla == "no" && r.chance(0.7) {
+            "Reviewed at the weekly SLA meeting"
+        } else {
+            ""
+        };
         let reopened = if r.chance(0.01) { 1 } else { 0 };
         writeln!(
             w,
-            "INC{i:07},{},{},{},{priority},{},{category},{},{ci},{problem},{resolution},{sla},{reopened}",
+            "INC{i:07},{},{},{},{priority},{},{category},{},{ci},{problem},{resolution},{sla},{reopened},{review}",
             stamp(opened),
             if is_closed || r.chance(0.5) {
                 stamp(resolved)

@@ -1697,6 +1697,9 @@ pub struct IncidentRow {
     /// How many times it was reopened after resolution.
     #[serde(default)]
     pub reopen_count: Option<u32>,
+    /// For a breached SLA: why it was breached and what was done, as reviewed.
+    #[serde(default)]
+    pub breach_review: Option<String>,
 }
 
 /// A row of tickets/requests.csv.

@@ -419,6 +419,7 @@ fn incident(c: &Cells<'_>) -> Result<Incident, (usize, String)> {
         resolution: c.text(10)?,
         sla_met: c.flag(11)?,
         reopen_count: c.number(12)?.unwrap_or(0),
+        breach_review: c.text(13)?,
     })
 }
 

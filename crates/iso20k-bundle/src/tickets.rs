@@ -139,6 +139,7 @@ pub const INCIDENT_COLUMNS: &[&str] = &[
     "resolution",
     "sla_met",
     "reopen_count",
+    "breach_review",
 ];
 /// The columns of `tickets/requests.csv`.
 pub const REQUEST_COLUMNS: &[&str] = &[
@@ -217,6 +218,7 @@ fn incident(i: &Incident) -> Vec<String> {
         opt(&i.resolution),
         maybe_flag(i.sla_met),
         i.reopen_count.to_string(),
+        opt(&i.breach_review),
     ]
 }
 

@@ -264,6 +264,7 @@ fn ticket_tables_round_trip_every_field_and_stay_all_or_nothing() {
                 resolution: Some("Restarted \"mx-01\"\nand the relay".into()),
                 sla_met: Some(false),
                 reopen_count: 2,
+                breach_review: Some("Carrier fault, reviewed 2026-05-04".into()),
             },
             Incident {
                 id: "INC1".into(),
@@ -313,7 +314,10 @@ fn ticket_tables_round_trip_every_field_and_stay_all_or_nothing() {
     let text = std::fs::read_to_string(dir.join("tickets/incidents.csv")).unwrap();
     std::fs::write(
         dir.join("tickets/incidents.csv"),
-        format!("{text}INC1,,,,,,,,,,,,\n"),
+        format!(
+            "{text}INC1{}\n",
+            ",".repeat(iso20k_bundle::tickets::INCIDENT_COLUMNS.len() - 1)
+        ),
     )
     .unwrap();
     let err = iso20k_bundle::read(&dir).unwrap_err().to_string();

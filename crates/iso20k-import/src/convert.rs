@@ -448,6 +448,7 @@ impl RowReader<'_> {
             resolution: self.owned(Field::Resolution),
             sla_met,
             reopen_count,
+            breach_review: self.owned(Field::BreachReview),
         })
     }
 

@@ -137,6 +137,27 @@ fn the_uci_servicenow_event_log_imports_without_a_mapping_and_keeps_its_figures(
     );
     assert_eq!(closed.iter().filter(|i| i.ci.is_none()).count(), 20_716);
 
+    // `metrics` and `check` read the same figures off the bundle.
+    let sms = iso20k_bundle::read(&dir).unwrap();
+    let m = iso20k_core::metrics::compute(&sms.tickets, Default::default(), 1);
+    assert_eq!((m.incidents.count, m.incidents.closed), (20_769, 20_768));
+    assert_eq!(
+        format!("{:.3}", m.incidents.sla_met_ratio.unwrap()),
+        "0.606"
+    );
+    let options = iso20k_core::audit::Options {
+        edition: iso20k_core::Edition::Y2018,
+        as_of: jiff::civil::date(2017, 12, 31),
+    };
+    let report = iso20k_core::audit::audit(&sms, options);
+    let p1 = report
+        .findings
+        .iter()
+        .find(|f| f.check == "major-incident-no-problem")
+        .unwrap();
+    assert_eq!(p1.counts, Some((13, 220)));
+    assert_eq!(p1.evidence.len(), 13, "every such incident is listed");
+
     // The same export again changes nothing.
     let again = import(&dir, &[log]).unwrap();
     assert!(again.written.is_empty());
@@ -402,6 +423,7 @@ fn servicenow_display_values_map_to_ticket_fields_and_the_last_row_of_a_ticket_w
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Three rows (New, In Progress, Closed): the last one holds.
@@ -421,6 +443,7 @@ fn servicenow_display_values_map_to_ticket_fields_and_the_last_row_of_a_ticket_w
             resolution: some("Solved (Work Around)"),
             sla_met: Some(false),
             reopen_count: 1,
+            breach_review: None,
         }
     );
     // `1 - Critical` and an accepted major incident.
@@ -440,6 +463,7 @@ fn servicenow_display_values_map_to_ticket_fields_and_the_last_row_of_a_ticket_w
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Resolved is not closed.
@@ -459,6 +483,7 @@ fn servicenow_display_values_map_to_ticket_fields_and_the_last_row_of_a_ticket_w
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Canceled is closed; `5 - Planning`; empty references are no value.
@@ -478,6 +503,7 @@ fn servicenow_display_values_map_to_ticket_fields_and_the_last_row_of_a_ticket_w
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(incident(&t, "INC0010008").reopen_count, 2);
@@ -527,6 +553,7 @@ fn servicenow_raw_choice_values_are_read_like_display_values() {
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // The log stops at state 2 (In Progress): the close time every row carries does not count.
@@ -549,6 +576,7 @@ fn servicenow_raw_choice_values_are_read_like_display_values() {
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(
@@ -567,6 +595,7 @@ fn servicenow_raw_choice_values_are_read_like_display_values() {
             resolution: some("Solved (Permanently)"),
             sla_met: Some(false),
             reopen_count: 1,
+            breach_review: None,
         }
     );
     // State 6 (Resolved) is not closed.
@@ -887,6 +916,7 @@ fn servicenow_table_api_json_with_link_and_display_value_objects() {
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // An empty reference is the empty string.
@@ -906,6 +936,7 @@ fn servicenow_table_api_json_with_link_and_display_value_objects() {
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     let p1 = incident(&t, "INC0030003");
@@ -939,6 +970,7 @@ fn servicenow_table_api_json_with_link_and_display_value_objects() {
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(
@@ -957,6 +989,7 @@ fn servicenow_table_api_json_with_link_and_display_value_objects() {
             resolution: None,
             sla_met: Some(false),
             reopen_count: 0,
+            breach_review: None,
         }
     );
 }
@@ -986,6 +1019,7 @@ fn servicenow_xlsx_export_with_real_date_cells() {
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Empty cells; an Excel TRUE.
@@ -1005,6 +1039,7 @@ fn servicenow_xlsx_export_with_real_date_cells() {
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Across midnight and month end; numeric reopen count; an Excel FALSE.
@@ -1024,6 +1059,7 @@ fn servicenow_xlsx_export_with_real_date_cells() {
             resolution: some("Solved (Work Around)"),
             sla_met: Some(false),
             reopen_count: 2,
+            breach_review: None,
         }
     );
     let resolved = incident(&t, "INC0060004");
@@ -1054,6 +1090,7 @@ fn servicenow_day_first_dates() {
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     for (id, opened, resolved, closed) in [
@@ -1126,6 +1163,7 @@ fn jira_mixed_export_with_repeated_columns() {
             resolution: some("Done"),
             sla_met: None,
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Highest, still in progress, opened at 10:17 PM.
@@ -1145,6 +1183,7 @@ fn jira_mixed_export_with_repeated_columns() {
             resolution: None,
             sla_met: None,
             reopen_count: 0,
+            breach_review: None,
         }
     );
     let p = |id| incident(&t, id).priority;
@@ -1373,6 +1412,7 @@ fn glpi_ticket_table_with_incidents_and_requests() {
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Priority 6 (major) is the highest.
@@ -1392,6 +1432,7 @@ fn glpi_ticket_table_with_incidents_and_requests() {
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // Priority 5 (very high), solved after time_to_resolve.
@@ -1417,6 +1458,7 @@ fn glpi_ticket_table_with_incidents_and_requests() {
             resolution: None,
             sla_met: None,
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(
@@ -1507,6 +1549,7 @@ fn itop_export_with_finalclass() {
             resolution: some("system update"),
             sla_met: Some(false),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(
@@ -1525,6 +1568,7 @@ fn itop_export_with_finalclass() {
             resolution: some("software patch"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     let escalated = incident(&t, "I-000125");
@@ -1588,6 +1632,7 @@ fn itop_export_without_finalclass_tells_the_kind_from_the_ref() {
             resolution: None,
             sla_met: Some(false),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(
@@ -1646,6 +1691,7 @@ fn from_names_the_tool_when_the_headers_do_not() {
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(incident(&t, "I-000141").sla_met, Some(false));
@@ -1710,6 +1756,7 @@ fn a_mapping_file_reads_a_german_semicolon_export() {
             resolution: some("Toner getauscht"),
             sla_met: None,
             reopen_count: 0,
+            breach_review: None,
         }
     );
     assert_eq!(
@@ -1728,6 +1775,7 @@ fn a_mapping_file_reads_a_german_semicolon_export() {
             resolution: some("Berechtigung im AD korrigiert"),
             sla_met: None,
             reopen_count: 0,
+            breach_review: None,
         }
     );
     // `Storniert` is one of the closed states; `Gelöst` is not.
@@ -2074,6 +2122,7 @@ fn month_first_exports_are_read_month_first_in_every_column() {
             resolution: some("Solved (Permanently)"),
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
     for i in &t.incidents {
@@ -2139,6 +2188,7 @@ fn glpi_priority_names_follow_the_glpi_scale() {
             resolution: None,
             sla_met: Some(true),
             reopen_count: 0,
+            breach_review: None,
         }
     );
 }

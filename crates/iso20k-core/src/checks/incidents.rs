@@ -673,3 +673,72 @@ mod attainment_tests {
         );
     }
 }
+
+pub(super) static BREACHES_NOT_REVIEWED: Check = Check {
+    id: "breaches-not-reviewed",
+    pattern: "F-056",
+    title: "Incidents that breached their SLA were never reviewed",
+    clauses_2018: &["8.3.3"],
+    clauses_2011: &["6.1"],
+    doc: "Fires for each incident closed within `ticket_window` (default 12 months) that breached \
+          its SLA and records no `breach_review` (why it breached and what was done). Graded \
+          by extent over the breached incidents.",
+    evaluate: |cx, out| {
+        let since = cx.since(Activity::TicketWindow);
+        let breached: Vec<_> = cx
+            .sms
+            .tickets
+            .incidents
+            .iter()
+            .filter(|i| {
+                i.sla_met == Some(false)
+                    && i.closed_at
+                        .is_some_and(|t| t.date() >= since && t.date() <= cx.as_of)
+            })
+            .collect();
+        let bad: Vec<_> = breached
+            .iter()
+            .filter(|i| i.breach_review.is_none())
+            .map(|i| {
+                Evidence::new(
+                    RecordKind::Incident,
+                    &i.id,
+                    "breached its SLA, no review recorded",
+                )
+                .field("breach_review", None::<String>)
+            })
+            .collect();
+        if !bad.is_empty() {
+            out.push(
+                BREACHES_NOT_REVIEWED
+                    .finding(
+                        by_extent(bad.len(), breached.len()),
+                        format!(
+                            "{} of {} incidents that breached their SLA were never reviewed",
+                            bad.len(),
+                            breached.len()
+                        ),
+                    )
+                    .counted(bad.len(), breached.len())
+                    .with_all(capped(bad, "incidents")),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod breach_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+
+    #[test]
+    fn breaches_are_reviewed() {
+        quiet(&BREACHES_NOT_REVIEWED, &clean());
+        let mut sms = clean();
+        sms.tickets.incidents[0].sla_met = Some(false);
+        assert_eq!(ids(&fires(&BREACHES_NOT_REVIEWED, &sms)), ["INC-1"]);
+        sms.tickets.incidents[0].breach_review =
+            Some("Carrier fault; escalated to the supplier review".into());
+        quiet(&BREACHES_NOT_REVIEWED, &sms);
+    }
+}

@@ -159,6 +159,7 @@ pub static ALL: &[&Check] = &[
     &incidents::PROBLEM_FIX_NO_CHANGE,
     &incidents::KNOWN_ERRORS_MISSING,
     &incidents::SLA_ATTAINMENT_BELOW_TARGET,
+    &incidents::BREACHES_NOT_REVIEWED,
     &configuration::CI_INCOMPLETE,
     &configuration::CI_NOT_VERIFIED,
     &changes::CHANGE_NOT_APPROVED,

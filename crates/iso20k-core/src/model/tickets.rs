@@ -46,6 +46,8 @@ pub struct Incident {
     pub sla_met: Option<bool>,
     /// How many times it was reopened after resolution.
     pub reopen_count: u32,
+    /// For a breached SLA: why it was breached and what was done, as reviewed.
+    pub breach_review: Option<String>,
 }
 
 /// A service request.
