@@ -255,14 +255,16 @@ fn table<T: Ticket + Send>(
             }
         }
     }
-    // The first column of every table is its required key.
-    if positions[0].is_none() {
+    // The first column of every table is its required key; configuration items also need a name.
+    let required = if columns == CI_COLUMNS { 2 } else { 1 };
+    if let Some(i) = (0..required).find(|i| positions[*i].is_none()) {
         return Err(
-            Error::file(path, format!("required column `{}` is missing", columns[0]))
-                .field(columns[0])
+            Error::file(path, format!("required column `{}` is missing", columns[i]))
+                .field(columns[i])
                 .at_line(1, None, header_line),
         );
     }
+    let width = headers.len();
 
     // Without quotes every record is one line, so a large table splits at a line break into
     // halves that two threads parse at once.
@@ -287,7 +289,7 @@ fn table<T: Ticket + Send>(
         let handles: Vec<_> = halves
             .iter()
             .map(|&(chunk, first_line)| {
-                s.spawn(move || rows(path, columns, positions, chunk, first_line, build))
+                s.spawn(move || rows(path, columns, width, positions, chunk, first_line, build))
             })
             .collect();
         handles
@@ -328,18 +330,21 @@ type Parsed<T> = Result<(Vec<T>, Vec<u64>), Error>;
 fn rows<T>(
     path: &Path,
     columns: &[&str],
+    width: usize,
     positions: &[Option<usize>],
     chunk: &str,
     first_line: u64,
     build: fn(&Cells<'_>) -> Result<T, (usize, String)>,
 ) -> Parsed<T> {
+    // Row lengths are checked against the header below, not against the first row.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .flexible(true)
         .from_reader(chunk.as_bytes());
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     let mut record = csv::StringRecord::new();
-    let width = positions.iter().flatten().max().map(|m| m + 1).unwrap_or(0);
+
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -364,11 +369,11 @@ fn rows<T>(
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        if record.len() < width {
+        if record.len() != width {
             let excerpt = record.iter().collect::<Vec<_>>().join(",");
             return Err(Error::file(
                 path,
-                format!("row has {} fields but the header has more", record.len()),
+                format!("row has {} fields but the header has {width}", record.len()),
             )
             .at_line(line, None, &excerpt));
         }

@@ -337,3 +337,34 @@ fn large_ticket_tables_are_read_in_halves_with_the_right_line_numbers() {
     let err = iso20k_bundle::read(&dir).unwrap_err().to_string();
     assert!(err.contains("tickets/incidents.csv:200002:32: field `priority`: not a whole number in the allowed range"), "{err}");
 }
+
+#[test]
+fn ticket_rows_are_checked_against_the_header() {
+    let (tmp, dir) = scaffold();
+    let cases = [
+        (
+            "tickets/incidents.csv",
+            "id,priority\n\n   \nINC1,3,extra\n",
+            "tickets/incidents.csv:4: row has 3 fields but the header has 2",
+        ),
+        (
+            "tickets/incidents.csv",
+            "id,priority\nINC1\n",
+            "tickets/incidents.csv:2: row has 1 fields but the header has 2",
+        ),
+        (
+            "tickets/cis.csv",
+            "id,owner\n",
+            "tickets/cis.csv:1: field `name`: required column `name` is missing",
+        ),
+    ];
+    for (file, text, want) in cases {
+        std::fs::write(dir.join(file), text).unwrap();
+        let err = iso20k_bundle::read(&dir)
+            .unwrap_err()
+            .to_string()
+            .replace(&tmp.path().display().to_string(), "");
+        assert!(err.contains(want), "{want}\n{err}");
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+}

@@ -218,7 +218,10 @@ pub fn compute(tickets: &Tickets, period: Period, major_priority: u8) -> Metrics
         .collect();
     let req_known: Vec<_> = requests
         .iter()
-        .filter(|r| r.closed_at.is_some())
+        .filter(|r| {
+            r.closed_at
+                .is_some_and(|c| period.to.is_none_or(|e| c.date() <= e))
+        })
         .filter_map(|r| r.sla_met)
         .collect();
     let problems: Vec<_> = tickets

@@ -166,11 +166,15 @@ fn finding(out: &mut String, f: &Finding, points: f64) {
         }
         let _ = writeln!(out, "        {line}");
     }
-    if f.evidence.len() > EVIDENCE_SHOWN {
+    // Ticket checks count every record they found but keep only a sample as evidence.
+    let total = f.counts.map_or(f.evidence.len(), |(affected, _)| {
+        affected.max(f.evidence.len())
+    });
+    if total > EVIDENCE_SHOWN {
         let _ = writeln!(
             out,
             "        {DIM}… and {} more{DIM:#}",
-            f.evidence.len() - EVIDENCE_SHOWN
+            total - EVIDENCE_SHOWN
         );
     }
     if let Some(step) = f.fix().first() {

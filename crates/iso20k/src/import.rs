@@ -60,14 +60,14 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let found: Vec<_> = f
             .tickets
             .iter()
-            .map(|(k, n)| count(*n, singular(*k), k.as_str()))
+            .map(|(k, n)| count(*n, singular(*k), plural(*k)))
             .collect();
         writeln!(
             out,
-            "{BOLD}{}{BOLD:#} {DIM}({}){DIM:#}: {} rows read, {}",
+            "{BOLD}{}{BOLD:#} {DIM}({}){DIM:#}: {} read, {}",
             f.path.display(),
             f.source,
-            f.rows,
+            count(f.rows, "row", "rows"),
             if found.is_empty() {
                 "no tickets".to_owned()
             } else {
@@ -75,7 +75,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         )?;
         for (why, n) in &f.skipped {
-            writeln!(out, "  skipped {n} rows: {why}")?;
+            writeln!(out, "  skipped {}: {why}", count(*n, "row", "rows"))?;
+        }
+        for w in &f.warnings {
+            writeln!(out, "  {BOLD}note:{BOLD:#} {w}")?;
         }
     }
     for (kind, c) in &summary.tables {
@@ -111,6 +114,19 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn plural(kind: iso20k_import::Kind) -> &'static str {
+    use iso20k_import::Kind::*;
+    match kind {
+        Incidents => "incidents",
+        Requests => "requests",
+        Problems => "problems",
+        Changes => "changes",
+        Releases => "releases",
+        Cis => "configuration items",
+        Slas => "SLA records",
+    }
 }
 
 fn singular(kind: iso20k_import::Kind) -> &'static str {
