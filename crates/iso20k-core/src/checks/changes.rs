@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Evidence, RecordKind, by_extent, capped, when};
+use super::{Check, Evidence, RecordKind, when};
 use crate::model::{Change, ChangeType};
 
 /// Changes implemented on or before `as_of` that are not pre-authorised standard changes.
@@ -55,21 +55,13 @@ pub(super) static CHANGE_NOT_APPROVED: Check = Check {
                 )
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CHANGE_NOT_APPROVED
-                    .finding(
-                        by_extent(bad.len(), normal.len()),
-                        format!(
-                            "{} of {} changes went in without prior approval",
-                            bad.len(),
-                            normal.len()
-                        ),
-                    )
-                    .counted(bad.len(), normal.len())
-                    .with_all(capped(bad, "changes")),
-            );
-        }
+        CHANGE_NOT_APPROVED.report_extent(
+            out,
+            bad,
+            normal.len(),
+            "changes went in without prior approval",
+            Some("changes"),
+        );
     },
 };
 
@@ -91,21 +83,13 @@ pub(super) static CHANGE_NO_RISK_ASSESSMENT: Check = Check {
                     .field("risk", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CHANGE_NO_RISK_ASSESSMENT
-                    .finding(
-                        by_extent(bad.len(), changes.len()),
-                        format!(
-                            "{} of {} changes record no risk assessment",
-                            bad.len(),
-                            changes.len()
-                        ),
-                    )
-                    .counted(bad.len(), changes.len())
-                    .with_all(capped(bad, "changes")),
-            );
-        }
+        CHANGE_NO_RISK_ASSESSMENT.report_extent(
+            out,
+            bad,
+            changes.len(),
+            "changes record no risk assessment",
+            Some("changes"),
+        );
     },
 };
 
@@ -135,21 +119,13 @@ pub(super) static EMERGENCY_CHANGE_NOT_REVIEWED: Check = Check {
                 Evidence::new(RecordKind::Change, &c.id, note).field("reviewed_on", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                EMERGENCY_CHANGE_NOT_REVIEWED
-                    .finding(
-                        by_extent(bad.len(), emergency.len()),
-                        format!(
-                            "{} of {} emergency changes were never reviewed",
-                            bad.len(),
-                            emergency.len()
-                        ),
-                    )
-                    .counted(bad.len(), emergency.len())
-                    .with_all(capped(bad, "changes")),
-            );
-        }
+        EMERGENCY_CHANGE_NOT_REVIEWED.report_extent(
+            out,
+            bad,
+            emergency.len(),
+            "emergency changes were never reviewed",
+            Some("changes"),
+        );
     },
 };
 
@@ -180,13 +156,13 @@ pub(super) static CHANGE_NO_BACKOUT: Check = Check {
                     .then(|| Evidence::new(RecordKind::Change, &c.id, gaps.join(", ")))
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CHANGE_NO_BACKOUT
-                    .finding(by_extent(bad.len(), changes.len()), format!("{} of {} changes had no way back, no test plan or no review of failure", bad.len(), changes.len()))
-                    .counted(bad.len(), changes.len()).with_all(capped(bad, "changes")),
-            );
-        }
+        CHANGE_NO_BACKOUT.report_extent(
+            out,
+            bad,
+            changes.len(),
+            "changes had no way back, no test plan or no review of failure",
+            Some("changes"),
+        );
     },
 };
 
@@ -231,21 +207,13 @@ pub(super) static RELEASE_NO_CHANGE: Check = Check {
                 Some(_) => None,
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                RELEASE_NO_CHANGE
-                    .finding(
-                        by_extent(bad.len(), deployed.len()),
-                        format!(
-                            "{} of {} releases were deployed without an authorising change",
-                            bad.len(),
-                            deployed.len()
-                        ),
-                    )
-                    .counted(bad.len(), deployed.len())
-                    .with_all(capped(bad, "releases")),
-            );
-        }
+        RELEASE_NO_CHANGE.report_extent(
+            out,
+            bad,
+            deployed.len(),
+            "releases were deployed without an authorising change",
+            Some("releases"),
+        );
     },
 };
 
@@ -273,21 +241,13 @@ pub(super) static RELEASE_NOT_TESTED: Check = Check {
                     .field("tested", Some("no"))
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                RELEASE_NOT_TESTED
-                    .finding(
-                        by_extent(bad.len(), deployed.len()),
-                        format!(
-                            "{} of {} releases were deployed untested",
-                            bad.len(),
-                            deployed.len()
-                        ),
-                    )
-                    .counted(bad.len(), deployed.len())
-                    .with_all(capped(bad, "releases")),
-            );
-        }
+        RELEASE_NOT_TESTED.report_extent(
+            out,
+            bad,
+            deployed.len(),
+            "releases were deployed untested",
+            Some("releases"),
+        );
     },
 };
 

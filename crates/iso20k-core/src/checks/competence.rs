@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Evidence, RecordKind, by_extent};
+use super::{Check, Evidence, RecordKind};
 use crate::interval::Activity;
 use crate::model::Raci;
 
@@ -50,20 +50,13 @@ pub(super) static TRAINING_MISSING: Check = Check {
                 )
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                TRAINING_MISSING
-                    .finding(
-                        by_extent(bad.len(), holders.len()),
-                        format!(
-                            "{} of {} people in SMS roles show no training or competence record",
-                            bad.len(),
-                            holders.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        TRAINING_MISSING.report_extent(
+            out,
+            bad,
+            holders.len(),
+            "people in SMS roles show no training or competence record",
+            None,
+        );
     },
 };
 
@@ -95,20 +88,13 @@ pub(super) static TRAINING_NOT_EVALUATED: Check = Check {
                 .field("evaluated", Some("no"))
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                TRAINING_NOT_EVALUATED
-                    .finding(
-                        by_extent(bad.len(), recent.len()),
-                        format!(
-                            "{} of {} recent trainings were never checked for effect",
-                            bad.len(),
-                            recent.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        TRAINING_NOT_EVALUATED.report_extent(
+            out,
+            bad,
+            recent.len(),
+            "recent trainings were never checked for effect",
+            None,
+        );
     },
 };
 

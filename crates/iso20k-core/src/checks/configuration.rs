@@ -1,7 +1,7 @@
 //! Configuration information: every item has an owner, a type and a service, and the records
 //! are checked against reality at planned intervals.
 
-use super::{Check, Evidence, RecordKind, by_extent, capped};
+use super::{Check, Evidence, RecordKind};
 use crate::interval::Activity;
 
 pub(super) static CI_INCOMPLETE: Check = Check {
@@ -36,21 +36,13 @@ pub(super) static CI_INCOMPLETE: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CI_INCOMPLETE
-                    .finding(
-                        by_extent(bad.len(), cis.len()),
-                        format!(
-                            "{} of {} configuration items lack an owner, type or service",
-                            bad.len(),
-                            cis.len()
-                        ),
-                    )
-                    .counted(bad.len(), cis.len())
-                    .with_all(capped(bad, "cis")),
-            );
-        }
+        CI_INCOMPLETE.report_extent(
+            out,
+            bad,
+            cis.len(),
+            "configuration items lack an owner, type or service",
+            Some("cis"),
+        );
     },
 };
 
@@ -77,21 +69,13 @@ pub(super) static CI_NOT_VERIFIED: Check = Check {
                 .field("last_verified_on", c.last_verified_on)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CI_NOT_VERIFIED
-                    .finding(
-                        by_extent(bad.len(), cis.len()),
-                        format!(
-                            "{} of {} configuration items were not verified in the last {interval}",
-                            bad.len(),
-                            cis.len()
-                        ),
-                    )
-                    .counted(bad.len(), cis.len())
-                    .with_all(capped(bad, "cis")),
-            );
-        }
+        CI_NOT_VERIFIED.report_extent(
+            out,
+            bad,
+            cis.len(),
+            &format!("configuration items were not verified in the last {interval}"),
+            Some("cis"),
+        );
     },
 };
 

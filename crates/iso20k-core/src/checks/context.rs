@@ -2,7 +2,7 @@
 //! analysis kept current (with the 2024 climate decision), an SMS plan that follows changes of
 //! scope, and risks that are owned, treated and reviewed.
 
-use super::{Check, Evidence, RecordKind, by_extent};
+use super::{Check, Evidence, RecordKind};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{DocStatus, DocType, Lifecycle};
@@ -292,20 +292,13 @@ pub(super) static RISKS_UNTREATED: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                RISKS_UNTREATED
-                    .finding(
-                        by_extent(bad.len(), open.len()),
-                        format!(
-                            "{} of {} open risks lack an owner, treatment, assessment or review",
-                            bad.len(),
-                            open.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        RISKS_UNTREATED.report_extent(
+            out,
+            bad,
+            open.len(),
+            "open risks lack an owner, treatment, assessment or review",
+            None,
+        );
     },
 };
 

@@ -1,7 +1,7 @@
 //! Continuity and capacity: every critical service covered by a continuity plan that is tested
 //! at planned intervals, and capacity plans kept under review.
 
-use super::{Check, Evidence, RecordKind, by_extent, n};
+use super::{Check, Evidence, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Lifecycle, PlanKind, TestResult};
@@ -126,20 +126,13 @@ pub(super) static CAPACITY_REVIEW_OVERDUE: Check = Check {
                 .field("last_reviewed_on", p.last_reviewed_on)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CAPACITY_REVIEW_OVERDUE
-                    .finding(
-                        by_extent(bad.len(), plans.len()),
-                        format!(
-                            "{} of {} capacity plans are overdue for review",
-                            bad.len(),
-                            plans.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        CAPACITY_REVIEW_OVERDUE.report_extent(
+            out,
+            bad,
+            plans.len(),
+            "capacity plans are overdue for review",
+            None,
+        );
     },
 };
 
@@ -207,20 +200,13 @@ pub(super) static CONTINUITY_PLAN_REVIEW_OVERDUE: Check = Check {
                 .field("last_reviewed_on", p.last_reviewed_on)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CONTINUITY_PLAN_REVIEW_OVERDUE
-                    .finding(
-                        by_extent(bad.len(), plans.len()),
-                        format!(
-                            "{} of {} continuity and availability plans are overdue for review",
-                            bad.len(),
-                            plans.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        CONTINUITY_PLAN_REVIEW_OVERDUE.report_extent(
+            out,
+            bad,
+            plans.len(),
+            "continuity and availability plans are overdue for review",
+            None,
+        );
     },
 };
 

@@ -110,16 +110,13 @@ pub(super) static CUSTOMER_SATISFACTION_OVERDUE: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CUSTOMER_SATISFACTION_OVERDUE
-                    .finding(
-                        by_extent(bad.len(), customers.len()),
-                        format!("{} of {} customers were not asked about their satisfaction in the last {interval}", bad.len(), customers.len()),
-                    )
-                    .with_all(bad),
-            );
-        }
+        CUSTOMER_SATISFACTION_OVERDUE.report_extent(
+            out,
+            bad,
+            customers.len(),
+            &format!("customers were not asked about their satisfaction in the last {interval}"),
+            None,
+        );
     },
 };
 
@@ -154,20 +151,13 @@ pub(super) static CUSTOMER_REVIEW_OVERDUE: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CUSTOMER_REVIEW_OVERDUE
-                    .finding(
-                        by_extent(bad.len(), customers.len()),
-                        format!(
-                            "{} of {} customers had no service review in the last {interval}",
-                            bad.len(),
-                            customers.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        CUSTOMER_REVIEW_OVERDUE.report_extent(
+            out,
+            bad,
+            customers.len(),
+            &format!("customers had no service review in the last {interval}"),
+            None,
+        );
     },
 };
 
@@ -205,20 +195,13 @@ pub(super) static COMPLAINT_UNRESOLVED: Check = Check {
                 )
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                COMPLAINT_UNRESOLVED
-                    .finding(
-                        by_extent(bad.len(), complaints.len()),
-                        format!(
-                            "{} of {} complaints were not handled to closure",
-                            bad.len(),
-                            complaints.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        COMPLAINT_UNRESOLVED.report_extent(
+            out,
+            bad,
+            complaints.len(),
+            "complaints were not handled to closure",
+            None,
+        );
     },
 };
 

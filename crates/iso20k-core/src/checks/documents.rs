@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Context, Evidence, RecordKind, by_extent, n};
+use super::{Check, Context, Evidence, RecordKind, n};
 use crate::Edition;
 use crate::interval::Activity;
 use crate::kb::Grade;
@@ -49,20 +49,13 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                DOC_UNCONTROLLED
-                    .finding(
-                        by_extent(bad.len(), docs.len()),
-                        format!(
-                            "{} of {} current documents are not approved or not versioned",
-                            bad.len(),
-                            docs.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        DOC_UNCONTROLLED.report_extent(
+            out,
+            bad,
+            docs.len(),
+            "current documents are not approved or not versioned",
+            None,
+        );
     },
 };
 
@@ -94,20 +87,13 @@ pub(super) static DOC_REVIEW_OVERDUE: Check = Check {
                 .field("last_reviewed_on", d.reviewed())
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                DOC_REVIEW_OVERDUE
-                    .finding(
-                        by_extent(bad.len(), docs.len()),
-                        format!(
-                            "{} of {} current documents are past their review date",
-                            bad.len(),
-                            docs.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        DOC_REVIEW_OVERDUE.report_extent(
+            out,
+            bad,
+            docs.len(),
+            "current documents are past their review date",
+            None,
+        );
     },
 };
 
@@ -329,20 +315,13 @@ pub(super) static EXTERNAL_DOC_UNCONTROLLED: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                EXTERNAL_DOC_UNCONTROLLED
-                    .finding(
-                        by_extent(bad.len(), external.len()),
-                        format!(
-                            "{} of {} external documents in use have no owner or review",
-                            bad.len(),
-                            external.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        EXTERNAL_DOC_UNCONTROLLED.report_extent(
+            out,
+            bad,
+            external.len(),
+            "external documents in use have no owner or review",
+            None,
+        );
     },
 };
 

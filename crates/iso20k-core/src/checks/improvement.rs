@@ -1,7 +1,7 @@
 //! Improvement: nonconformities traced to a root cause, corrective actions checked for effect
 //! before closure, and improvements with an owner and a measurable target.
 
-use super::{Check, Evidence, RecordKind, by_extent, n};
+use super::{Check, Evidence, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 
@@ -42,20 +42,13 @@ pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
                     .field("root_cause", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                NC_NO_ROOT_CAUSE
-                    .finding(
-                        by_extent(bad.len(), ncs.len()),
-                        format!(
-                            "{} of {} nonconformities have no root cause",
-                            bad.len(),
-                            ncs.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        NC_NO_ROOT_CAUSE.report_extent(
+            out,
+            bad,
+            ncs.len(),
+            "nonconformities have no root cause",
+            None,
+        );
     },
 };
 
@@ -95,20 +88,13 @@ pub(super) static CA_NO_EFFECTIVENESS_CHECK: Check = Check {
                 ))
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CA_NO_EFFECTIVENESS_CHECK
-                    .finding(
-                        by_extent(bad.len(), closed.len()),
-                        format!(
-                            "{} of {} closed nonconformities were not shown to be fixed",
-                            bad.len(),
-                            closed.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        CA_NO_EFFECTIVENESS_CHECK.report_extent(
+            out,
+            bad,
+            closed.len(),
+            "closed nonconformities were not shown to be fixed",
+            None,
+        );
     },
 };
 
@@ -159,20 +145,13 @@ pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                IMPROVEMENT_INCOMPLETE
-                    .finding(
-                        by_extent(bad.len(), open.len()),
-                        format!(
-                            "{} of {} open improvements have no owner or no target",
-                            bad.len(),
-                            open.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        IMPROVEMENT_INCOMPLETE.report_extent(
+            out,
+            bad,
+            open.len(),
+            "open improvements have no owner or no target",
+            None,
+        );
     },
 };
 
@@ -324,20 +303,13 @@ pub(super) static IMPROVEMENT_OUTCOME_MISSING: Check = Check {
                 .field("outcome", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                IMPROVEMENT_OUTCOME_MISSING
-                    .finding(
-                        by_extent(bad.len(), done.len()),
-                        format!(
-                            "{} of {} completed improvements were not measured",
-                            bad.len(),
-                            done.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        IMPROVEMENT_OUTCOME_MISSING.report_extent(
+            out,
+            bad,
+            done.len(),
+            "completed improvements were not measured",
+            None,
+        );
     },
 };
 

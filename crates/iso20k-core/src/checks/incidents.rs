@@ -52,21 +52,13 @@ pub(super) static INCIDENT_UNCLASSIFIED: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                INCIDENT_UNCLASSIFIED
-                    .finding(
-                        by_extent(bad.len(), incidents.len()),
-                        format!(
-                            "{} of {} incidents are not fully classified",
-                            bad.len(),
-                            incidents.len()
-                        ),
-                    )
-                    .counted(bad.len(), incidents.len())
-                    .with_all(capped(bad, "incidents")),
-            );
-        }
+        INCIDENT_UNCLASSIFIED.report_extent(
+            out,
+            bad,
+            incidents.len(),
+            "incidents are not fully classified",
+            Some("incidents"),
+        );
     },
 };
 
@@ -98,21 +90,13 @@ pub(super) static INCIDENT_CLOSED_WITHOUT_RESOLUTION: Check = Check {
                 .field("resolution", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                INCIDENT_CLOSED_WITHOUT_RESOLUTION
-                    .finding(
-                        by_extent(bad.len(), closed.len()),
-                        format!(
-                            "{} of {} closed incidents record no resolution",
-                            bad.len(),
-                            closed.len()
-                        ),
-                    )
-                    .counted(bad.len(), closed.len())
-                    .with_all(capped(bad, "incidents")),
-            );
-        }
+        INCIDENT_CLOSED_WITHOUT_RESOLUTION.report_extent(
+            out,
+            bad,
+            closed.len(),
+            "closed incidents record no resolution",
+            Some("incidents"),
+        );
     },
 };
 
@@ -296,21 +280,13 @@ pub(super) static PROBLEM_NO_ROOT_CAUSE: Check = Check {
                     .field("root_cause", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                PROBLEM_NO_ROOT_CAUSE
-                    .finding(
-                        by_extent(bad.len(), closed.len()),
-                        format!(
-                            "{} of {} closed problems have no root cause",
-                            bad.len(),
-                            closed.len()
-                        ),
-                    )
-                    .counted(bad.len(), closed.len())
-                    .with_all(capped(bad, "problems")),
-            );
-        }
+        PROBLEM_NO_ROOT_CAUSE.report_extent(
+            out,
+            bad,
+            closed.len(),
+            "closed problems have no root cause",
+            Some("problems"),
+        );
     },
 };
 
@@ -338,21 +314,13 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
                     .field("change", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                PROBLEM_FIX_NO_CHANGE
-                    .finding(
-                        by_extent(bad.len(), fixed.len()),
-                        format!(
-                            "{} of {} fixed problems link to no change",
-                            bad.len(),
-                            fixed.len()
-                        ),
-                    )
-                    .counted(bad.len(), fixed.len())
-                    .with_all(capped(bad, "problems")),
-            );
-        }
+        PROBLEM_FIX_NO_CHANGE.report_extent(
+            out,
+            bad,
+            fixed.len(),
+            "fixed problems link to no change",
+            Some("problems"),
+        );
     },
 };
 
@@ -708,21 +676,13 @@ pub(super) static BREACHES_NOT_REVIEWED: Check = Check {
                 .field("breach_review", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                BREACHES_NOT_REVIEWED
-                    .finding(
-                        by_extent(bad.len(), breached.len()),
-                        format!(
-                            "{} of {} incidents that breached their SLA were never reviewed",
-                            bad.len(),
-                            breached.len()
-                        ),
-                    )
-                    .counted(bad.len(), breached.len())
-                    .with_all(capped(bad, "incidents")),
-            );
-        }
+        BREACHES_NOT_REVIEWED.report_extent(
+            out,
+            bad,
+            breached.len(),
+            "incidents that breached their SLA were never reviewed",
+            Some("incidents"),
+        );
     },
 };
 

@@ -63,6 +63,35 @@ impl Check {
         kb::find(self.pattern).expect("every check names an existing pattern (tested)")
     }
 
+    /// Reports the records found at fault, out of those examined, as one finding graded by
+    /// extent and titled "N of M {what}". Where the records are tickets, `register` names their
+    /// table and only a sample is kept as evidence. Nothing is reported when none is at fault.
+    pub fn report_extent(
+        &'static self,
+        out: &mut Vec<Finding>,
+        bad: Vec<Evidence>,
+        population: usize,
+        what: &str,
+        register: Option<&str>,
+    ) {
+        if bad.is_empty() {
+            return;
+        }
+        let n = bad.len();
+        let evidence = match register {
+            Some(r) => capped(bad, r),
+            None => bad,
+        };
+        out.push(
+            self.finding(
+                by_extent(n, population),
+                format!("{n} of {population} {what}"),
+            )
+            .counted(n, population)
+            .with_all(evidence),
+        );
+    }
+
     /// Starts a finding of this check.
     pub fn finding(&'static self, grade: Grade, title: impl Into<String>) -> Finding {
         Finding {

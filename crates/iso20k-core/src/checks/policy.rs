@@ -215,20 +215,13 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                OBJECTIVES_NOT_MEASURABLE
-                    .finding(
-                        by_extent(bad.len(), objectives.len()),
-                        format!(
-                            "{} of {} objectives cannot be measured or have no owner or deadline",
-                            bad.len(),
-                            objectives.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        OBJECTIVES_NOT_MEASURABLE.report_extent(
+            out,
+            bad,
+            objectives.len(),
+            "objectives cannot be measured or have no owner or deadline",
+            None,
+        );
     },
 };
 

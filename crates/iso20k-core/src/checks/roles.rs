@@ -53,20 +53,7 @@ pub(super) static PROCESS_NO_OWNER: Check = Check {
                 }),
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                PROCESS_NO_OWNER
-                    .finding(
-                        by_extent(bad.len(), processes.len()),
-                        format!(
-                            "{} of {} processes have no owner",
-                            bad.len(),
-                            processes.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        PROCESS_NO_OWNER.report_extent(out, bad, processes.len(), "processes have no owner", None);
     },
 };
 
@@ -322,20 +309,13 @@ pub(super) static PROCESS_NO_KPI: Check = Check {
                     .field("kpis", None::<String>)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                PROCESS_NO_KPI
-                    .finding(
-                        by_extent(bad.len(), processes.len()),
-                        format!(
-                            "{} of {} processes have no indicators",
-                            bad.len(),
-                            processes.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        PROCESS_NO_KPI.report_extent(
+            out,
+            bad,
+            processes.len(),
+            "processes have no indicators",
+            None,
+        );
     },
 };
 

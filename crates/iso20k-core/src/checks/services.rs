@@ -31,20 +31,13 @@ pub(super) static SERVICE_NO_SLA: Check = Check {
             .filter(|s| !cx.sms.slas.iter().any(|a| a.service == s.id))
             .map(|s| Evidence::new(RecordKind::Service, &s.id, format!("{} has no SLA", s.name)))
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                SERVICE_NO_SLA
-                    .finding(
-                        by_extent(bad.len(), live.len()),
-                        format!(
-                            "{} of {} live services in scope have no SLA",
-                            bad.len(),
-                            live.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        SERVICE_NO_SLA.report_extent(
+            out,
+            bad,
+            live.len(),
+            "live services in scope have no SLA",
+            None,
+        );
     },
 };
 
@@ -82,20 +75,13 @@ pub(super) static SLA_NO_NUMERIC_TARGET: Check = Check {
                 })
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                SLA_NO_NUMERIC_TARGET
-                    .finding(
-                        by_extent(bad.len(), slas.len()),
-                        format!(
-                            "{} of {} SLAs have a target nobody can measure",
-                            bad.len(),
-                            slas.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        SLA_NO_NUMERIC_TARGET.report_extent(
+            out,
+            bad,
+            slas.len(),
+            "SLAs have a target nobody can measure",
+            None,
+        );
     },
 };
 
@@ -123,20 +109,7 @@ pub(super) static SLA_REVIEW_OVERDUE: Check = Check {
                 .field("last_reviewed_on", a.reviewed())
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                SLA_REVIEW_OVERDUE
-                    .finding(
-                        by_extent(bad.len(), slas.len()),
-                        format!(
-                            "{} of {} SLAs are overdue for review",
-                            bad.len(),
-                            slas.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        SLA_REVIEW_OVERDUE.report_extent(out, bad, slas.len(), "SLAs are overdue for review", None);
     },
 };
 
@@ -164,16 +137,7 @@ pub(super) static SERVICE_NO_OWNER: Check = Check {
                 Some(_) => None,
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                SERVICE_NO_OWNER
-                    .finding(
-                        by_extent(bad.len(), services.len()),
-                        format!("{} of {} services have no owner", bad.len(), services.len()),
-                    )
-                    .with_all(bad),
-            );
-        }
+        SERVICE_NO_OWNER.report_extent(out, bad, services.len(), "services have no owner", None);
     },
 };
 
@@ -310,20 +274,13 @@ pub(super) static SERVICE_NO_TRANSITION_PLAN: Check = Check {
                 Some(_) => None,
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                SERVICE_NO_TRANSITION_PLAN
-                    .finding(
-                        by_extent(bad.len(), new.len()),
-                        format!(
-                            "{} of {} new services have no design and transition plan",
-                            bad.len(),
-                            new.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        SERVICE_NO_TRANSITION_PLAN.report_extent(
+            out,
+            bad,
+            new.len(),
+            "new services have no design and transition plan",
+            None,
+        );
     },
 };
 

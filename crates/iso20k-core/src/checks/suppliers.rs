@@ -46,20 +46,13 @@ pub(super) static CONTRACT_REVIEW_OVERDUE: Check = Check {
                     .field("last_reviewed_on", c.last_reviewed_on.max(c.starts_on))
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                CONTRACT_REVIEW_OVERDUE
-                    .finding(
-                        by_extent(bad.len(), contracts.len()),
-                        format!(
-                            "{} of {} supplier contracts are overdue for review",
-                            bad.len(),
-                            contracts.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        CONTRACT_REVIEW_OVERDUE.report_extent(
+            out,
+            bad,
+            contracts.len(),
+            "supplier contracts are overdue for review",
+            None,
+        );
     },
 };
 
@@ -156,20 +149,13 @@ pub(super) static SUPPLIER_NO_CONTRACT_MANAGER: Check = Check {
                 Some(_) => None,
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                SUPPLIER_NO_CONTRACT_MANAGER
-                    .finding(
-                        by_extent(bad.len(), suppliers.len()),
-                        format!(
-                            "{} of {} suppliers have nobody managing the contract",
-                            bad.len(),
-                            suppliers.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        SUPPLIER_NO_CONTRACT_MANAGER.report_extent(
+            out,
+            bad,
+            suppliers.len(),
+            "suppliers have nobody managing the contract",
+            None,
+        );
     },
 };
 
@@ -336,20 +322,13 @@ pub(super) static SUPPLIER_PERFORMANCE_NOT_REVIEWED: Check = Check {
                 .field("performance_reviewed_on", s.performance_reviewed_on)
             })
             .collect();
-        if !bad.is_empty() {
-            out.push(
-                SUPPLIER_PERFORMANCE_NOT_REVIEWED
-                    .finding(
-                        by_extent(bad.len(), suppliers.len()),
-                        format!(
-                            "{} of {} suppliers had no performance review in the last {interval}",
-                            bad.len(),
-                            suppliers.len()
-                        ),
-                    )
-                    .with_all(bad),
-            );
-        }
+        SUPPLIER_PERFORMANCE_NOT_REVIEWED.report_extent(
+            out,
+            bad,
+            suppliers.len(),
+            &format!("suppliers had no performance review in the last {interval}"),
+            None,
+        );
     },
 };
 
