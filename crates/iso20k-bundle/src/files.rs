@@ -9,7 +9,7 @@ use iso20k_core::interval::Activity;
 use iso20k_core::kb::Grade;
 use iso20k_core::model::{self as m, Commitment, DocType, ReviewInput};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::value::{ClauseRef, Day, Flag, Key, PatternId, Period, Stamp, TargetValue, or_empty};
 
@@ -36,7 +36,7 @@ fn yes() -> bool {
 // organisation.yaml
 
 /// The organisation, the scope of its SMS, and its planned intervals.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationFile {
     /// Legal or trading name.
@@ -72,7 +72,7 @@ pub struct OrganisationFile {
 }
 
 /// The analysis of the organisation's context and interested parties.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextEntry {
     /// External and internal issues that bear on the SMS.
@@ -90,7 +90,7 @@ pub struct ContextEntry {
 }
 
 /// The edition, written as its year.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 pub enum EditionKey {
     /// ISO/IEC 20000-1:2018.
     #[serde(rename = "2018")]
@@ -101,7 +101,7 @@ pub enum EditionKey {
 }
 
 /// Booked certification audit dates.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Certification {
     /// Date of the stage 1 audit.
@@ -147,7 +147,7 @@ impl OrganisationFile {
 // policy.yaml
 
 /// The service management policy.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
     /// Id of the document in documents.csv that holds the policy.
@@ -194,7 +194,7 @@ impl From<PolicyFile> for m::Policy {
 // objectives.yaml
 
 /// Service management objectives.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectivesFile {
     /// The objectives.
@@ -203,7 +203,7 @@ pub struct ObjectivesFile {
 }
 
 /// One objective.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectiveEntry {
     /// Id, unique in the file.
@@ -232,7 +232,7 @@ pub struct ObjectiveEntry {
 }
 
 /// A measurement of an objective.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeasurementEntry {
     /// When it was taken.
@@ -267,7 +267,7 @@ impl From<ObjectiveEntry> for m::Objective {
 // processes.yaml
 
 /// The SMS processes.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessesFile {
     /// The processes.
@@ -276,7 +276,7 @@ pub struct ProcessesFile {
 }
 
 /// One process.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessEntry {
     /// Id, e.g. `change`.
@@ -319,7 +319,7 @@ impl From<ProcessEntry> for m::Process {
 // management-reviews.yaml
 
 /// Management reviews, held and planned.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewsFile {
     /// The reviews.
@@ -328,7 +328,7 @@ pub struct ReviewsFile {
 }
 
 /// One management review.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewEntry {
     /// Id, unique in the file.
@@ -361,7 +361,7 @@ pub struct ReviewEntry {
 }
 
 /// An action raised by a management review.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionEntry {
     /// Id, unique across all reviews.
@@ -384,7 +384,7 @@ pub struct ActionEntry {
 }
 
 /// Where an action stands.
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionStatusKey {
     /// Not finished.
@@ -431,7 +431,7 @@ impl From<ReviewEntry> for m::ManagementReview {
 // services.yaml, slas.yaml
 
 /// The service catalogue.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServicesFile {
     /// The services.
@@ -440,7 +440,7 @@ pub struct ServicesFile {
 }
 
 /// A service in the catalogue.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceEntry {
     /// Id, e.g. `SVC-EMAIL`.
@@ -478,7 +478,7 @@ pub struct ServiceEntry {
 }
 
 /// Lifecycle stage of a service.
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum LifecycleKey {
     /// Approved but not built.
@@ -516,7 +516,7 @@ impl From<ServiceEntry> for m::Service {
 }
 
 /// Service level agreements.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlasFile {
     /// The SLAs.
@@ -525,7 +525,7 @@ pub struct SlasFile {
 }
 
 /// One SLA.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlaEntry {
     /// Id.
@@ -563,7 +563,7 @@ pub struct SlaEntry {
 }
 
 /// A promise on the share of incidents that meet their resolution target.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttainmentEntry {
     /// The priority it covers (1 to 5); every priority when left out.
@@ -574,7 +574,7 @@ pub struct AttainmentEntry {
 }
 
 /// One service level target.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetEntry {
     /// What is measured, e.g. "availability".
@@ -624,7 +624,7 @@ impl From<SlaEntry> for m::Sla {
 // suppliers.yaml
 
 /// Suppliers and their contracts.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuppliersFile {
     /// The suppliers.
@@ -633,7 +633,7 @@ pub struct SuppliersFile {
 }
 
 /// One supplier.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupplierEntry {
     /// Id.
@@ -662,7 +662,7 @@ pub struct SupplierEntry {
 }
 
 /// Whether a supplier is outside the organisation.
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SupplierKindKey {
     /// Another company.
@@ -673,7 +673,7 @@ pub enum SupplierKindKey {
 }
 
 /// A contract or agreement.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractEntry {
     /// Id.
@@ -732,7 +732,7 @@ impl From<SupplierEntry> for m::Supplier {
 // audits.yaml
 
 /// The internal audit programme and its audits.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditsFile {
     /// The programme.
@@ -744,7 +744,7 @@ pub struct AuditsFile {
 }
 
 /// The audit programme.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Programme {
     /// When the current programme cycle started; the cycle lasts the `audit_cycle` interval.
@@ -753,7 +753,7 @@ pub struct Programme {
 }
 
 /// One internal audit.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
     /// Id.
@@ -788,7 +788,7 @@ pub struct AuditEntry {
 }
 
 /// A finding of an internal audit.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFindingEntry {
     /// Id, unique across audits.
@@ -816,7 +816,7 @@ pub struct AuditFindingEntry {
 }
 
 /// A grade.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum GradeKey {
     /// Major nonconformity.
@@ -871,7 +871,7 @@ impl From<AuditEntry> for m::InternalAudit {
 // nonconformities.yaml
 
 /// Nonconformities and corrective actions.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NonconformitiesFile {
     /// The nonconformities.
@@ -880,7 +880,7 @@ pub struct NonconformitiesFile {
 }
 
 /// One nonconformity.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NonconformityEntry {
     /// Id.
@@ -921,7 +921,7 @@ pub struct NonconformityEntry {
 }
 
 /// Where a nonconformity came from.
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum NcSourceKey {
     /// An internal audit.
@@ -942,7 +942,7 @@ pub enum NcSourceKey {
 }
 
 /// A corrective action.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectiveActionEntry {
     /// Id.
@@ -962,7 +962,7 @@ pub struct CorrectiveActionEntry {
 }
 
 /// The review of whether corrective actions worked.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EffectivenessEntry {
     /// When it was checked.
@@ -1023,7 +1023,7 @@ impl From<NonconformityEntry> for m::Nonconformity {
 // continuity.yaml, capacity.yaml
 
 /// Service continuity and availability plans, with their tests.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContinuityFile {
     /// The plans.
@@ -1032,7 +1032,7 @@ pub struct ContinuityFile {
 }
 
 /// One continuity or availability plan.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContinuityPlanEntry {
     /// Id.
@@ -1067,7 +1067,7 @@ pub struct ContinuityPlanEntry {
 }
 
 /// Whether a plan is about continuity or availability.
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PlanKindKey {
     /// Recovering after a major loss of service.
@@ -1078,7 +1078,7 @@ pub enum PlanKindKey {
 }
 
 /// A test of a continuity plan.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContinuityTestEntry {
     /// Id.
@@ -1094,7 +1094,7 @@ pub struct ContinuityTestEntry {
 }
 
 /// The outcome of a test.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TestResultKey {
     /// Met its objectives.
@@ -1139,7 +1139,7 @@ impl From<ContinuityPlanEntry> for m::ContinuityPlan {
 }
 
 /// Capacity plans.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityFile {
     /// The plans.
@@ -1148,7 +1148,7 @@ pub struct CapacityFile {
 }
 
 /// One capacity plan.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityPlanEntry {
     /// Id.
@@ -1191,7 +1191,7 @@ impl From<CapacityPlanEntry> for m::CapacityPlan {
 // customers.yaml
 
 /// Customers, the relationship kept with each, and service complaints.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomersFile {
     /// The customers.
@@ -1203,7 +1203,7 @@ pub struct CustomersFile {
 }
 
 /// One customer.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerEntry {
     /// Id; services name customers by it.
@@ -1223,7 +1223,7 @@ pub struct CustomerEntry {
 }
 
 /// A satisfaction survey.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurveyEntry {
     /// When it closed.
@@ -1234,7 +1234,7 @@ pub struct SurveyEntry {
 }
 
 /// A service complaint.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComplaintEntry {
     /// Id.
@@ -1292,7 +1292,7 @@ impl From<ComplaintEntry> for m::Complaint {
 // checklist.yaml
 
 /// The internal auditor's answers to the knowledge base's checklist questions.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistFile {
     /// The answers; a later answer to the same question replaces an earlier one.
@@ -1301,7 +1301,7 @@ pub struct ChecklistFile {
 }
 
 /// One answer.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerEntry {
     /// The pattern whose question is answered, e.g. F-010 (see `iso20k checklist DIR`).
@@ -1323,7 +1323,7 @@ pub struct AnswerEntry {
 }
 
 /// An answer to a checklist question.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AnswerKey {
     /// Conforms.
@@ -1358,7 +1358,7 @@ impl From<AnswerEntry> for m::ChecklistAnswer {
 // CSV registers. Columns are the field names; empty cells are "not recorded".
 
 /// A row of people.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonRow {
     /// Id used by every other record (a staff number or e-mail).
@@ -1393,7 +1393,7 @@ impl From<PersonRow> for m::Person {
 }
 
 /// A row of raci.csv: one person's part in one process (or one activity of it).
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RaciRow {
     /// Process id.
@@ -1408,7 +1408,7 @@ pub struct RaciRow {
 }
 
 /// A RACI letter.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 pub enum RaciKey {
     /// Responsible.
     #[serde(alias = "r")]
@@ -1441,7 +1441,7 @@ impl From<RaciRow> for m::RaciEntry {
 }
 
 /// A row of documents.csv: one version of a controlled document.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentRow {
     /// Document number, the same for every version.
@@ -1477,7 +1477,7 @@ pub struct DocumentRow {
 }
 
 /// Lifecycle state of a document version.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocStatusKey {
     /// Being written or awaiting approval.
@@ -1511,7 +1511,7 @@ impl From<DocumentRow> for m::Document {
 }
 
 /// A row of risks.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RiskRow {
     /// Id.
@@ -1542,7 +1542,7 @@ pub struct RiskRow {
 }
 
 /// Whether a risk is still open.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RiskStatusKey {
     /// Still to be managed.
@@ -1568,7 +1568,7 @@ impl From<RiskRow> for m::Risk {
 }
 
 /// A row of improvements.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImprovementRow {
     /// Id.
@@ -1619,7 +1619,7 @@ impl From<ImprovementRow> for m::Improvement {
 }
 
 /// A row of training.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingRow {
     /// Person id.
@@ -1652,11 +1652,13 @@ impl From<TrainingRow> for m::TrainingRecord {
 // ---------------------------------------------------------------------------------------------
 // tickets/*.csv
 //
-// These types define the ticket tables' columns and their JSON Schemas; the rows themselves are
-// read by `ticket_reader`, which streams millions of them far faster than serde can.
+// These types define the ticket tables' columns, their JSON Schemas and the form the server keeps
+// tickets in. Ticket files themselves are read by `ticket_reader`, which streams millions of rows
+// far faster than serde can, straight into the model; the conversions at the end of this file
+// carry a ticket between the model and its row.
 
 /// A row of tickets/incidents.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentRow {
     /// Ticket number.
@@ -1703,7 +1705,7 @@ pub struct IncidentRow {
 }
 
 /// A row of tickets/requests.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestRow {
     /// Ticket number.
@@ -1726,7 +1728,7 @@ pub struct RequestRow {
 }
 
 /// A row of tickets/problems.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemRow {
     /// Ticket number.
@@ -1752,7 +1754,7 @@ pub struct ProblemRow {
 }
 
 /// A row of tickets/changes.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRow {
     /// Ticket number.
@@ -1793,7 +1795,7 @@ pub struct ChangeRow {
 }
 
 /// How a change is authorised.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeTypeKey {
     /// Pre-authorised.
@@ -1805,7 +1807,7 @@ pub enum ChangeTypeKey {
 }
 
 /// A row of tickets/releases.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseRow {
     /// Id.
@@ -1825,7 +1827,7 @@ pub struct ReleaseRow {
 }
 
 /// A row of tickets/cis.csv.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CiRow {
     /// Id.
@@ -1844,4 +1846,215 @@ pub struct CiRow {
     /// When the record was last verified against reality.
     #[serde(default)]
     pub last_verified_on: Option<Day>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tickets between the model and their rows. Text is trimmed and empty text is "not recorded",
+// as in the ticket reader, so a ticket means the same whichever way it arrived.
+
+fn stamp(s: Option<Stamp>) -> Option<iso20k_core::DateTime> {
+    s.map(|s| s.0)
+}
+
+fn flag(f: Option<Flag>) -> Option<bool> {
+    f.map(|f| f.0)
+}
+
+fn id(s: String) -> String {
+    match s.trim() {
+        t if t.len() == s.len() => s,
+        t => t.to_owned(),
+    }
+}
+
+impl From<IncidentRow> for m::Incident {
+    fn from(r: IncidentRow) -> Self {
+        m::Incident {
+            id: id(r.id),
+            opened_at: stamp(r.opened_at),
+            resolved_at: stamp(r.resolved_at),
+            closed_at: stamp(r.closed_at),
+            priority: r.priority,
+            major: r.major.0,
+            category: text(r.category),
+            service: text(r.service),
+            ci: text(r.ci),
+            problem: text(r.problem),
+            resolution: text(r.resolution),
+            sla_met: flag(r.sla_met),
+            reopen_count: r.reopen_count.unwrap_or(0),
+            breach_review: text(r.breach_review),
+        }
+    }
+}
+
+impl From<&m::Incident> for IncidentRow {
+    fn from(i: &m::Incident) -> Self {
+        IncidentRow {
+            id: i.id.clone(),
+            opened_at: i.opened_at.map(Stamp),
+            resolved_at: i.resolved_at.map(Stamp),
+            closed_at: i.closed_at.map(Stamp),
+            priority: i.priority,
+            major: Flag(i.major),
+            category: i.category.clone(),
+            service: i.service.clone(),
+            ci: i.ci.clone(),
+            problem: i.problem.clone(),
+            resolution: i.resolution.clone(),
+            sla_met: i.sla_met.map(Flag),
+            reopen_count: Some(i.reopen_count),
+            breach_review: i.breach_review.clone(),
+        }
+    }
+}
+
+impl From<RequestRow> for m::ServiceRequest {
+    fn from(r: RequestRow) -> Self {
+        m::ServiceRequest {
+            id: id(r.id),
+            opened_at: stamp(r.opened_at),
+            closed_at: stamp(r.closed_at),
+            category: text(r.category),
+            service: text(r.service),
+            sla_met: flag(r.sla_met),
+        }
+    }
+}
+
+impl From<&m::ServiceRequest> for RequestRow {
+    fn from(r: &m::ServiceRequest) -> Self {
+        RequestRow {
+            id: r.id.clone(),
+            opened_at: r.opened_at.map(Stamp),
+            closed_at: r.closed_at.map(Stamp),
+            category: r.category.clone(),
+            service: r.service.clone(),
+            sla_met: r.sla_met.map(Flag),
+        }
+    }
+}
+
+impl From<ProblemRow> for m::Problem {
+    fn from(r: ProblemRow) -> Self {
+        m::Problem {
+            id: id(r.id),
+            opened_at: stamp(r.opened_at),
+            closed_at: stamp(r.closed_at),
+            service: text(r.service),
+            root_cause: text(r.root_cause),
+            known_error: r.known_error.0,
+            change: text(r.change),
+        }
+    }
+}
+
+impl From<&m::Problem> for ProblemRow {
+    fn from(p: &m::Problem) -> Self {
+        ProblemRow {
+            id: p.id.clone(),
+            opened_at: p.opened_at.map(Stamp),
+            closed_at: p.closed_at.map(Stamp),
+            service: p.service.clone(),
+            root_cause: p.root_cause.clone(),
+            known_error: Flag(p.known_error),
+            change: p.change.clone(),
+        }
+    }
+}
+
+impl From<ChangeRow> for m::Change {
+    fn from(r: ChangeRow) -> Self {
+        m::Change {
+            id: id(r.id),
+            kind: match r.kind {
+                None | Some(ChangeTypeKey::Normal) => m::ChangeType::Normal,
+                Some(ChangeTypeKey::Standard) => m::ChangeType::Standard,
+                Some(ChangeTypeKey::Emergency) => m::ChangeType::Emergency,
+            },
+            service: text(r.service),
+            requested_at: stamp(r.requested_at),
+            approved_at: stamp(r.approved_at),
+            approver: text(r.approver),
+            implemented_at: stamp(r.implemented_at),
+            risk: text(r.risk),
+            backout_plan: r.backout_plan.0,
+            test_plan: r.test_plan.0,
+            reviewed_on: day(r.reviewed_on),
+            successful: flag(r.successful),
+        }
+    }
+}
+
+impl From<&m::Change> for ChangeRow {
+    fn from(c: &m::Change) -> Self {
+        ChangeRow {
+            id: c.id.clone(),
+            kind: Some(match c.kind {
+                m::ChangeType::Standard => ChangeTypeKey::Standard,
+                m::ChangeType::Normal => ChangeTypeKey::Normal,
+                m::ChangeType::Emergency => ChangeTypeKey::Emergency,
+            }),
+            service: c.service.clone(),
+            requested_at: c.requested_at.map(Stamp),
+            approved_at: c.approved_at.map(Stamp),
+            approver: c.approver.clone(),
+            implemented_at: c.implemented_at.map(Stamp),
+            risk: c.risk.clone(),
+            backout_plan: Flag(c.backout_plan),
+            test_plan: Flag(c.test_plan),
+            reviewed_on: c.reviewed_on.map(Day),
+            successful: c.successful.map(Flag),
+        }
+    }
+}
+
+impl From<ReleaseRow> for m::Release {
+    fn from(r: ReleaseRow) -> Self {
+        m::Release {
+            id: id(r.id),
+            change: text(r.change),
+            service: text(r.service),
+            deployed_at: stamp(r.deployed_at),
+            tested: r.tested.0,
+        }
+    }
+}
+
+impl From<&m::Release> for ReleaseRow {
+    fn from(r: &m::Release) -> Self {
+        ReleaseRow {
+            id: r.id.clone(),
+            change: r.change.clone(),
+            service: r.service.clone(),
+            deployed_at: r.deployed_at.map(Stamp),
+            tested: Flag(r.tested),
+        }
+    }
+}
+
+impl From<CiRow> for m::ConfigurationItem {
+    fn from(r: CiRow) -> Self {
+        m::ConfigurationItem {
+            id: id(r.id),
+            name: r.name.trim().to_owned(),
+            kind: text(r.kind),
+            owner: text(r.owner),
+            service: text(r.service),
+            last_verified_on: day(r.last_verified_on),
+        }
+    }
+}
+
+impl From<&m::ConfigurationItem> for CiRow {
+    fn from(c: &m::ConfigurationItem) -> Self {
+        CiRow {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            kind: c.kind.clone(),
+            owner: c.owner.clone(),
+            service: c.service.clone(),
+            last_verified_on: c.last_verified_on.map(Day),
+        }
+    }
 }

@@ -10,9 +10,11 @@
 // that ends the run, so its size costs nothing worth boxing for.
 #![allow(clippy::result_large_err)]
 
+mod bundle;
 mod error;
 pub mod files;
 mod init;
+pub mod records;
 pub mod schema;
 mod table;
 mod ticket_reader;
@@ -26,6 +28,7 @@ use std::path::{Path, PathBuf};
 use iso20k_core::model::Sms;
 use serde::de::DeserializeOwned;
 
+pub use bundle::Bundle;
 pub use error::{Error, Errors};
 pub use init::init;
 
@@ -98,163 +101,7 @@ pub const FILES: &[(&str, &str)] = &[
 ///
 /// Every file is read even after one fails, so the caller can show all problems at once.
 pub fn read(dir: &Path) -> Result<Sms, Errors> {
-    if !dir.is_dir() {
-        return Err(Error::file(
-            dir,
-            "no such folder (create a bundle with `iso20k init DIR`)",
-        )
-        .into());
-    }
-    if !dir.join(ORGANISATION).is_file() {
-        return Err(Error::file(
-            &dir.join(ORGANISATION),
-            "missing: every bundle starts with this file (create one with `iso20k init DIR`)",
-        )
-        .into());
-    }
-    let mut reader = Reader {
-        dir,
-        errors: Vec::new(),
-    };
-    reader.unknown_files();
-    let mut sms = Sms::default();
-
-    if let Some(org) = reader.yaml::<OrganisationFile>(ORGANISATION, |_| vec![]) {
-        org.apply(&mut sms);
-    }
-    sms.policy = reader
-        .yaml::<PolicyFile>("policy.yaml", |_| vec![])
-        .map(Into::into);
-    if let Some(f) =
-        reader.yaml::<ObjectivesFile>("objectives.yaml", |f| ids(&f.objectives, |o| &o.id))
-    {
-        sms.objectives = f.objectives.into_iter().map(Into::into).collect();
-    }
-    sms.people = reader
-        .csv::<PersonRow>("people.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    if let Some(f) =
-        reader.yaml::<ProcessesFile>("processes.yaml", |f| ids(&f.processes, |p| &p.id))
-    {
-        sms.processes = f.processes.into_iter().map(Into::into).collect();
-    }
-    sms.raci = reader
-        .csv::<RaciRow>("raci.csv", |r| {
-            let activity = r
-                .activity
-                .as_deref()
-                .map(|a| format!(" activity {a}"))
-                .unwrap_or_default();
-            vec![format!(
-                "{:?} for process {}{activity}, person {}",
-                r.raci, r.process, r.person
-            )]
-        })
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    let reviews = reader.yaml::<ReviewsFile>("management-reviews.yaml", |f| {
-        let mut v = ids(&f.reviews, |r| &r.id);
-        v.extend(ids(f.reviews.iter().flat_map(|r| &r.actions), |a| &a.id));
-        v
-    });
-    if let Some(f) = reviews {
-        sms.management_reviews = f.reviews.into_iter().map(Into::into).collect();
-    }
-    sms.documents = reader
-        .csv::<DocumentRow>("documents.csv", |r| {
-            vec![format!(
-                "{} version {}",
-                r.id,
-                r.version.as_deref().unwrap_or("(none)")
-            )]
-        })
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    if let Some(f) = reader.yaml::<ServicesFile>("services.yaml", |f| ids(&f.services, |s| &s.id)) {
-        sms.services = f.services.into_iter().map(Into::into).collect();
-    }
-    if let Some(f) = reader.yaml::<SlasFile>("slas.yaml", |f| ids(&f.slas, |s| &s.id)) {
-        sms.slas = f.slas.into_iter().map(Into::into).collect();
-    }
-    let suppliers = reader.yaml::<SuppliersFile>("suppliers.yaml", |f| {
-        let mut v = ids(&f.suppliers, |s| &s.id);
-        v.extend(ids(f.suppliers.iter().flat_map(|s| &s.contracts), |c| {
-            &c.id
-        }));
-        v
-    });
-    if let Some(f) = suppliers {
-        sms.suppliers = f.suppliers.into_iter().map(Into::into).collect();
-    }
-    sms.risks = reader
-        .csv::<RiskRow>("risks.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    let audits = reader.yaml::<AuditsFile>("audits.yaml", |f| {
-        let mut v = ids(&f.audits, |a| &a.id);
-        v.extend(ids(f.audits.iter().flat_map(|a| &a.findings), |x| &x.id));
-        v
-    });
-    if let Some(f) = audits {
-        sms.audit_cycle_start = f.programme.and_then(|p| p.cycle_start).map(|d| d.0);
-        sms.audits = f.audits.into_iter().map(Into::into).collect();
-    }
-    let ncs = reader.yaml::<NonconformitiesFile>("nonconformities.yaml", |f| {
-        let mut v = ids(&f.nonconformities, |n| &n.id);
-        v.extend(ids(
-            f.nonconformities.iter().flat_map(|n| &n.actions),
-            |a| &a.id,
-        ));
-        v
-    });
-    if let Some(f) = ncs {
-        sms.nonconformities = f.nonconformities.into_iter().map(Into::into).collect();
-    }
-    sms.improvements = reader
-        .csv::<ImprovementRow>("improvements.csv", |r| vec![r.id.clone()])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    let continuity = reader.yaml::<ContinuityFile>("continuity.yaml", |f| {
-        let mut v = ids(&f.plans, |p| &p.id);
-        v.extend(ids(f.plans.iter().flat_map(|p| &p.tests), |t| &t.id));
-        v
-    });
-    if let Some(f) = continuity {
-        sms.continuity_plans = f.plans.into_iter().map(Into::into).collect();
-    }
-    if let Some(f) = reader.yaml::<CapacityFile>("capacity.yaml", |f| ids(&f.plans, |p| &p.id)) {
-        sms.capacity_plans = f.plans.into_iter().map(Into::into).collect();
-    }
-    sms.training = reader
-        .csv::<TrainingRow>("training.csv", |_| vec![])
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    sms.tickets = tickets::read_with(&mut reader);
-    let customers = reader.yaml::<CustomersFile>("customers.yaml", |f| {
-        let mut v = ids(&f.customers, |c| &c.id);
-        v.extend(ids(&f.complaints, |c| &c.id));
-        v
-    });
-    if let Some(f) = customers {
-        sms.customers = f.customers.into_iter().map(Into::into).collect();
-        sms.complaints = f.complaints.into_iter().map(Into::into).collect();
-    }
-    if let Some(f) = reader.yaml::<ChecklistFile>("checklist.yaml", |_| vec![]) {
-        sms.checklist = f.answers.into_iter().map(Into::into).collect();
-    }
-
-    if reader.errors.is_empty() {
-        Ok(sms)
-    } else {
-        Err(Errors(reader.errors))
-    }
+    Bundle::read(dir).map(Bundle::into_sms)
 }
 
 /// The ids of YAML entries, with the line each was written on.

@@ -9,8 +9,8 @@ use iso20k_core::interval::{Activity, Interval};
 use iso20k_core::model::{Commitment, DocType, ReviewInput};
 use iso20k_core::{Date, DateTime};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A calendar date written `YYYY-MM-DD`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,6 +31,12 @@ pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
     }
     s.parse()
         .map_err(|_| format!("invalid date `{s}`: no such day"))
+}
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
 }
 
 impl JsonSchema for Day {
@@ -61,6 +67,13 @@ impl<'de> Deserialize<'de> for Stamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = Cow::<str>::deserialize(d)?;
         parse_stamp(&s).map(Stamp).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for Stamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The form the ticket tables are written in; fractions only when there are some.
+        s.collect_str(&self.0.strftime("%Y-%m-%d %H:%M:%S%.f"))
     }
 }
 
@@ -105,6 +118,12 @@ impl<'de> Deserialize<'de> for Period {
     }
 }
 
+impl Serialize for Period {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 impl JsonSchema for Period {
     fn schema_name() -> Cow<'static, str> {
         "Interval".into()
@@ -120,7 +139,7 @@ impl JsonSchema for Period {
 }
 
 /// A target: a number, or words (which checks report as unmeasurable).
-#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum TargetValue {
     /// A numeric target.
@@ -179,6 +198,12 @@ impl<'de> Deserialize<'de> for ClauseRef {
     }
 }
 
+impl Serialize for ClauseRef {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 impl JsonSchema for ClauseRef {
     fn schema_name() -> Cow<'static, str> {
         "Clause".into()
@@ -201,6 +226,12 @@ impl<'de> Deserialize<'de> for PatternId {
             .ok_or_else(|| {
                 de::Error::custom(format!("unknown pattern `{s}` (see `iso20k kb list`)"))
             })
+    }
+}
+
+impl Serialize for PatternId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
 }
 
@@ -261,6 +292,12 @@ impl<'de> Deserialize<'de> for Flag {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Flag {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(self.0)
     }
 }
 
@@ -335,6 +372,12 @@ impl<'de, T: Keyed> Deserialize<'de> for Key<T> {
             }
         }
         d.deserialize_str(V(PhantomData))
+    }
+}
+
+impl<T: Keyed> Serialize for Key<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.key())
     }
 }
 

@@ -368,3 +368,131 @@ fn ticket_rows_are_checked_against_the_header() {
         std::fs::remove_file(dir.join(file)).unwrap();
     }
 }
+
+/// Every bundle we ship, plus the starting bundle `init` writes.
+fn shipped_bundles() -> Vec<(String, PathBuf, Option<tempfile::TempDir>)> {
+    let (tmp, scaffolded) = scaffold();
+    vec![
+        ("demo".into(), workspace().join("examples/demo"), None),
+        ("clean".into(), workspace().join("examples/clean"), None),
+        ("init".into(), scaffolded, Some(tmp)),
+    ]
+}
+
+#[test]
+fn bundles_written_back_read_as_the_same_records_and_model() {
+    use iso20k_bundle::Bundle;
+    for (name, dir, _keep) in shipped_bundles() {
+        let original = Bundle::read(&dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = tempfile::tempdir().unwrap();
+        let copy = out.path().join("copy");
+        original.write(&copy).unwrap();
+        let again = Bundle::read(&copy).unwrap_or_else(|e| panic!("{name} written back: {e}"));
+        assert_eq!(original.records(), again.records(), "{name}");
+        assert_eq!(
+            format!("{:?}", original.into_sms()),
+            format!("{:?}", again.into_sms()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn bundles_split_into_records_and_rebuilt_are_the_same() {
+    use iso20k_bundle::Bundle;
+    for (name, dir, _keep) in shipped_bundles() {
+        let original = Bundle::read(&dir).unwrap();
+        let records = original.records();
+        assert!(records.len() > 3, "{name}");
+        let mut rebuilt = Bundle::default();
+        for r in &records {
+            // What the server does with a record sent to it: check it, then keep its canonical
+            // form, which must be what the bundle split into.
+            let entry = r.kind.parse(&r.body).unwrap();
+            assert_eq!((&entry.key, &entry.body), (&r.key, &r.body), "{name}");
+            rebuilt.push(r.kind, &r.body).unwrap();
+        }
+        assert_eq!(records, rebuilt.records(), "{name}");
+        assert_eq!(
+            format!("{:?}", original.into_sms()),
+            format!("{:?}", rebuilt.into_sms()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_kind_of_record_appears_in_the_demo() {
+    let demo = iso20k_bundle::Bundle::read(&workspace().join("examples/demo")).unwrap();
+    let records = demo.records();
+    for kind in iso20k_bundle::records::KINDS {
+        assert!(
+            records.iter().any(|r| r.kind == kind),
+            "the demo has no {}",
+            kind.name
+        );
+    }
+}
+
+#[test]
+fn records_sent_as_json_are_checked_field_by_field() {
+    use iso20k_bundle::records::kind;
+    let check = |k: &str, json: &str| -> String {
+        match kind(k).unwrap().parse(json) {
+            Ok(e) => format!("ok {} {:?} {}", e.key, e.nested, e.body),
+            Err(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    };
+    for (k, json, want) in [
+        (
+            "slas",
+            r#"{"id": "SLA-1", "service": "S1", "customer": "C1", "targets": [{"metric": "availability", "value": "lots"}]}"#,
+            "targets[0].value: unknown field `value`, expected one of",
+        ),
+        (
+            "management-reviews",
+            r#"{"id": "MR-1", "held_on": "2026-02-30"}"#,
+            "held_on: invalid date `2026-02-30`: no such day",
+        ),
+        (
+            "management-reviews",
+            r#"{"id": "MR-1", "actions": [{"id": "A1", "description": "x"}, {"id": "A1", "description": "y"}]}"#,
+            "actions[1].id: id `A1` is used twice in the record",
+        ),
+        ("people", r#"{"id": " ", "name": "N"}"#, "id: a value is required"),
+        ("people", r#"{"name": "N"}"#, ": missing field `id`"),
+        (
+            "incidents",
+            r#"{"id": "INC1", "opened_at": "2026-01-05 10:00", "major": "yes", "sla_met": null}"#,
+            r#"ok INC1 [] {"id":"INC1","opened_at":"2026-01-05 10:00:00","major":true}"#,
+        ),
+        (
+            "raci",
+            r#"{"process": "incident", "person": "p1", "raci": "a"}"#,
+            r#"ok incident/p1/A [] {"process":"incident","person":"p1","raci":"A"}"#,
+        ),
+        (
+            "documents",
+            r#"{"id": "D1", "version": "2.0", "title": "T", "type": "policy", "status": "current"}"#,
+            "ok D1/2.0",
+        ),
+    ] {
+        let got = check(k, json);
+        assert!(got.starts_with(want), "{k} {json}\n got: {got}\nwant: {want}");
+    }
+}
+
+#[test]
+fn written_bundles_refuse_a_folder_with_files_and_leave_it_alone() {
+    let demo = iso20k_bundle::Bundle::read(&workspace().join("examples/demo")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("notes.txt"), "mine").unwrap();
+    let err = demo.write(out.path()).unwrap_err();
+    assert!(err.to_string().contains("already holds files"), "{err}");
+    let names: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(names.len(), 1);
+}
