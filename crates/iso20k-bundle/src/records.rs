@@ -437,7 +437,11 @@ impl Bundle {
         let mut pairs = Vec::new();
         for kind in KINDS {
             (kind.split)(self, &mut pairs);
-            out.extend(pairs.drain(..).map(|(key, body)| Record { kind, key, body }));
+            out.extend(
+                pairs
+                    .drain(..)
+                    .map(|(key, body)| Record { kind, key, body }),
+            );
         }
         out
     }

@@ -463,7 +463,11 @@ fn records_sent_as_json_are_checked_field_by_field() {
             r#"{"id": "MR-1", "actions": [{"id": "A1", "description": "x"}, {"id": "A1", "description": "y"}]}"#,
             "actions[1].id: id `A1` is used twice in the record",
         ),
-        ("people", r#"{"id": " ", "name": "N"}"#, "id: a value is required"),
+        (
+            "people",
+            r#"{"id": " ", "name": "N"}"#,
+            "id: a value is required",
+        ),
         ("people", r#"{"name": "N"}"#, ": missing field `id`"),
         (
             "incidents",
@@ -482,7 +486,10 @@ fn records_sent_as_json_are_checked_field_by_field() {
         ),
     ] {
         let got = check(k, json);
-        assert!(got.starts_with(want), "{k} {json}\n got: {got}\nwant: {want}");
+        assert!(
+            got.starts_with(want),
+            "{k} {json}\n got: {got}\nwant: {want}"
+        );
     }
 }
 
