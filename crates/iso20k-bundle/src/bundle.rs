@@ -65,6 +65,9 @@ pub struct Bundle {
     /// The ticket tables, read straight into the model: they run to millions of rows and have
     /// nothing in them that the model does not keep.
     pub tickets: Tickets,
+    /// The files the folder held, when the bundle was read from one: an import replaces the
+    /// records of these files and leaves the others alone.
+    pub files: Vec<&'static str>,
 }
 
 impl Bundle {
@@ -89,6 +92,11 @@ impl Bundle {
         let mut b = Bundle {
             organisation: reader.yaml::<OrganisationFile>(ORGANISATION, |_| vec![]),
             policy: reader.yaml::<PolicyFile>("policy.yaml", |_| vec![]),
+            files: crate::FILES
+                .iter()
+                .map(|f| f.0)
+                .filter(|f| dir.join(f).is_file())
+                .collect(),
             ..Bundle::default()
         };
         if let Some(f) =
@@ -111,7 +119,8 @@ impl Bundle {
             b.reviews = f.reviews;
         }
         b.documents = reader.csv::<DocumentRow>("documents.csv", |r| vec![r.key()]);
-        if let Some(f) = reader.yaml::<ServicesFile>("services.yaml", |f| ids(&f.services, |s| &s.id))
+        if let Some(f) =
+            reader.yaml::<ServicesFile>("services.yaml", |f| ids(&f.services, |s| &s.id))
         {
             b.services = f.services;
         }
@@ -179,15 +188,29 @@ impl Bundle {
         }
     }
 
-    /// The core model of these records.
+    /// The core model of these records, each list in the order of its records' keys.
+    ///
+    /// Sorting makes the report a function of the records alone: a bundle whose rows were
+    /// shuffled, or the same records read back from the server's store (which keeps them by
+    /// key), gives the same report, evidence in the same order.
     pub fn into_sms(self) -> Sms {
         let mut sms = Sms::default();
         if let Some(org) = self.organisation {
             org.apply(&mut sms);
         }
-        fn all<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
+        fn all<A: Keyed, B: From<A>>(mut v: Vec<A>) -> Vec<B> {
+            v.sort_by_cached_key(Keyed::key);
             v.into_iter().map(Into::into).collect()
         }
+        let mut tickets = self.tickets;
+        // Ticket ids are their keys; exports usually list them in order already, which the
+        // sort notices in one pass.
+        tickets.incidents.sort_by(|a, b| a.id.cmp(&b.id));
+        tickets.requests.sort_by(|a, b| a.id.cmp(&b.id));
+        tickets.problems.sort_by(|a, b| a.id.cmp(&b.id));
+        tickets.changes.sort_by(|a, b| a.id.cmp(&b.id));
+        tickets.releases.sort_by(|a, b| a.id.cmp(&b.id));
+        tickets.cis.sort_by(|a, b| a.id.cmp(&b.id));
         sms.policy = self.policy.map(Into::into);
         sms.objectives = all(self.objectives);
         sms.people = all(self.people);
@@ -206,7 +229,7 @@ impl Bundle {
         sms.continuity_plans = all(self.continuity);
         sms.capacity_plans = all(self.capacity);
         sms.training = all(self.training);
-        sms.tickets = self.tickets;
+        sms.tickets = tickets;
         sms.customers = all(self.customers);
         sms.complaints = all(self.complaints);
         sms.checklist = all(self.checklist);
@@ -232,7 +255,8 @@ impl Bundle {
         ));
         let result = self.write_into(&staging).and_then(|()| {
             if dir.exists() {
-                std::fs::remove_dir(dir).map_err(|e| Error::file(dir, format!("cannot replace: {e}")))?;
+                std::fs::remove_dir(dir)
+                    .map_err(|e| Error::file(dir, format!("cannot replace: {e}")))?;
             }
             std::fs::rename(&staging, dir)
                 .map_err(|e| Error::file(dir, format!("cannot create: {e}")))
@@ -244,7 +268,8 @@ impl Bundle {
     }
 
     fn write_into(&self, dir: &Path) -> Result<(), Error> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, format!("cannot create: {e}")))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::file(dir, format!("cannot create: {e}")))?;
         if let Some(org) = &self.organisation {
             yaml(dir, ORGANISATION, org)?;
         }
