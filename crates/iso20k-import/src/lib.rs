@@ -89,6 +89,23 @@ pub fn import(
         ));
     }
     let mut tickets = iso20k_bundle::tickets::read(dir).map_err(|mut e| e.0.remove(0))?;
+    let mut summary = merge_into(&mut tickets, files, options, progress)?;
+    if summary.tables.iter().any(|(_, c)| c.added + c.updated > 0) {
+        summary.written =
+            iso20k_bundle::tickets::write(dir, &changed_only(&tickets, &summary.tables))?;
+    }
+    Ok(summary)
+}
+
+/// Imports `files` into `tickets` held in memory (the server's way), by the same rules as
+/// [`import`]: tickets merge by id, the last row of a ticket wins, nothing changes on error.
+/// `summary.written` stays empty.
+pub fn merge_into(
+    tickets: &mut Tickets,
+    files: &[PathBuf],
+    options: &Options,
+    progress: &mut dyn FnMut(&Path, u64, u64),
+) -> Result<Summary, Error> {
     let mapped = options.map.as_deref().map(mapfile::load).transpose()?;
 
     let mut summary = Summary::default();
@@ -190,7 +207,7 @@ pub fn import(
         );
     }
     apply_slas(
-        &mut tickets,
+        tickets,
         breached,
         tally(&mut tables, Kind::Incidents),
         &mut summary,
@@ -199,10 +216,6 @@ pub fn import(
         .into_iter()
         .filter(|(_, c)| *c != Changes::default())
         .collect();
-    if summary.tables.iter().any(|(_, c)| c.added + c.updated > 0) {
-        summary.written =
-            iso20k_bundle::tickets::write(dir, &changed_only(&tickets, &summary.tables))?;
-    }
     Ok(summary)
 }
 
