@@ -6,9 +6,13 @@ use iso20k_core::audit::Report;
 use iso20k_core::checks::{Evidence, Finding};
 use iso20k_core::kb::Grade;
 use iso20k_core::readiness::{ClauseScore, Verdict};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
-#[derive(Serialize)]
+/// A readiness report: what `iso20k check --format json` prints and the server's readiness
+/// endpoint returns.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ReadinessReport")]
 struct JsonReport<'a> {
     tool: Tool,
     organisation: &'a str,
@@ -21,20 +25,20 @@ struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Tool {
     name: &'static str,
     version: &'static str,
 }
 
 /// Questions only the internal auditor can answer, and how many are answered.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Checklist {
     questions: usize,
     answered: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Summary {
     major: usize,
     minor: usize,
@@ -42,7 +46,7 @@ struct Summary {
     total: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Readiness<'a> {
     overall: f64,
     /// Leaf clauses assessed by a check or a finding, out of all leaf clauses of the edition.
@@ -53,13 +57,13 @@ struct Readiness<'a> {
     clauses: Vec<JsonClause>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonVerdict<'a> {
     ready: bool,
     reasons: &'a [String],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonClause {
     clause: &'static str,
     title: &'static str,
@@ -70,13 +74,13 @@ struct JsonClause {
     lost: Vec<Lost>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Lost {
     finding: usize,
     points: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonFinding<'a> {
     check: &'static str,
     pattern: &'static str,
@@ -95,7 +99,7 @@ struct JsonFinding<'a> {
     population: Option<usize>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Clauses<'a> {
     #[serde(rename = "2011")]
     e2011: &'a [&'static str],
@@ -103,7 +107,7 @@ struct Clauses<'a> {
     e2018: &'a [&'static str],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonEvidence<'a> {
     kind: &'static str,
     id: &'a str,
@@ -169,6 +173,11 @@ fn finding(f: &Finding, points: f64) -> JsonFinding<'_> {
         affected: f.counts.map(|c| c.0),
         population: f.counts.map(|c| c.1),
     }
+}
+
+/// The JSON Schema of the report, added to `generator`'s definitions.
+pub fn schema(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<JsonReport<'static>>()
 }
 
 /// Renders the report as pretty JSON, ending with a newline.

@@ -33,9 +33,28 @@ fn label(grade: Grade) -> &'static str {
     }
 }
 
-/// Renders the report.
-pub fn render(report: &Report) -> String {
+/// The first lines of the report: the score, the stage verdicts and what blocks them, and the
+/// findings by grade; for a start-up banner.
+pub fn summary(report: &Report) -> String {
     let mut out = String::new();
+    heading(&mut out, report);
+    let _ = writeln!(
+        out,
+        "{} major, {} minor, {} observation{} ({} checks run)",
+        report.count(Grade::Major),
+        report.count(Grade::Minor),
+        report.count(Grade::Observation),
+        if report.count(Grade::Observation) == 1 {
+            ""
+        } else {
+            "s"
+        },
+        report.checks_run
+    );
+    out
+}
+
+fn heading(out: &mut String, report: &Report) {
     let e = report.edition;
     let r = &report.readiness;
     let _ = writeln!(
@@ -60,6 +79,14 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+}
+
+/// Renders the report.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let e = report.edition;
+    let r = &report.readiness;
+    heading(&mut out, report);
 
     // Each finding sits under its first clause; groups are ordered by their worst finding,
     // then by clause order.
