@@ -1,0 +1,133 @@
+//! The iso20k team server: an organisation's SMS records in a database, edited through a JSON
+//! API by a team with roles, with evidence files, an audit trail of every change and the same
+//! readiness report as `iso20k check`.
+//!
+//! The server keeps no state of its own: sessions, login failures, the readiness cache and
+//! evidence live in the store, so several servers can share one database behind a load
+//! balancer. What it holds in memory (the last model built, recent reports) is a cache checked
+//! against the organisation's revision on every use.
+
+#![forbid(unsafe_code)]
+
+mod api;
+pub mod auth;
+mod error;
+mod extract;
+pub mod load;
+mod openapi;
+mod readiness;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use iso20k_store::Store;
+
+pub use api::check_slug;
+pub use error::{ApiError, ApiResult, ErrorBody};
+pub use openapi::document as openapi_document;
+
+/// How the server behaves; the defaults suit a team on one machine.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Mark the session cookie `Secure`. `None`: only when the request arrived over HTTPS, as
+    /// told by a proxy's `X-Forwarded-Proto: https`.
+    pub secure_cookies: Option<bool>,
+    /// How long a session lasts, in hours.
+    pub session_hours: i64,
+    /// The largest evidence file accepted, in bytes.
+    pub max_upload: usize,
+    /// Failed logins allowed per account within [`Config::login_window_minutes`].
+    pub login_attempts_per_account: i64,
+    /// Failed logins allowed per client address within the window.
+    pub login_attempts_per_address: i64,
+    /// The window failed logins are counted over, in minutes.
+    pub login_window_minutes: i64,
+    /// Recompute an organisation's readiness in the background after its records change, so
+    /// the next reader finds it ready.
+    pub refresh_in_background: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: None,
+            session_hours: 12,
+            max_upload: 25 * 1024 * 1024,
+            login_attempts_per_account: 5,
+            login_attempts_per_address: 20,
+            login_window_minutes: 15,
+            refresh_in_background: true,
+        }
+    }
+}
+
+/// The server's shared handle: the store, the configuration and the caches.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: Config,
+    readiness: readiness::Cache,
+}
+
+impl App {
+    /// A server over `store`.
+    pub fn new(store: Arc<dyn Store>, config: Config) -> App {
+        App {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                readiness: readiness::Cache::default(),
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The HTTP routes.
+    pub fn router(&self) -> Router {
+        api::router(self.clone())
+    }
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let router = app.router();
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

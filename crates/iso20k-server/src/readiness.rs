@@ -1,0 +1,199 @@
+//! The readiness report on the server: the same checks and the same JSON as `iso20k check`,
+//! computed once per revision of an organisation's records and then served from cache.
+//!
+//! A report is looked up by (organisation, edition, as-of date) and is current while the
+//! organisation's revision is the one it was computed at. The store holds the reports, so every
+//! server shares them; each server also keeps the last ones in memory, and the last model it
+//! built, so another date or edition needs no reload. Concurrent requests for the same report
+//! wait for one computation. After a change, the organisation's default report is recomputed
+//! in the background so the next reader does not wait.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use iso20k_core::model::Sms;
+use iso20k_core::{Date, Edition};
+use iso20k_store::Org;
+
+use crate::App;
+use crate::error::{ApiError, ApiResult};
+
+type Key = (i64, Edition, Date);
+
+/// Reports held in memory before the oldest are dropped.
+const MEMORY: usize = 64;
+
+#[derive(Default)]
+pub(crate) struct Cache {
+    reports: Mutex<HashMap<Key, (i64, Arc<String>)>>,
+    flights: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+    /// The last model built: (organisation, revision, model).
+    model: tokio::sync::Mutex<Option<(i64, i64, Arc<Sms>)>>,
+    /// Organisations with a background refresh running, and whether they changed again since.
+    refreshing: Mutex<HashMap<i64, bool>>,
+}
+
+/// Today where the server runs: the default as-of date, as for `iso20k check`.
+pub(crate) fn today() -> Date {
+    jiff::ZonedDateTime::now().date()
+}
+
+impl App {
+    /// The edition the organisation declares, or 2018.
+    pub(crate) async fn declared_edition(&self, org: &Org) -> ApiResult<Edition> {
+        let record = self
+            .store()
+            .record(org.id, "organisation", "organisation")
+            .await?;
+        let declared = record
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
+            .and_then(|v| v.get("edition").and_then(|e| e.as_str()).map(str::to_owned));
+        Ok(match declared.as_deref() {
+            Some("2011") => Edition::Y2011,
+            _ => Edition::Y2018,
+        })
+    }
+
+    /// The readiness report of `org` as JSON, exactly as `iso20k check --format json` prints it.
+    pub(crate) async fn readiness(
+        &self,
+        org: &Org,
+        edition: Option<Edition>,
+        as_of: Date,
+    ) -> ApiResult<Arc<String>> {
+        let edition = match edition {
+            Some(e) => e,
+            None => self.declared_edition(org).await?,
+        };
+        let key = (org.id, edition, as_of);
+        let cache = &self.inner.readiness;
+        let revision = self.store().revision(org.id).await?;
+        if let Some(json) = cache.remembered(key, revision) {
+            return Ok(json);
+        }
+        let flight = {
+            let mut flights = cache.flights.lock().expect("not poisoned");
+            flights.entry(key).or_default().clone()
+        };
+        let _turn = flight.lock().await;
+        // Whoever held the turn before may have computed it.
+        let revision = self.store().revision(org.id).await?;
+        if let Some(json) = cache.remembered(key, revision) {
+            return Ok(json);
+        }
+        let as_of_text = as_of.to_string();
+        if let Some((at, json)) = self
+            .store()
+            .cached_readiness(org.id, edition.as_str(), &as_of_text)
+            .await?
+            && at == revision
+        {
+            return Ok(cache.remember(key, revision, json));
+        }
+        let json = self.compute(org, revision, edition, as_of).await?;
+        self.store()
+            .put_readiness(org.id, edition.as_str(), &as_of_text, revision, &json)
+            .await?;
+        Ok(cache.remember(key, revision, json))
+    }
+
+    async fn compute(
+        &self,
+        org: &Org,
+        revision: i64,
+        edition: Edition,
+        as_of: Date,
+    ) -> ApiResult<String> {
+        let sms = self.model(org, revision).await?;
+        tokio::task::spawn_blocking(move || {
+            let report =
+                iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
+            iso20k_report::json::render(&report)
+        })
+        .await
+        .map_err(ApiError::internal)
+    }
+
+    /// The model of `org` at `revision`, built once and kept until another is needed.
+    pub(crate) async fn model(&self, org: &Org, revision: i64) -> ApiResult<Arc<Sms>> {
+        let mut slot = self.inner.readiness.model.lock().await;
+        if let Some((id, rev, sms)) = slot.as_ref()
+            && *id == org.id
+            && *rev == revision
+        {
+            return Ok(sms.clone());
+        }
+        // Drop the old model before building the next: both may be large.
+        *slot = None;
+        let bundle = crate::load::bundle_of(self.store(), org, |_| true)
+            .await
+            .map_err(ApiError::internal)?;
+        let sms = Arc::new(
+            tokio::task::spawn_blocking(move || bundle.into_sms())
+                .await
+                .map_err(ApiError::internal)?,
+        );
+        *slot = Some((org.id, revision, sms.clone()));
+        Ok(sms)
+    }
+
+    /// Records of `org` changed: recompute its default report in the background, once for any
+    /// burst of changes.
+    pub(crate) fn changed(&self, org: &Org) {
+        if !self.config().refresh_in_background {
+            return;
+        }
+        {
+            let mut refreshing = self
+                .inner
+                .readiness
+                .refreshing
+                .lock()
+                .expect("not poisoned");
+            if let Some(again) = refreshing.get_mut(&org.id) {
+                *again = true;
+                return;
+            }
+            refreshing.insert(org.id, false);
+        }
+        let app = self.clone();
+        let org = org.clone();
+        tokio::spawn(async move {
+            loop {
+                // Let a burst of writes finish first.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                if let Err(e) = app.readiness(&org, None, today()).await {
+                    tracing::warn!("background readiness of {} failed: {e}", org.slug);
+                }
+                let mut refreshing = app.inner.readiness.refreshing.lock().expect("not poisoned");
+                if refreshing.get(&org.id) == Some(&true) {
+                    refreshing.insert(org.id, false);
+                } else {
+                    refreshing.remove(&org.id);
+                    break;
+                }
+            }
+        });
+    }
+}
+
+impl Cache {
+    fn remembered(&self, key: Key, revision: i64) -> Option<Arc<String>> {
+        let reports = self.reports.lock().expect("not poisoned");
+        reports
+            .get(&key)
+            .filter(|(at, _)| *at == revision)
+            .map(|(_, json)| json.clone())
+    }
+
+    fn remember(&self, key: Key, revision: i64, json: String) -> Arc<String> {
+        let json = Arc::new(json);
+        let mut reports = self.reports.lock().expect("not poisoned");
+        if reports.len() >= MEMORY && !reports.contains_key(&key) {
+            // Reports are cheap to fetch again from the store; no need for anything cleverer.
+            reports.clear();
+        }
+        reports.insert(key, (revision, json.clone()));
+        json
+    }
+}

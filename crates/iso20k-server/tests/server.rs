@@ -1,0 +1,1681 @@
+//! The team server, driven through its HTTP routes in process, on SQLite and (when
+//! `ISO20K_TEST_POSTGRES` is set) PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use iso20k_bundle::Bundle;
+use iso20k_bundle::records::KINDS;
+use iso20k_server::{App, Config, auth};
+use iso20k_store::testing::{TestDb, engines};
+use iso20k_store::{Org, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn demo() -> Bundle {
+    Bundle::read(&workspace().join("examples/demo")).unwrap()
+}
+
+/// How a request proves who it is.
+#[derive(Clone, Debug)]
+enum Cred {
+    None,
+    Token(String),
+    Cookie {
+        cookie: String,
+        csrf: Option<String>,
+    },
+}
+
+/// A response, read whole.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn call(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    cred: &Cred,
+    body: Option<Value>,
+) -> Reply {
+    send(
+        router,
+        method,
+        uri,
+        cred,
+        body.map(|b| ("application/json", b.to_string().into_bytes())),
+        &[],
+    )
+    .await
+}
+
+async fn send(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    cred: &Cred,
+    body: Option<(&str, Vec<u8>)>,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    match cred {
+        Cred::None => {}
+        Cred::Token(t) => request = request.header(header::AUTHORIZATION, format!("Bearer {t}")),
+        Cred::Cookie { cookie, csrf } => {
+            request = request.header(header::COOKIE, format!("{}={cookie}", auth::SESSION_COOKIE));
+            if let Some(csrf) = csrf {
+                request = request.header(auth::CSRF_HEADER, csrf);
+            }
+        }
+    }
+    for (k, v) in extra {
+        request = request.header(*k, *v);
+    }
+    let request = match body {
+        Some((content_type, bytes)) => request
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(bytes)),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A server on one engine with the demo organisation loaded and a member of every kind.
+struct Fixture {
+    db: TestDb,
+    router: Router,
+    org: Org,
+    /// Tokens by who holds them: admin, manager, auditor, viewer, external, outsider.
+    tokens: Vec<(&'static str, String)>,
+}
+
+impl Fixture {
+    fn store(&self) -> &dyn Store {
+        &self.db.store
+    }
+
+    fn token(&self, who: &str) -> Cred {
+        Cred::Token(
+            self.tokens
+                .iter()
+                .find(|t| t.0 == who)
+                .unwrap_or_else(|| panic!("no {who}"))
+                .1
+                .clone(),
+        )
+    }
+}
+
+const PEOPLE: [&str; 6] = [
+    "admin", "manager", "auditor", "viewer", "external", "outsider",
+];
+
+async fn fixtures(config: Config) -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for db in engines().await {
+        let store: &dyn Store = &db.store;
+        let org = store
+            .create_org("acme", "Acme Managed Services")
+            .await
+            .unwrap();
+        let other = store.create_org("globex", "Globex").await.unwrap();
+        iso20k_server::load::import(store, &org, &demo(), "test")
+            .await
+            .unwrap();
+        let org = store.org("acme").await.unwrap().unwrap();
+        let mut tokens = Vec::new();
+        let later = iso20k_store::format_time(
+            jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48),
+        );
+        for who in PEOPLE {
+            let user = store
+                .create_user(&format!("{who}@acme.example"), who, None)
+                .await
+                .unwrap();
+            match who {
+                "outsider" => {
+                    store
+                        .set_membership(other.id, user.id, "admin", None)
+                        .await
+                        .unwrap();
+                }
+                "external" => {
+                    store
+                        .set_membership(org.id, user.id, "auditor", Some(&later))
+                        .await
+                        .unwrap();
+                }
+                role => {
+                    store
+                        .set_membership(org.id, user.id, role, None)
+                        .await
+                        .unwrap();
+                }
+            }
+            let token = auth::new_token();
+            store
+                .create_token(user.id, "tests", &auth::digest(&token), None)
+                .await
+                .unwrap();
+            tokens.push((who, token));
+        }
+        let app = App::new(
+            Arc::new(iso20k_store::open(&db.url).await.unwrap()),
+            config.clone(),
+        );
+        out.push(Fixture {
+            router: app.router(),
+            db,
+            org,
+            tokens,
+        });
+    }
+    out
+}
+
+fn quiet() -> Config {
+    // Background refreshes would race the assertions about what the cache holds.
+    Config {
+        refresh_in_background: false,
+        ..Config::default()
+    }
+}
+
+/// Percent-encodes a key for a path segment.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn first(f: &Fixture, kind: &str) -> iso20k_store::Record {
+    f.store()
+        .records(f.org.id, kind, None, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("the demo has no {kind}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_is_the_report_of_iso20k_check_and_follows_changes() {
+    let sms = iso20k_bundle::read(&workspace().join("examples/demo")).unwrap();
+    let as_of: iso20k_core::Date = "2026-06-30".parse().unwrap();
+    let want = iso20k_report::json::render(&iso20k_core::audit::audit(
+        &sms,
+        iso20k_core::audit::Options {
+            edition: sms.edition(),
+            as_of,
+        },
+    ));
+    for f in fixtures(quiet()).await {
+        let viewer = f.token("viewer");
+        let url = "/api/v1/orgs/acme/readiness?edition=2018&as_of=2026-06-30";
+        let r = call(&f.router, Method::GET, url, &viewer, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", f.db.label, r.text());
+        assert_eq!(r.text(), want, "{}", f.db.label);
+        let revision = f.store().revision(f.org.id).await.unwrap();
+        let cached = f
+            .store()
+            .cached_readiness(f.org.id, "2018", "2026-06-30")
+            .await
+            .unwrap();
+        assert_eq!(cached.map(|c| c.0), Some(revision), "{}", f.db.label);
+
+        // The 2011 edition is a different report of the same records.
+        let r2011 = call(
+            &f.router,
+            Method::GET,
+            "/api/v1/orgs/acme/readiness?edition=2011&as_of=2026-06-30",
+            &viewer,
+            None,
+        )
+        .await;
+        assert_eq!(r2011.json()["edition"], "2011");
+
+        // A change to the records shows in the next report.
+        let manager = f.token("manager");
+        let policy = first(&f, "policy").await;
+        let mut body: Value = serde_json::from_str(&policy.body).unwrap();
+        body["approved_by"] = json!("c.dunmore");
+        body["approved_on"] = json!("2026-01-10");
+        let put = call(
+            &f.router,
+            Method::PUT,
+            "/api/v1/orgs/acme/records/policy/policy",
+            &manager,
+            Some(json!({ "version": policy.version, "record": body })),
+        )
+        .await;
+        assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+        let after = call(&f.router, Method::GET, url, &viewer, None)
+            .await
+            .json();
+        let fired = |report: &Value, check: &str| {
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["check"] == check)
+        };
+        let before: Value = serde_json::from_str(&want).unwrap();
+        assert!(fired(&before, "policy-missing"));
+        assert!(!fired(&after, "policy-missing"), "{}", f.db.label);
+
+        // Bad parameters name themselves.
+        let bad = call(
+            &f.router,
+            Method::GET,
+            "/api/v1/orgs/acme/readiness?as_of=30/06/2026",
+            &viewer,
+            None,
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["fields"][0]["field"], "as_of");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundle_to_server_to_bundle_is_lossless() {
+    for f in fixtures(quiet()).await {
+        let out = tempfile::tempdir().unwrap();
+        let dir = out.path().join("exported");
+        iso20k_server::load::export_to(f.store(), &f.org, &dir)
+            .await
+            .unwrap();
+        let again = Bundle::read(&dir).unwrap_or_else(|e| panic!("{}: {e}", f.db.label));
+        let sorted = |b: &Bundle| {
+            let mut v: Vec<_> = b
+                .records()
+                .into_iter()
+                .map(|r| (r.kind.name, r.key, r.body))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(&demo()), sorted(&again), "{}", f.db.label);
+        assert_eq!(
+            format!("{:?}", demo().into_sms()),
+            format!("{:?}", again.into_sms()),
+            "{}",
+            f.db.label
+        );
+        // Importing what was exported changes nothing.
+        let summary =
+            iso20k_server::load::import(f.store(), &f.org, &Bundle::read(&dir).unwrap(), "test")
+                .await
+                .unwrap();
+        assert_eq!(
+            (summary.created, summary.updated, summary.deleted),
+            (0, 0, 0),
+            "{}",
+            f.db.label
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_are_versioned_checked_and_audited() {
+    for f in fixtures(quiet()).await {
+        let m = f.token("manager");
+        let r = &f.router;
+        let base = "/api/v1/orgs/acme/records/management-reviews";
+        let review = json!({
+            "id": "MR-T1",
+            "held_on": "2026-05-04",
+            "attendees": ["c.dunmore"],
+            "actions": [{ "id": "MR-T1-A1", "description": "Renew the DR contract", "owner": "c.dunmore", "due": "2026-07-01" }]
+        });
+        let created = call(r, Method::POST, base, &m, Some(json!({ "record": review }))).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        assert_eq!(created.headers[header::LOCATION], format!("{base}/MR-T1"));
+        let item = created.json();
+        assert_eq!(
+            (item["version"].as_i64(), item["updated_by"].as_str()),
+            (Some(1), Some("manager@acme.example (token tests)"))
+        );
+
+        let again = call(r, Method::POST, base, &m, Some(json!({ "record": review }))).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+
+        // Field errors name the field within the request body.
+        let bad = call(
+            r,
+            Method::POST,
+            base,
+            &m,
+            Some(json!({ "record": { "id": "MR-T2", "held_on": "2026-02-30" } })),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["fields"][0]["field"], "record.held_on");
+        let unknown = call(
+            r,
+            Method::POST,
+            base,
+            &m,
+            Some(json!({ "record": { "id": "MR-T2", "colour": "red" } })),
+        )
+        .await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unknown.json()["error"].as_str().unwrap().contains("colour"));
+        let not_json = send(
+            r,
+            Method::POST,
+            base,
+            &m,
+            Some(("application/json", b"{".to_vec())),
+            &[],
+        )
+        .await;
+        assert_eq!(not_json.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // An action id another review uses would make the exported file unreadable.
+        let taken = first(&f, "management-reviews").await;
+        let other: Value = serde_json::from_str(&taken.body).unwrap();
+        if let Some(action) = other["actions"][0]["id"].as_str() {
+            let clash = call(
+                r,
+                Method::POST,
+                base,
+                &m,
+                Some(json!({ "record": { "id": "MR-T3", "actions": [{ "id": action, "description": "x" }] } })),
+            )
+            .await;
+            assert_eq!(
+                clash.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                clash.text()
+            );
+            assert_eq!(clash.json()["fields"][0]["field"], "record.actions[0].id");
+        }
+
+        // Updates name the version they were made against; a stale one is refused.
+        let mut changed = review.clone();
+        changed["decisions"] = json!(["Fund the DR contract renewal"]);
+        let put = call(
+            r,
+            Method::PUT,
+            &format!("{base}/MR-T1"),
+            &m,
+            Some(json!({ "version": 1, "record": changed })),
+        )
+        .await;
+        assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+        assert_eq!(put.json()["version"], 2);
+        let stale = call(
+            r,
+            Method::PUT,
+            &format!("{base}/MR-T1"),
+            &m,
+            Some(json!({ "version": 1, "record": review })),
+        )
+        .await;
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert_eq!(stale.json()["current_version"], 2);
+        let renamed = call(
+            r,
+            Method::PUT,
+            &format!("{base}/MR-T1"),
+            &m,
+            Some(json!({ "version": 2, "record": { "id": "MR-T9" } })),
+        )
+        .await;
+        assert_eq!(renamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let missing = call(
+            r,
+            Method::PUT,
+            &format!("{base}/MR-NONE"),
+            &m,
+            Some(json!({ "version": 1, "record": { "id": "MR-NONE" } })),
+        )
+        .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+        let stale_delete = call(
+            r,
+            Method::DELETE,
+            &format!("{base}/MR-T1?version=1"),
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(stale_delete.status, StatusCode::CONFLICT);
+        let delete = call(
+            r,
+            Method::DELETE,
+            &format!("{base}/MR-T1?version=2"),
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(delete.status, StatusCode::NO_CONTENT);
+        let gone = call(r, Method::GET, &format!("{base}/MR-T1"), &m, None).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+
+        // The audit trail has who, when, what, before and after.
+        let trail = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/changes?kind=management-reviews&key=MR-T1",
+            &f.token("viewer"),
+            None,
+        )
+        .await
+        .json();
+        let items = trail["items"].as_array().unwrap();
+        let actions: Vec<&str> = items
+            .iter()
+            .map(|c| c["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["delete", "update", "create"], "{}", f.db.label);
+        assert!(items[0]["after"].is_null());
+        assert_eq!(
+            items[0]["before"]["decisions"][0],
+            "Fund the DR contract renewal"
+        );
+        assert_eq!(items[1]["before"]["id"], "MR-T1");
+        assert!(items[1]["before"]["decisions"].is_null());
+        assert!(items[2]["before"].is_null());
+        assert!(
+            items
+                .iter()
+                .all(|c| c["actor"] == "manager@acme.example (token tests)"
+                    && c["at"].as_str().unwrap().ends_with('Z'))
+        );
+
+        // Keys with a slash travel percent-encoded.
+        let raci = first(&f, "raci").await;
+        assert!(raci.key.contains('/'));
+        let got = call(
+            r,
+            Method::GET,
+            &format!("/api/v1/orgs/acme/records/raci/{}", enc(&raci.key)),
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+        assert_eq!(got.json()["key"], raci.key);
+
+        // Pages follow keys.
+        let page = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/people?limit=3",
+            &m,
+            None,
+        )
+        .await
+        .json();
+        assert_eq!(page["items"].as_array().unwrap().len(), 3);
+        let next = page["next"].as_str().unwrap();
+        let page2 = call(
+            r,
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/acme/records/people?limit=3&after={}",
+                enc(next)
+            ),
+            &m,
+            None,
+        )
+        .await
+        .json();
+        assert!(page2["items"][0]["key"].as_str().unwrap() > next);
+        let over = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/people?limit=5000",
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let nokind = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/unicorns",
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(nokind.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_cookies_csrf_and_tokens() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        let user = f
+            .store()
+            .create_user("Alice@Acme.example", "Alice", Some(&hash))
+            .await
+            .unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, "manager", None)
+            .await
+            .unwrap();
+
+        let wrong = call(
+            r,
+            Method::POST,
+            "/api/v1/session",
+            &Cred::None,
+            Some(json!({ "email": "alice@acme.example", "password": "nope nope nope" })),
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        let nobody = call(
+            r,
+            Method::POST,
+            "/api/v1/session",
+            &Cred::None,
+            Some(json!({ "email": "bob@acme.example", "password": "whatever it is" })),
+        )
+        .await;
+        assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong.json()["error"], nobody.json()["error"]);
+
+        let login = call(
+            r,
+            Method::POST,
+            "/api/v1/session",
+            &Cred::None,
+            Some(json!({ "email": " ALICE@acme.example", "password": "correct horse battery" })),
+        )
+        .await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+        let set_cookie = login.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            set_cookie.contains("HttpOnly")
+                && set_cookie.contains("SameSite=Lax")
+                && !set_cookie.contains("Secure"),
+            "{set_cookie}"
+        );
+        let cookie = set_cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned();
+        let info = login.json();
+        let csrf = info["csrf_token"].as_str().unwrap().to_owned();
+        assert_eq!(info["orgs"][0]["slug"], "acme");
+        assert_eq!(info["orgs"][0]["role"], "manager");
+        // The store keeps a hash of the cookie, never the cookie.
+        assert!(f.store().session(&cookie).await.unwrap().is_none());
+        assert!(
+            f.store()
+                .session(&auth::digest(&cookie))
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        let behind_tls = send(
+            r,
+            Method::POST,
+            "/api/v1/session",
+            &Cred::None,
+            Some((
+                "application/json",
+                json!({ "email": "alice@acme.example", "password": "correct horse battery" })
+                    .to_string()
+                    .into_bytes(),
+            )),
+            &[("x-forwarded-proto", "https")],
+        )
+        .await;
+        assert!(
+            behind_tls.headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("; Secure")
+        );
+
+        let session = Cred::Cookie {
+            cookie: cookie.clone(),
+            csrf: None,
+        };
+        let with_csrf = Cred::Cookie {
+            cookie: cookie.clone(),
+            csrf: Some(csrf.clone()),
+        };
+        let me = call(r, Method::GET, "/api/v1/session", &session, None).await;
+        assert_eq!(me.json()["user"]["email"], "alice@acme.example");
+        // Reading needs no CSRF token; changing does.
+        let read = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/people?limit=1",
+            &session,
+            None,
+        )
+        .await;
+        assert_eq!(read.status, StatusCode::OK);
+        let forged = call(
+            r,
+            Method::POST,
+            "/api/v1/tokens",
+            &session,
+            Some(json!({ "name": "ci" })),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(forged.json()["error"].as_str().unwrap().contains("CSRF"));
+        let wrong_csrf = Cred::Cookie {
+            cookie: cookie.clone(),
+            csrf: Some("guess".into()),
+        };
+        assert_eq!(
+            call(
+                r,
+                Method::POST,
+                "/api/v1/tokens",
+                &wrong_csrf,
+                Some(json!({ "name": "ci" }))
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let token = call(
+            r,
+            Method::POST,
+            "/api/v1/tokens",
+            &with_csrf,
+            Some(json!({ "name": "ci" })),
+        )
+        .await;
+        assert_eq!(token.status, StatusCode::CREATED, "{}", token.text());
+        let secret = token.json()["token"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with(auth::TOKEN_PREFIX));
+        let id = token.json()["id"].as_i64().unwrap();
+
+        // A token works without cookies or CSRF, until revoked.
+        let bearer = Cred::Token(secret.clone());
+        let listed = call(r, Method::GET, "/api/v1/tokens", &bearer, None)
+            .await
+            .json();
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        assert!(listed[0].get("token").is_none(), "the secret is shown once");
+        let revoke = call(
+            r,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            &bearer,
+            None,
+        )
+        .await;
+        assert_eq!(revoke.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            call(r, Method::GET, "/api/v1/session", &bearer, None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+
+        let logout = call(r, Method::DELETE, "/api/v1/session", &with_csrf, None).await;
+        assert_eq!(logout.status, StatusCode::NO_CONTENT);
+        assert!(
+            logout.headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        let after = call(r, Method::GET, "/api/v1/session", &session, None).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+        assert!(after.headers.contains_key(header::WWW_AUTHENTICATE));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_limited_across_servers() {
+    for f in fixtures(quiet()).await {
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        f.store()
+            .create_user("carol@acme.example", "Carol", Some(&hash))
+            .await
+            .unwrap();
+        // A second server on the same database counts the same failures.
+        let other = App::new(
+            Arc::new(iso20k_store::open(&f.db.url).await.unwrap()),
+            quiet(),
+        )
+        .router();
+        let attempt = |router: Router, password: &'static str| async move {
+            call(
+                &router,
+                Method::POST,
+                "/api/v1/session",
+                &Cred::None,
+                Some(json!({ "email": "carol@acme.example", "password": password })),
+            )
+            .await
+        };
+        for i in 0..5 {
+            let router = if i % 2 == 0 {
+                f.router.clone()
+            } else {
+                other.clone()
+            };
+            assert_eq!(
+                attempt(router, "wrong password!").await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let limited = attempt(f.router.clone(), "correct horse battery").await;
+        assert_eq!(
+            limited.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            f.db.label
+        );
+        assert_eq!(limited.headers[header::RETRY_AFTER], "900");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_database_see_each_others_writes() {
+    for f in fixtures(quiet()).await {
+        let a = &f.router;
+        let b = App::new(
+            Arc::new(iso20k_store::open(&f.db.url).await.unwrap()),
+            quiet(),
+        )
+        .router();
+        let m = f.token("manager");
+        let risk = json!({ "id": "R-T1", "title": "Both data centres share one power feed", "owner": "c.dunmore" });
+        let created = call(
+            a,
+            Method::POST,
+            "/api/v1/orgs/acme/records/risks",
+            &m,
+            Some(json!({ "record": risk })),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let seen = call(
+            &b,
+            Method::GET,
+            "/api/v1/orgs/acme/records/risks/R-T1",
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(seen.status, StatusCode::OK, "{}", f.db.label);
+        assert_eq!(seen.json()["record"]["title"], risk["title"]);
+
+        // A session opened on one server works on the other.
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        let u = f
+            .store()
+            .create_user("dave@acme.example", "Dave", Some(&hash))
+            .await
+            .unwrap();
+        f.store()
+            .set_membership(f.org.id, u.id, "viewer", None)
+            .await
+            .unwrap();
+        let login = call(
+            a,
+            Method::POST,
+            "/api/v1/session",
+            &Cred::None,
+            Some(json!({ "email": "dave@acme.example", "password": "correct horse battery" })),
+        )
+        .await;
+        let cookie = login.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned();
+        let me = call(
+            &b,
+            Method::GET,
+            "/api/v1/session",
+            &Cred::Cookie { cookie, csrf: None },
+            None,
+        )
+        .await;
+        assert_eq!(me.status, StatusCode::OK, "{}", f.db.label);
+
+        // A report computed on one is current on the other until a write through either.
+        let url = "/api/v1/orgs/acme/readiness?as_of=2026-06-30";
+        let first = call(a, Method::GET, url, &m, None).await.text();
+        assert_eq!(call(&b, Method::GET, url, &m, None).await.text(), first);
+        let record = call(
+            &b,
+            Method::GET,
+            "/api/v1/orgs/acme/records/risks/R-T1",
+            &m,
+            None,
+        )
+        .await
+        .json();
+        let delete = call(
+            &b,
+            Method::DELETE,
+            &format!(
+                "/api/v1/orgs/acme/records/risks/R-T1?version={}",
+                record["version"]
+            ),
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(delete.status, StatusCode::NO_CONTENT);
+        let gone = call(
+            a,
+            Method::GET,
+            "/api/v1/orgs/acme/records/risks/R-T1",
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", f.db.label);
+        let revision = f.store().revision(f.org.id).await.unwrap();
+        call(a, Method::GET, url, &m, None).await;
+        let cached = f
+            .store()
+            .cached_readiness(f.org.id, "2018", "2026-06-30")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cached.0, revision);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_is_hashed_limited_and_served_as_an_attachment() {
+    let config = Config {
+        max_upload: 64 * 1024,
+        ..quiet()
+    };
+    for f in fixtures(config).await {
+        let r = &f.router;
+        let auditor = f.token("auditor");
+        let audit = first(&f, "audits").await;
+        let files = format!(
+            "/api/v1/orgs/acme/records/audits/{}/evidence",
+            enc(&audit.key)
+        );
+        let data: Vec<u8> = (0..=255u8).cycle().take(40_000).collect();
+        let up = send(
+            r,
+            Method::POST,
+            &format!("{files}?name=..%2Freports%2Faudit%20report.pdf"),
+            &auditor,
+            Some(("application/pdf", data.clone())),
+            &[],
+        )
+        .await;
+        assert_eq!(up.status, StatusCode::CREATED, "{}", up.text());
+        let meta = up.json();
+        assert_eq!(meta["name"], "audit report.pdf");
+        assert_eq!(meta["size"], 40_000);
+        assert_eq!(meta["media_type"], "application/pdf");
+        let digest = {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(&data)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        assert_eq!(meta["sha256"], digest);
+
+        let too_big = send(
+            r,
+            Method::POST,
+            &format!("{files}?name=big.bin"),
+            &auditor,
+            Some(("application/octet-stream", vec![0u8; 70_000])),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            too_big.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            too_big.text()
+        );
+        let no_record = send(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/audits/NOPE/evidence?name=x.txt",
+            &auditor,
+            Some(("text/plain", b"x".to_vec())),
+            &[],
+        )
+        .await;
+        assert_eq!(no_record.status, StatusCode::NOT_FOUND);
+
+        let listed = call(r, Method::GET, &files, &f.token("viewer"), None)
+            .await
+            .json();
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        let id = meta["id"].as_i64().unwrap();
+        let down = call(
+            r,
+            Method::GET,
+            &format!("/api/v1/orgs/acme/evidence/{id}"),
+            &f.token("external"),
+            None,
+        )
+        .await;
+        assert_eq!(down.status, StatusCode::OK);
+        assert_eq!(down.body.as_ref(), data.as_slice());
+        assert!(
+            down.headers[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        assert_eq!(down.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(down.headers[header::ETAG], format!("\"{digest}\""));
+        // Another organisation's admin cannot reach it.
+        let outsider = call(
+            r,
+            Method::GET,
+            &format!("/api/v1/orgs/acme/evidence/{id}"),
+            &f.token("outsider"),
+            None,
+        )
+        .await;
+        assert_eq!(outsider.status, StatusCode::FORBIDDEN);
+        let globex = call(
+            r,
+            Method::GET,
+            &format!("/api/v1/orgs/globex/evidence/{id}"),
+            &f.token("outsider"),
+            None,
+        )
+        .await;
+        assert_eq!(globex.status, StatusCode::NOT_FOUND);
+
+        let trail = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/changes?limit=1",
+            &auditor,
+            None,
+        )
+        .await
+        .json();
+        assert_eq!(trail["items"][0]["action"], "attach");
+        assert_eq!(trail["items"][0]["after"]["sha256"], digest);
+        let delete = call(
+            r,
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/evidence/{id}"),
+            &auditor,
+            None,
+        )
+        .await;
+        assert_eq!(delete.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            call(
+                r,
+                Method::GET,
+                &format!("/api/v1/orgs/acme/evidence/{id}"),
+                &auditor,
+                None
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_exports_import_through_the_api() {
+    let data = workspace().join("crates/iso20k-import/tests/data");
+    let export = std::fs::read(data.join("servicenow/incident.csv")).unwrap();
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let m = f.token("manager");
+        let url = "/api/v1/orgs/acme/imports/tickets?name=incident.csv";
+        let before = f.store().count(f.org.id, "incidents").await.unwrap();
+        let first = send(
+            r,
+            Method::POST,
+            url,
+            &m,
+            Some(("text/csv", export.clone())),
+            &[],
+        )
+        .await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+        let summary = first.json();
+        assert_eq!(summary["source"], "servicenow");
+        let added = summary["tables"][0]["added"].as_u64().unwrap();
+        assert!(added > 0);
+        assert_eq!(
+            f.store().count(f.org.id, "incidents").await.unwrap(),
+            before + added as i64
+        );
+        let again = send(
+            r,
+            Method::POST,
+            url,
+            &m,
+            Some(("text/csv", export.clone())),
+            &[],
+        )
+        .await
+        .json();
+        assert_eq!(again["tables"][0]["added"], 0);
+        assert_eq!(again["tables"][0]["unchanged"], added);
+
+        let bad = std::fs::read(data.join("malformed/incident_bad_date.csv")).unwrap();
+        let revision = f.store().revision(f.org.id).await.unwrap();
+        let refused = send(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/imports/tickets?name=incident_bad_date.csv&from=servicenow",
+            &m,
+            Some(("text/csv", bad)),
+            &[],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let message = refused.json()["error"].as_str().unwrap().to_owned();
+        assert!(message.starts_with("incident_bad_date.csv:"), "{message}");
+        assert_eq!(
+            f.store().revision(f.org.id).await.unwrap(),
+            revision,
+            "nothing was written"
+        );
+        let viewer = send(
+            r,
+            Method::POST,
+            url,
+            &f.token("auditor"),
+            Some(("text/csv", export.clone())),
+            &[],
+        )
+        .await;
+        assert_eq!(viewer.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_admins_and_external_access() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let admin = f.token("admin");
+        let url = "/api/v1/orgs/acme/members/eve@audit.example";
+        let no_password = call(
+            r,
+            Method::PUT,
+            url,
+            &admin,
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+        assert_eq!(no_password.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(no_password.json()["fields"][0]["field"], "password");
+        let past = call(r, Method::PUT, url, &admin, Some(json!({ "role": "auditor", "password": "long enough pw", "expires_at": "2020-01-01T00:00:00Z" }))).await;
+        assert_eq!(past.json()["fields"][0]["field"], "expires_at");
+        let until = iso20k_store::format_time(
+            jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 21),
+        );
+        let put = call(r, Method::PUT, url, &admin, Some(json!({ "role": "auditor", "name": "Eve", "password": "long enough pw", "expires_at": until }))).await;
+        assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+        assert_eq!(put.json()["expires_at"], until);
+        let members = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/members",
+            &f.token("viewer"),
+            None,
+        )
+        .await
+        .json();
+        assert!(
+            members
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["email"] == "eve@audit.example")
+        );
+
+        // The last admin cannot leave or step down.
+        let me = call(
+            r,
+            Method::PUT,
+            "/api/v1/orgs/acme/members/admin@acme.example",
+            &admin,
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+        assert_eq!(me.status, StatusCode::CONFLICT, "{}", me.text());
+        let leave = call(
+            r,
+            Method::DELETE,
+            "/api/v1/orgs/acme/members/admin@acme.example",
+            &admin,
+            None,
+        )
+        .await;
+        assert_eq!(leave.status, StatusCode::CONFLICT);
+        let remove = call(r, Method::DELETE, url, &admin, None).await;
+        assert_eq!(remove.status, StatusCode::NO_CONTENT);
+
+        // An expired external access is refused with a reason.
+        let ext = f
+            .store()
+            .user_by_email("external@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        f.store()
+            .set_membership(
+                f.org.id,
+                ext.id,
+                "auditor",
+                Some("2020-01-01T00:00:00.000Z"),
+            )
+            .await
+            .unwrap();
+        let expired = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/readiness",
+            &f.token("external"),
+            None,
+        )
+        .await;
+        assert_eq!(expired.status, StatusCode::FORBIDDEN);
+        assert!(
+            expired.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("expired")
+        );
+
+        // Admins of one organisation may open another; others may not.
+        let new = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs",
+            &admin,
+            Some(json!({ "slug": "initech", "name": "Initech" })),
+        )
+        .await;
+        assert_eq!(new.status, StatusCode::CREATED, "{}", new.text());
+        let bad_slug = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs",
+            &admin,
+            Some(json!({ "slug": "Not A Slug", "name": "X" })),
+        )
+        .await;
+        assert_eq!(bad_slug.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let taken = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs",
+            &admin,
+            Some(json!({ "slug": "initech", "name": "Initech" })),
+        )
+        .await;
+        assert_eq!(taken.status, StatusCode::CONFLICT);
+        let manager = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs",
+            &f.token("manager"),
+            Some(json!({ "slug": "umbrella", "name": "Umbrella" })),
+        )
+        .await;
+        assert_eq!(manager.status, StatusCode::FORBIDDEN);
+        let orgs = call(r, Method::GET, "/api/v1/orgs", &admin, None)
+            .await
+            .json();
+        let slugs: Vec<_> = orgs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["slug"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(slugs, ["acme", "initech"]);
+    }
+}
+
+/// What a role may do, by operation. Returns whether the call should be allowed.
+fn allowed(who: &str, method: &str, template: &str, kind: Option<&str>) -> bool {
+    let member = who != "outsider";
+    let read_only = matches!(who, "viewer" | "external");
+    let auditor_kind = matches!(kind, Some("audit-programme" | "audits" | "checklist"));
+    match (method, template) {
+        (
+            "get",
+            "/healthz" | "/api/openapi.json" | "/api/v1/session" | "/api/v1/tokens"
+            | "/api/v1/orgs",
+        ) => true,
+        ("post" | "delete", "/api/v1/session")
+        | ("post", "/api/v1/tokens")
+        | ("delete", "/api/v1/tokens/{id}") => true,
+        ("post", "/api/v1/orgs") => matches!(who, "admin" | "outsider"),
+        ("put" | "delete", t) if t.starts_with("/api/v1/orgs/{slug}/members") => who == "admin",
+        ("post", "/api/v1/orgs/{slug}/imports/tickets") => matches!(who, "admin" | "manager"),
+        ("post" | "delete", t) if t.contains("evidence") => member && !read_only,
+        ("get", _) => member,
+        (_, t) if t.contains("/records/") => match who {
+            "admin" => true,
+            "manager" => !auditor_kind,
+            "auditor" => auditor_kind || kind == Some("nonconformities"),
+            _ => false,
+        },
+        _ => panic!("no rule for {method} {template}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_each_role_as_its_rights_say() {
+    let doc = iso20k_server::openapi_document();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    let export =
+        std::fs::read(workspace().join("crates/iso20k-import/tests/data/servicenow/problem.csv"))
+            .unwrap();
+    // Only SQLite: the matrix is about the server's rules, which the engine does not change,
+    // and it makes about 1,500 calls.
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let mut walked: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut failures = Vec::new();
+    for who in PEOPLE {
+        let cred = f.token(who);
+        let mut check = |method: &str, template: String, kind: Option<&str>, reply: &Reply| {
+            let ok = reply.status.is_success();
+            let want = allowed(who, method, &template, kind);
+            let refused = reply.status == StatusCode::FORBIDDEN;
+            if (want && !ok) || (!want && !refused) {
+                failures.push(format!(
+                    "{who} {method} {template}: {} {}",
+                    reply.status,
+                    reply.text().chars().take(160).collect::<String>()
+                ));
+            }
+            walked.insert((method.to_owned(), template));
+        };
+        for (method, path) in [
+            ("get", "/healthz"),
+            ("get", "/api/openapi.json"),
+            ("get", "/api/v1/session"),
+            ("get", "/api/v1/tokens"),
+            ("get", "/api/v1/orgs"),
+            ("get", "/api/v1/orgs/acme"),
+            ("get", "/api/v1/orgs/acme/members"),
+            ("get", "/api/v1/orgs/acme/readiness?as_of=2026-06-30"),
+            ("get", "/api/v1/orgs/acme/changes"),
+            ("get", "/api/v1/orgs/acme/records"),
+        ] {
+            let reply = call(r, Method::GET, path, &cred, None).await;
+            let template = path.split('?').next().unwrap().replace("/acme", "/{slug}");
+            check(method, template, None, &reply);
+        }
+        let created = call(
+            r,
+            Method::POST,
+            "/api/v1/tokens",
+            &cred,
+            Some(json!({ "name": "matrix" })),
+        )
+        .await;
+        check("post", "/api/v1/tokens".into(), None, &created);
+        let id = created.json()["id"].as_i64().unwrap();
+        let revoked = call(
+            r,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            &cred,
+            None,
+        )
+        .await;
+        check("delete", "/api/v1/tokens/{id}".into(), None, &revoked);
+        let org = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs",
+            &cred,
+            Some(json!({ "slug": format!("new-{who}"), "name": "New" })),
+        )
+        .await;
+        check("post", "/api/v1/orgs".into(), None, &org);
+        let member = format!("/api/v1/orgs/acme/members/{who}-friend@acme.example");
+        let put = call(
+            r,
+            Method::PUT,
+            &member,
+            &cred,
+            Some(json!({ "role": "viewer", "password": "long enough pw" })),
+        )
+        .await;
+        check(
+            "put",
+            "/api/v1/orgs/{slug}/members/{email}".into(),
+            None,
+            &put,
+        );
+        let target = if put.status.is_success() {
+            member.clone()
+        } else {
+            "/api/v1/orgs/acme/members/viewer@acme.example".to_owned()
+        };
+        let delete = call(r, Method::DELETE, &target, &cred, None).await;
+        check(
+            "delete",
+            "/api/v1/orgs/{slug}/members/{email}".into(),
+            None,
+            &delete,
+        );
+        let import = send(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/imports/tickets?name=problem.csv",
+            &cred,
+            Some(("text/csv", export.clone())),
+            &[],
+        )
+        .await;
+        check(
+            "post",
+            "/api/v1/orgs/{slug}/imports/tickets".into(),
+            None,
+            &import,
+        );
+
+        for kind in KINDS {
+            let collection = format!("/api/v1/orgs/{{slug}}/records/{}", kind.name);
+            let one = format!("{collection}/{{key}}");
+            let files = format!("{one}/evidence");
+            let url = format!("/api/v1/orgs/acme/records/{}", kind.name);
+            let list = call(r, Method::GET, &url, &cred, None).await;
+            check("get", collection.clone(), Some(kind.name), &list);
+            let record = first(&f, kind.name).await;
+            let item = format!("{url}/{}", enc(&record.key));
+            let get = call(r, Method::GET, &item, &cred, None).await;
+            check("get", one.clone(), Some(kind.name), &get);
+            let evidence = call(r, Method::GET, &format!("{item}/evidence"), &cred, None).await;
+            check("get", files.clone(), Some(kind.name), &evidence);
+            let up = send(
+                r,
+                Method::POST,
+                &format!("{item}/evidence?name=note.txt"),
+                &cred,
+                Some(("text/plain", b"seen".to_vec())),
+                &[],
+            )
+            .await;
+            check("post", files, Some(kind.name), &up);
+            if up.status.is_success() {
+                let id = up.json()["id"].as_i64().unwrap();
+                let down = call(
+                    r,
+                    Method::GET,
+                    &format!("/api/v1/orgs/acme/evidence/{id}"),
+                    &cred,
+                    None,
+                )
+                .await;
+                check(
+                    "get",
+                    "/api/v1/orgs/{slug}/evidence/{id}".into(),
+                    None,
+                    &down,
+                );
+                let gone = call(
+                    r,
+                    Method::DELETE,
+                    &format!("/api/v1/orgs/acme/evidence/{id}"),
+                    &cred,
+                    None,
+                )
+                .await;
+                check(
+                    "delete",
+                    "/api/v1/orgs/{slug}/evidence/{id}".into(),
+                    None,
+                    &gone,
+                );
+            } else {
+                let deny = call(
+                    r,
+                    Method::DELETE,
+                    "/api/v1/orgs/acme/evidence/1",
+                    &cred,
+                    None,
+                )
+                .await;
+                check(
+                    "delete",
+                    "/api/v1/orgs/{slug}/evidence/{id}".into(),
+                    None,
+                    &deny,
+                );
+            }
+            // Change, delete and re-create the record: allowed callers leave it as it was.
+            let body: Value = serde_json::from_str(&record.body).unwrap();
+            let put = call(
+                r,
+                Method::PUT,
+                &item,
+                &cred,
+                Some(json!({ "version": record.version, "record": body })),
+            )
+            .await;
+            check("put", one.clone(), Some(kind.name), &put);
+            let delete = call(
+                r,
+                Method::DELETE,
+                &format!("{item}?version={}", record.version),
+                &cred,
+                None,
+            )
+            .await;
+            check("delete", one, Some(kind.name), &delete);
+            let post = call(
+                r,
+                Method::POST,
+                &url,
+                &cred,
+                Some(json!({ "record": body })),
+            )
+            .await;
+            check("post", collection, Some(kind.name), &post);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} calls broke the rules:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Signing in and out needs a password, which these people lack: the session test walks
+    // both, for everyone, and they are public.
+    walked.insert(("post".into(), "/api/v1/session".into()));
+    walked.insert(("delete".into(), "/api/v1/session".into()));
+    let missed: Vec<_> = documented.difference(&walked).collect();
+    assert!(missed.is_empty(), "documented but not walked: {missed:?}");
+    let undocumented: Vec<_> = walked.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "walked but not documented: {undocumented:?}"
+    );
+
+    // Without credentials every operation but the public ones is 401.
+    for (method, template) in &documented {
+        let path = template
+            .replace("{slug}", "acme")
+            .replace("{key}", "x")
+            .replace("{id}", "1")
+            .replace("{email}", "a@b.example");
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let reply = call(r, m, &path, &Cred::None, None).await;
+        let public = matches!(template.as_str(), "/healthz" | "/api/openapi.json")
+            || (template == "/api/v1/session" && method == "post");
+        if !public {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {template}"
+            );
+            assert!(reply.json()["error"].is_string());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_match_the_openapi_document() {
+    let doc = iso20k_server::openapi_document().clone();
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Validate bodies against the document's own schemas, resolved within it.
+    let validator = |schema: &Value| {
+        let wrapped = json!({
+            "$ref": "#/$defs/target",
+            "$defs": { "target": schema },
+            "components": doc["components"].clone()
+        });
+        jsonschema::validator_for(&wrapped).unwrap()
+    };
+    let response_schema = |path: &str, method: &str, status: &str| -> Value {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let cred = f.token("admin");
+    for (path, url) in [
+        (
+            "/api/v1/orgs/{slug}/readiness",
+            "/api/v1/orgs/acme/readiness?as_of=2026-06-30".to_owned(),
+        ),
+        (
+            "/api/v1/orgs/{slug}/records",
+            "/api/v1/orgs/acme/records".to_owned(),
+        ),
+        (
+            "/api/v1/orgs/{slug}/changes",
+            "/api/v1/orgs/acme/changes?limit=5".to_owned(),
+        ),
+        ("/api/v1/session", "/api/v1/session".to_owned()),
+        (
+            "/api/v1/orgs/{slug}/members",
+            "/api/v1/orgs/acme/members".to_owned(),
+        ),
+    ] {
+        let reply = call(r, Method::GET, &url, &cred, None).await;
+        let v = validator(&response_schema(path, "get", "200"));
+        let body = reply.json();
+        let errors: Vec<String> = v
+            .iter_errors(&body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .take(5)
+            .collect();
+        assert!(errors.is_empty(), "{path}: {errors:?}");
+    }
+    // Every record the demo holds, of every kind, as the list endpoint returns it.
+    for kind in KINDS {
+        let path = format!("/api/v1/orgs/{{slug}}/records/{}", kind.name);
+        let reply = call(
+            r,
+            Method::GET,
+            &format!("/api/v1/orgs/acme/records/{}?limit=1000", kind.name),
+            &cred,
+            None,
+        )
+        .await;
+        let v = validator(&response_schema(&path, "get", "200"));
+        let body = reply.json();
+        let errors: Vec<String> = v
+            .iter_errors(&body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .take(5)
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", kind.name);
+    }
+    // Errors too.
+    let reply = call(
+        r,
+        Method::GET,
+        "/api/v1/orgs/acme/readiness?edition=1999",
+        &cred,
+        None,
+    )
+    .await;
+    let v = validator(
+        &doc["paths"]["/api/v1/orgs/{slug}/readiness"]["get"]["responses"]["422"]["content"]["application/json"]
+            ["schema"],
+    );
+    assert!(v.is_valid(&reply.json()));
+}
