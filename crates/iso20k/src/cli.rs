@@ -36,6 +36,21 @@ pub enum Command {
     Clauses(ClausesArgs),
     /// List the checklist questions no record can answer, and what is answered so far
     Checklist(ChecklistArgs),
+    /// Serve the demo organisation: load examples/demo into a demo database, create a demo
+    /// user, print the readiness summary, the URL and the credentials, and serve
+    Demo(DemoArgs),
+    /// Run the team server: a JSON API over the database, with accounts and roles
+    Serve(ServeArgs),
+    /// Import a bundle folder into an organisation on the server's database (created if needed)
+    ImportBundle(ImportBundleArgs),
+    /// Export an organisation from the server's database into a new bundle folder
+    ExportBundle(ExportBundleArgs),
+    /// Manage the server's user accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for scripts
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Write the JSON Schemas of the bundle files (for editors and for `schema/`)
     #[command(hide = true)]
     Schema {
@@ -86,10 +101,134 @@ pub struct MetricsArgs {
     pub format: Format,
 }
 
+/// Where the server's database is.
+#[derive(Args, Clone)]
+pub struct DatabaseArg {
+    /// The database: a `sqlite://FILE` or `postgres://…` URL [default: iso20k.db in the data
+    /// directory]
+    #[arg(long, env = "ISO20K_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+}
+
 #[derive(Args)]
-pub struct CheckArgs {
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArg,
+    /// The address to listen on
+    #[arg(long, default_value = "127.0.0.1:8020", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Mark session cookies Secure even without `X-Forwarded-Proto: https` (behind a TLS proxy
+    /// that does not send it)
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// The largest evidence file or ticket export accepted, in MiB
+    #[arg(long, default_value_t = 25, value_name = "MIB")]
+    pub max_upload_mib: usize,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// The demo database [default: demo.db in the data directory]
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// The address to listen on
+    #[arg(long, default_value = "127.0.0.1:8020", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Judge the demo records as of this day (YYYY-MM-DD) in the printed summary [default:
+    /// 2026-06-30, the day the demo data describes]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Set everything up and print the summary, but do not serve
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Args)]
+pub struct ImportBundleArgs {
     /// The bundle folder
     pub dir: PathBuf,
+    /// The organisation's slug (lower-case letters, digits, dashes)
+    #[arg(long)]
+    pub org: String,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Args)]
+pub struct ExportBundleArgs {
+    /// The folder to create (must not exist, or be empty)
+    pub dir: PathBuf,
+    /// The organisation's slug
+    #[arg(long)]
+    pub org: String,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user to an organisation with a role (creating the account, and the organisation,
+    /// if needed); the first admin is made this way
+    Add(UserAddArgs),
+}
+
+#[derive(Args)]
+pub struct UserAddArgs {
+    /// The user's email
+    pub email: String,
+    /// The organisation's slug
+    #[arg(long)]
+    pub org: String,
+    /// The role in the organisation
+    #[arg(long, value_parser = ["admin", "manager", "auditor", "viewer"])]
+    pub role: String,
+    /// The user's name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Make the access external: read-only, ending at this time (RFC 3339, e.g.
+    /// 2026-12-31T23:59:59Z)
+    #[arg(long, value_name = "TIME")]
+    pub expires: Option<String>,
+    /// Read the password from standard input [default: a new account gets a generated one,
+    /// printed once]
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (once)
+    Create(TokenCreateArgs),
+}
+
+#[derive(Args)]
+pub struct TokenCreateArgs {
+    /// The user's email
+    pub email: String,
+    /// What the token is for
+    #[arg(long, default_value = "command line")]
+    pub name: String,
+    /// When the token stops working (RFC 3339) [default: never]
+    #[arg(long, value_name = "TIME")]
+    pub expires: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The bundle folder (or use --org to check an organisation on the server's database)
+    #[arg(required_unless_present = "org", conflicts_with = "org")]
+    pub dir: Option<PathBuf>,
+    /// Check this organisation on the server's database instead of a folder
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The database, with --org: a `sqlite://FILE` or `postgres://…` URL [default: iso20k.db in
+    /// the data directory]
+    #[arg(long, env = "ISO20K_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
     /// Edition to audit against [default: the bundle's, else 2018]
     #[arg(long, value_enum)]
     pub edition: Option<EditionArg>,

@@ -10,6 +10,7 @@ mod clauses;
 mod cli;
 mod import;
 mod kb;
+mod server;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -97,6 +98,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kb(kb) => kb::run(kb),
         Command::Clauses(args) => clauses::run(args),
         Command::Checklist(args) => checklist::run(args),
+        Command::Demo(args) => server::demo(args),
+        Command::Serve(args) => server::serve(args),
+        Command::ImportBundle(args) => server::import_bundle(args),
+        Command::ExportBundle(args) => server::export_bundle(args),
+        Command::User(cli::UserCommand::Add(args)) => server::user_add(args),
+        Command::Token(cli::TokenCommand::Create(args)) => server::token_create(args),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
@@ -117,7 +124,11 @@ fn today() -> iso20k_core::Date {
 }
 
 fn check(args: cli::CheckArgs) -> anyhow::Result<ExitCode> {
-    let sms = iso20k_bundle::read(&args.dir)?;
+    let sms = match (&args.org, &args.dir) {
+        (Some(org), _) => server::load_sms(org, args.database.clone())?,
+        (None, Some(dir)) => iso20k_bundle::read(dir)?,
+        (None, None) => anyhow::bail!("name a bundle folder, or an organisation with --org"),
+    };
     let edition = args
         .edition
         .map(Into::into)

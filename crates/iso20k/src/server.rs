@@ -1,0 +1,518 @@
+//! The commands that work on the server's database: `serve`, `demo`, `import-bundle`,
+//! `export-bundle`, `user add`, `token create` and `check --org`.
+
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use iso20k_server::auth;
+use iso20k_store::{Org, Store};
+
+use crate::cli::{
+    DatabaseArg, DemoArgs, ExportBundleArgs, ImportBundleArgs, ServeArgs, TokenCreateArgs,
+    UserAddArgs,
+};
+
+/// Where iso20k keeps its databases unless told otherwise: `$ISO20K_DATA_DIR`, else the
+/// platform's data directory (`$XDG_DATA_HOME/iso20k`, `~/.local/share/iso20k`,
+/// `%APPDATA%\iso20k`).
+fn data_dir() -> anyhow::Result<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let dir = env("ISO20K_DATA_DIR")
+        .or_else(|| env("XDG_DATA_HOME").map(|d| d.join("iso20k")))
+        .or_else(|| env("HOME").map(|h| h.join(".local/share/iso20k")))
+        .or_else(|| env("APPDATA").map(|a| a.join("iso20k")))
+        .context(
+            "cannot tell where to keep the database: set ISO20K_DATA_DIR or pass --database",
+        )?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn database_url(arg: Option<String>, file: &str) -> anyhow::Result<String> {
+    match arg {
+        Some(url) => Ok(url),
+        None => Ok(format!("sqlite://{}", data_dir()?.join(file).display())),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn open(db: DatabaseArg) -> anyhow::Result<iso20k_store::SqlStore> {
+    let url = database_url(db.database, "iso20k.db")?;
+    iso20k_store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&url)))
+}
+
+/// A database URL fit to print: without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn org(store: &dyn Store, slug: &str) -> anyhow::Result<Org> {
+    store
+        .org(slug)
+        .await?
+        .with_context(|| format!("there is no organisation `{slug}` in this database"))
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let config = iso20k_server::Config {
+            secure_cookies: args.secure_cookies.then_some(true),
+            max_upload: args.max_upload_mib * 1024 * 1024,
+            ..iso20k_server::Config::default()
+        };
+        let engine = store.engine();
+        let app = iso20k_server::App::new(Arc::new(store), config);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        tracing::info!("iso20k serving on http://{} ({engine:?})", args.listen);
+        iso20k_server::serve(app, listener).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ISO20K_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn import_bundle(args: ImportBundleArgs) -> anyhow::Result<ExitCode> {
+    iso20k_server::check_slug(&args.org).map_err(|m| anyhow::anyhow!("--org: {m}"))?;
+    let bundle = iso20k_bundle::Bundle::read(&args.dir)?;
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let (org, created) = org_or_create(&store, &args.org, bundle_name(&bundle)).await?;
+        let summary =
+            iso20k_server::load::import(&store, &org, &bundle, "iso20k import-bundle").await?;
+        let mut out = anstream::stdout();
+        writeln!(
+            out,
+            "{} `{}` from {}: {} created, {} updated, {} unchanged, {} deleted",
+            if created { "Created" } else { "Updated" },
+            org.slug,
+            args.dir.display(),
+            summary.created,
+            summary.updated,
+            summary.unchanged,
+            summary.deleted
+        )?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn bundle_name(bundle: &iso20k_bundle::Bundle) -> Option<String> {
+    bundle.organisation.as_ref().map(|o| o.name.clone())
+}
+
+async fn org_or_create(
+    store: &dyn Store,
+    slug: &str,
+    name: Option<String>,
+) -> anyhow::Result<(Org, bool)> {
+    if let Some(org) = store.org(slug).await? {
+        return Ok((org, false));
+    }
+    let org = store
+        .create_org(slug, name.as_deref().unwrap_or(slug))
+        .await?;
+    Ok((org, true))
+}
+
+pub fn export_bundle(args: ExportBundleArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let org = org(&store, &args.org).await?;
+        iso20k_server::load::export_to(&store, &org, &args.dir).await?;
+        writeln!(
+            anstream::stdout(),
+            "Exported `{}` to {}",
+            org.slug,
+            args.dir.display()
+        )?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn user_add(args: UserAddArgs) -> anyhow::Result<ExitCode> {
+    iso20k_server::check_slug(&args.org).map_err(|m| anyhow::anyhow!("--org: {m}"))?;
+    let email = args.email.trim().to_lowercase();
+    if !email.contains('@') {
+        bail!("`{}` is not an email address", args.email);
+    }
+    let expires = args.expires.as_deref().map(normalise_time).transpose()?;
+    let password = if args.password_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the password from standard input")?;
+        let password = text.trim_end_matches(['\r', '\n']).to_owned();
+        auth::check_password(&password).map_err(|m| anyhow::anyhow!("the password {m}"))?;
+        Some(password)
+    } else {
+        None
+    };
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let (org, created_org) = org_or_create(&store, &args.org, None).await?;
+        let mut out = anstream::stdout();
+        if created_org {
+            writeln!(out, "Created organisation `{}`", org.slug)?;
+        }
+        let (user, generated) = match store.user_by_email(&email).await? {
+            Some(user) => {
+                if let Some(password) = password {
+                    let hash = hash(password).await?;
+                    store.set_password(user.id, &hash).await?;
+                    writeln!(out, "Set the password of {email}")?;
+                }
+                (user, None)
+            }
+            None => {
+                let (password, generated) = match password {
+                    Some(p) => (p, None),
+                    None => {
+                        let p = auth::secret()[..20].to_owned();
+                        (p.clone(), Some(p))
+                    }
+                };
+                let hash = hash(password).await?;
+                let name = args.name.clone().unwrap_or_default();
+                (
+                    store.create_user(&email, &name, Some(&hash)).await?,
+                    generated,
+                )
+            }
+        };
+        store
+            .set_membership(org.id, user.id, &args.role, expires.as_deref())
+            .await?;
+        write!(out, "{email} is {} of `{}`", args.role, org.slug)?;
+        match &expires {
+            Some(until) => writeln!(out, " (external, read-only, until {until})")?,
+            None => writeln!(out)?,
+        }
+        if let Some(p) = generated {
+            writeln!(out, "Password (shown once): {p}")?;
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn hash(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?
+}
+
+fn normalise_time(text: &str) -> anyhow::Result<String> {
+    let t: jiff::Timestamp = text.parse().with_context(|| {
+        format!("`{text}` is not an RFC 3339 time such as 2026-12-31T23:59:59Z")
+    })?;
+    if t <= jiff::Timestamp::now() {
+        bail!("`{text}` is in the past");
+    }
+    Ok(iso20k_store::format_time(t))
+}
+
+pub fn token_create(args: TokenCreateArgs) -> anyhow::Result<ExitCode> {
+    let expires = args.expires.as_deref().map(normalise_time).transpose()?;
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let user = store.user_by_email(&args.email).await?.with_context(|| {
+            format!(
+                "there is no user {} (add one with `iso20k user add`)",
+                args.email
+            )
+        })?;
+        let token = auth::new_token();
+        store
+            .create_token(
+                user.id,
+                &args.name,
+                &auth::digest(&token),
+                expires.as_deref(),
+            )
+            .await?;
+        writeln!(anstream::stdout(), "{token}")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `iso20k check --org SLUG`: the records of an organisation on the database, as a bundle.
+pub fn load_sms(slug: &str, database: Option<String>) -> anyhow::Result<iso20k_core::model::Sms> {
+    runtime()?.block_on(async {
+        let store = open(DatabaseArg { database }).await?;
+        let org = org(&store, slug).await?;
+        let bundle = iso20k_server::load::bundle_of(&store, &org, |_| true).await?;
+        Ok(bundle.into_sms())
+    })
+}
+
+/// The demo bundle, built into the binary so `iso20k demo` works from anywhere.
+const DEMO: &[(&str, &str)] = &[
+    (
+        "organisation.yaml",
+        include_str!("../../../examples/demo/organisation.yaml"),
+    ),
+    (
+        "policy.yaml",
+        include_str!("../../../examples/demo/policy.yaml"),
+    ),
+    (
+        "objectives.yaml",
+        include_str!("../../../examples/demo/objectives.yaml"),
+    ),
+    (
+        "people.csv",
+        include_str!("../../../examples/demo/people.csv"),
+    ),
+    (
+        "processes.yaml",
+        include_str!("../../../examples/demo/processes.yaml"),
+    ),
+    ("raci.csv", include_str!("../../../examples/demo/raci.csv")),
+    (
+        "management-reviews.yaml",
+        include_str!("../../../examples/demo/management-reviews.yaml"),
+    ),
+    (
+        "documents.csv",
+        include_str!("../../../examples/demo/documents.csv"),
+    ),
+    (
+        "services.yaml",
+        include_str!("../../../examples/demo/services.yaml"),
+    ),
+    (
+        "slas.yaml",
+        include_str!("../../../examples/demo/slas.yaml"),
+    ),
+    (
+        "suppliers.yaml",
+        include_str!("../../../examples/demo/suppliers.yaml"),
+    ),
+    (
+        "risks.csv",
+        include_str!("../../../examples/demo/risks.csv"),
+    ),
+    (
+        "audits.yaml",
+        include_str!("../../../examples/demo/audits.yaml"),
+    ),
+    (
+        "nonconformities.yaml",
+        include_str!("../../../examples/demo/nonconformities.yaml"),
+    ),
+    (
+        "improvements.csv",
+        include_str!("../../../examples/demo/improvements.csv"),
+    ),
+    (
+        "continuity.yaml",
+        include_str!("../../../examples/demo/continuity.yaml"),
+    ),
+    (
+        "capacity.yaml",
+        include_str!("../../../examples/demo/capacity.yaml"),
+    ),
+    (
+        "training.csv",
+        include_str!("../../../examples/demo/training.csv"),
+    ),
+    (
+        "customers.yaml",
+        include_str!("../../../examples/demo/customers.yaml"),
+    ),
+    (
+        "checklist.yaml",
+        include_str!("../../../examples/demo/checklist.yaml"),
+    ),
+    (
+        "tickets/incidents.csv",
+        include_str!("../../../examples/demo/tickets/incidents.csv"),
+    ),
+    (
+        "tickets/requests.csv",
+        include_str!("../../../examples/demo/tickets/requests.csv"),
+    ),
+    (
+        "tickets/problems.csv",
+        include_str!("../../../examples/demo/tickets/problems.csv"),
+    ),
+    (
+        "tickets/changes.csv",
+        include_str!("../../../examples/demo/tickets/changes.csv"),
+    ),
+    (
+        "tickets/releases.csv",
+        include_str!("../../../examples/demo/tickets/releases.csv"),
+    ),
+    (
+        "tickets/cis.csv",
+        include_str!("../../../examples/demo/tickets/cis.csv"),
+    ),
+];
+
+/// The demo login.
+pub const DEMO_EMAIL: &str = "demo@iso20k.example";
+/// The demo password: printed on every start, as this is a demo.
+pub const DEMO_PASSWORD: &str = "iso20k-demo-password";
+const DEMO_SLUG: &str = "demo";
+/// The day the demo records describe.
+const DEMO_DAY: &str = "2026-06-30";
+
+fn demo_bundle() -> anyhow::Result<iso20k_bundle::Bundle> {
+    let dir = tempfile::tempdir()?;
+    for (name, text) in DEMO {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text)?;
+    }
+    Ok(iso20k_bundle::Bundle::read(dir.path())?)
+}
+
+pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let url = database_url(args.database, "demo.db")?;
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| DEMO_DAY.parse().expect("a valid day"));
+    runtime()?.block_on(async {
+        let store = iso20k_store::open(&url)
+            .await
+            .with_context(|| format!("cannot open the demo database {}", redact(&url)))?;
+        let mut out = anstream::stdout();
+        let (org, _) = org_or_create(&store, DEMO_SLUG, None).await?;
+        let held: i64 = store.kinds(org.id).await?.iter().map(|k| k.1).sum();
+        if held == 0 {
+            let bundle = demo_bundle()?;
+            let summary =
+                iso20k_server::load::import(&store, &org, &bundle, "iso20k demo").await?;
+            writeln!(
+                out,
+                "Loaded the demo organisation: {} records",
+                summary.created
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Opened the demo organisation ({held} records, as you left them; delete {} to start afresh)",
+                redact(&url)
+            )?;
+        }
+        let user = match store.user_by_email(DEMO_EMAIL).await? {
+            Some(user) => user,
+            None => {
+                let hash = hash(DEMO_PASSWORD.to_owned()).await?;
+                store.create_user(DEMO_EMAIL, "Demo user", Some(&hash)).await?
+            }
+        };
+        store
+            .set_membership(org.id, user.id, "admin", None)
+            .await?;
+
+        let org = store.org(DEMO_SLUG).await?.context("the demo organisation")?;
+        let bundle = iso20k_server::load::bundle_of(&store, &org, |_| true).await?;
+        let sms = bundle.into_sms();
+        let edition = sms.edition();
+        let report = iso20k_core::audit::audit(
+            &sms,
+            iso20k_core::audit::Options { edition, as_of },
+        );
+        let summary = iso20k_report::text::summary(&report);
+        out.write_all(summary.as_bytes())?;
+
+        let base = format!("http://{}", args.listen);
+        writeln!(out)?;
+        writeln!(out, "Database:  {}", redact(&url))?;
+        writeln!(out, "Server:    {base}   (API under {base}/api/v1, OpenAPI at {base}/api/openapi.json)")?;
+        writeln!(out, "Log in as: {DEMO_EMAIL} / {DEMO_PASSWORD}")?;
+        writeln!(out, "Try:       curl -s -c /tmp/iso20k.cookies -H 'content-type: application/json' -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{DEMO_PASSWORD}\"}}' {base}/api/v1/session")?;
+        writeln!(out, "           curl -s -b /tmp/iso20k.cookies '{base}/api/v1/orgs/{DEMO_SLUG}/readiness?as_of={as_of}'")?;
+        out.flush()?;
+        if args.no_serve {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let app = iso20k_server::App::new(Arc::new(store), iso20k_server::Config::default());
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (pass --listen ADDR)", args.listen))?;
+        writeln!(out, "Serving; Ctrl-C stops.")?;
+        out.flush()?;
+        iso20k_server::serve(app, listener).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_demo_is_the_whole_demo_folder() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo");
+        let mut on_disk = Vec::new();
+        for sub in ["", "tickets"] {
+            for e in std::fs::read_dir(root.join(sub)).unwrap() {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                if name.ends_with(".yaml") || name.ends_with(".csv") {
+                    on_disk.push(if sub.is_empty() {
+                        name
+                    } else {
+                        format!("{sub}/{name}")
+                    });
+                }
+            }
+        }
+        on_disk.sort();
+        let mut built_in: Vec<_> = DEMO.iter().map(|d| d.0.to_owned()).collect();
+        built_in.sort();
+        assert_eq!(on_disk, built_in);
+        for (name, text) in DEMO {
+            assert_eq!(
+                std::fs::read_to_string(root.join(name)).unwrap(),
+                *text,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn database_urls_print_without_passwords() {
+        assert_eq!(
+            redact("postgres://me:secret@db.example/iso20k"),
+            "postgres://me:***@db.example/iso20k"
+        );
+        assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+}
