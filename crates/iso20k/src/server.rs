@@ -91,7 +91,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        tracing::info!("iso20k serving on http://{} ({engine:?})", args.listen);
+        // With port 0 the system picks the port: say which, so scripts can find it.
+        let addr = listener.local_addr()?;
+        writeln!(
+            anstream::stdout(),
+            "Serving on http://{addr} ({engine:?}); Ctrl-C stops."
+        )?;
+        tracing::info!("iso20k serving on http://{addr} ({engine:?})");
         iso20k_server::serve(app, listener).await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -452,7 +458,19 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let summary = iso20k_report::text::summary(&report);
         out.write_all(summary.as_bytes())?;
 
-        let base = format!("http://{}", args.listen);
+        let listener = match args.no_serve {
+            true => None,
+            false => Some(
+                tokio::net::TcpListener::bind(args.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {} (pass --listen ADDR)", args.listen))?,
+            ),
+        };
+        let addr = match &listener {
+            Some(l) => l.local_addr()?,
+            None => args.listen,
+        };
+        let base = format!("http://{addr}");
         writeln!(out)?;
         writeln!(out, "Database:  {}", redact(&url))?;
         writeln!(out, "Server:    {base}   (API under {base}/api/v1, OpenAPI at {base}/api/openapi.json)")?;
@@ -460,14 +478,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "Try:       curl -s -c /tmp/iso20k.cookies -H 'content-type: application/json' -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{DEMO_PASSWORD}\"}}' {base}/api/v1/session")?;
         writeln!(out, "           curl -s -b /tmp/iso20k.cookies '{base}/api/v1/orgs/{DEMO_SLUG}/readiness?as_of={as_of}'")?;
         out.flush()?;
-        if args.no_serve {
+        let Some(listener) = listener else {
             return Ok(ExitCode::SUCCESS);
-        }
+        };
         let app = iso20k_server::App::new(Arc::new(store), iso20k_server::Config::default());
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (pass --listen ADDR)", args.listen))?;
-        writeln!(out, "Serving; Ctrl-C stops.")?;
+        writeln!(out, "Serving on {base}; Ctrl-C stops.")?;
         out.flush()?;
         iso20k_server::serve(app, listener).await?;
         Ok(ExitCode::SUCCESS)

@@ -535,3 +535,285 @@ fn metrics_give_the_figures_of_a_service_report() {
             .contains("Resolution time by priority")
     );
 }
+
+/// Runs `iso20k` with `ISO20K_DATA_DIR` set, so nothing touches the user's own data directory.
+fn iso20k_in(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iso20k"))
+        .args(args)
+        .env("ISO20K_DATA_DIR", data)
+        .env_remove("ISO20K_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    stdout(&o)
+}
+
+fn check_org_json(data: &Path, database: &str, org: &str) -> Value {
+    let o = iso20k_in(
+        data,
+        &[
+            "check",
+            "--org",
+            org,
+            "--database",
+            database,
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("stdout is JSON")
+}
+
+#[test]
+fn the_demo_loads_once_and_checks_as_the_folder_does() {
+    let data = tempfile::tempdir().unwrap();
+    let first = ok(iso20k_in(data.path(), &["demo", "--no-serve"], None));
+    assert!(
+        first.starts_with("Loaded the demo organisation: "),
+        "{first}"
+    );
+    assert!(first.contains("demo@iso20k.example"), "{first}");
+    assert!(first.contains("65/100"), "{first}");
+    let again = ok(iso20k_in(data.path(), &["demo", "--no-serve"], None));
+    assert!(
+        again.starts_with("Opened the demo organisation ("),
+        "{again}"
+    );
+    // The demo database holds the demo folder: checking either gives one report.
+    let database = format!("sqlite://{}", data.path().join("demo.db").display());
+    let (_, folder) = check_json(&example("demo"), &[]);
+    assert_eq!(check_org_json(data.path(), &database, "demo"), folder);
+}
+
+#[test]
+fn bundles_go_into_a_database_and_come_back_unchanged() {
+    let data = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", data.path().join("team.db").display());
+    let demo = example("demo");
+    let demo = demo.to_str().unwrap();
+    let import = |dir: &str| {
+        iso20k_in(
+            data.path(),
+            &[
+                "import-bundle",
+                dir,
+                "--org",
+                "acme",
+                "--database",
+                &database,
+            ],
+            None,
+        )
+    };
+    let first = ok(import(demo));
+    assert!(first.starts_with("Created `acme` from "), "{first}");
+    assert!(
+        first.contains(" 0 updated, 0 unchanged, 0 deleted"),
+        "{first}"
+    );
+    let again = ok(import(demo));
+    assert!(again.contains(" 0 created, 0 updated, "), "{again}");
+    assert!(again.ends_with(" unchanged, 0 deleted\n"), "{again}");
+
+    let out = data.path().join("exported");
+    let exported = ok(iso20k_in(
+        data.path(),
+        &[
+            "export-bundle",
+            out.to_str().unwrap(),
+            "--org",
+            "acme",
+            "--database",
+            &database,
+        ],
+        None,
+    ));
+    assert!(exported.starts_with("Exported `acme` to "), "{exported}");
+    let (_, from_folder) = check_json(&example("demo"), &[]);
+    let (_, from_export) = check_json(&out, &[]);
+    assert_eq!(from_export, from_folder);
+    assert_eq!(check_org_json(data.path(), &database, "acme"), from_folder);
+
+    // A folder that is not empty is never written into.
+    let refused = iso20k_in(
+        data.path(),
+        &[
+            "export-bundle",
+            out.to_str().unwrap(),
+            "--org",
+            "acme",
+            "--database",
+            &database,
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("exported"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // A broken bundle is reported file:line and leaves the database as it was.
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        example("demo").join("organisation.yaml"),
+        broken.path().join("organisation.yaml"),
+    )
+    .unwrap();
+    std::fs::write(broken.path().join("people.csv"), "id,name\nP1\n").unwrap();
+    let bad = iso20k_in(
+        data.path(),
+        &[
+            "import-bundle",
+            broken.path().to_str().unwrap(),
+            "--org",
+            "other",
+            "--database",
+            &database,
+        ],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("people.csv:2"), "{}", stderr(&bad));
+    let unknown = iso20k_in(
+        data.path(),
+        &["check", "--org", "other", "--database", &database],
+        None,
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("no organisation `other`"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+/// One HTTP/1.1 request over a plain socket; returns the status and the body.
+fn http(addr: &str, request: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    socket.read_to_string(&mut reply).unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    if !chunked {
+        return (status, body.to_owned());
+    }
+    let mut rest = body;
+    let mut out = String::new();
+    loop {
+        let (size, tail) = rest.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            return (status, out);
+        }
+        out.push_str(&tail[..size]);
+        rest = &tail[size + 2..];
+    }
+}
+
+#[test]
+fn a_served_database_answers_a_token_made_on_the_command_line() {
+    use std::io::BufRead as _;
+    let data = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", data.path().join("iso20k.db").display());
+    let demo = example("demo");
+    ok(iso20k_in(
+        data.path(),
+        &["import-bundle", demo.to_str().unwrap(), "--org", "acme"],
+        None,
+    ));
+    let added = ok(iso20k_in(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "ann@acme.example",
+            "--org",
+            "acme",
+            "--role",
+            "auditor",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    ));
+    assert_eq!(added, "ann@acme.example is auditor of `acme`\n");
+    let short = iso20k_in(
+        data.path(),
+        &[
+            "user",
+            "add",
+            "bo@acme.example",
+            "--org",
+            "acme",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert_eq!(short.status.code(), Some(2));
+    let token = ok(iso20k_in(
+        data.path(),
+        &["token", "create", "ann@acme.example"],
+        None,
+    ));
+    let token = token.trim();
+    assert!(token.starts_with("iso20k_"), "{token}");
+
+    // The default database is the one in the data directory, as for the commands above.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_iso20k"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ISO20K_DATA_DIR", data.path())
+        .env_remove("ISO20K_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("Serving on http://")
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    let get = |path: &str, token: &str| {
+        http(
+            &addr,
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+            ),
+        )
+    };
+    let (status, body) = get("/api/v1/orgs/acme/readiness?as_of=2026-06-30", token);
+    let (refused, _) = get("/api/v1/orgs/acme/readiness", "iso20k_not-a-token");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(refused, 401);
+    let served: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(served, check_org_json(data.path(), &database, "acme"));
+}
