@@ -4,6 +4,7 @@
 //! keeps the committed copies current. Editors use them to complete and check YAML as it is
 //! typed; CSV registers get a schema of one row.
 
+use schemars::transform::{Transform, transform_subschemas};
 use schemars::{JsonSchema, Schema};
 
 use crate::files::*;
@@ -50,8 +51,29 @@ pub fn file_name(bundle_file: &str) -> String {
     }
 }
 
+/// Marks every `id` a blank value: the reader refuses blank ids (an id names a record, and other
+/// records point at it), so the schema says so and editors and API clients learn it up front.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NonBlankIds;
+
+impl Transform for NonBlankIds {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(id) = schema
+            .get_mut("properties")
+            .and_then(|p| p.get_mut("id"))
+            .and_then(|id| id.as_object_mut())
+        {
+            if id.get("type").and_then(|t| t.as_str()) == Some("string") {
+                id.insert("pattern".into(), "\\S".into());
+            }
+        }
+        transform_subschemas(self, schema);
+    }
+}
+
 fn one<T: JsonSchema>() -> Schema {
     schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(NonBlankIds)
         .into_generator()
         .into_root_schema_for::<T>()
 }
