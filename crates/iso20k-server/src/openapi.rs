@@ -25,6 +25,9 @@ pub fn document() -> &'static Value {
 
 struct Doc {
     generator: SchemaGenerator,
+    /// Records' schemas, kept apart: they say ids are never blank, which holds for records but
+    /// not for the ids a report quotes as evidence.
+    records: SchemaGenerator,
     paths: Map<String, Value>,
 }
 
@@ -127,6 +130,12 @@ fn string() -> Value {
     json!({ "type": "string" })
 }
 
+/// A file name as `clean_name` accepts it: something besides blanks and folder separators
+/// after the last separator.
+fn file_name() -> Value {
+    json!({ "type": "string", "pattern": "[^\\s/\\\\\\u0000-\\u001f\"][^/\\\\]*$" })
+}
+
 fn integer() -> Value {
     json!({ "type": "integer", "format": "int64" })
 }
@@ -140,6 +149,10 @@ fn build() -> Value {
         s.meta_schema = None;
     });
     let mut doc = Doc {
+        records: settings
+            .clone()
+            .with_transform(iso20k_bundle::schema::NonBlankIds)
+            .into_generator(),
         generator: settings.into_generator(),
         paths: Map::new(),
     };
@@ -492,7 +505,7 @@ fn build() -> Value {
     let evidence = d.schema::<EvidenceInfo>();
     let evidence_list = d.schema::<Vec<EvidenceInfo>>();
     for kind in KINDS {
-        let record = kind.schema(&mut d.generator).to_value();
+        let record = kind.schema(&mut d.records).to_value();
         let item = json!({
             "type": "object",
             "required": ["kind", "key", "version", "updated_at", "updated_by", "record"],
@@ -674,7 +687,7 @@ fn build() -> Value {
                 params: vec![
                     slug(),
                     key,
-                    query_param("name", true, "The file's name", string()),
+                    query_param("name", true, "The file's name", file_name()),
                 ],
                 body: Some(json!({
                     "required": true,
@@ -741,7 +754,7 @@ fn build() -> Value {
                     "name",
                     true,
                     "The file's name; its extension tells the format",
-                    string(),
+                    file_name(),
                 ),
                 query_param(
                     "from",
@@ -766,7 +779,13 @@ fn build() -> Value {
         },
     );
 
-    let schemas = doc.generator.take_definitions(true);
+    let mut schemas = doc.generator.take_definitions(true);
+    for (name, schema) in doc.records.take_definitions(true) {
+        if let Some(other) = schemas.get(&name) {
+            assert_eq!(*other, schema, "two schemas named {name}");
+        }
+        schemas.insert(name, schema);
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
