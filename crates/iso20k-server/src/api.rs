@@ -163,7 +163,7 @@ async fn login(State(app): State<App>, request: Request) -> ApiResult<Response> 
         format!("account:{email}"),
         config.login_attempts_per_account,
     )];
-    if let Some(ip) = auth::client_ip(&parts) {
+    if let Some(ip) = auth::client_ip(&parts, config.behind_proxy) {
         keys.push((format!("address:{ip}"), config.login_attempts_per_address));
     }
     for (key, limit) in &keys {

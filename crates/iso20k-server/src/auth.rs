@@ -191,8 +191,22 @@ impl FromRequestParts<App> for Auth {
     }
 }
 
-/// The client's address, when the server knows it (not in in-process tests).
-pub fn client_ip(parts: &Parts) -> Option<String> {
+/// The client's address, when the server knows it (not in in-process tests). Behind a proxy
+/// it is the last `X-Forwarded-For` entry: earlier ones are whatever the client claimed.
+pub fn client_ip(parts: &Parts, behind_proxy: bool) -> Option<String> {
+    if behind_proxy {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return Some(ip.to_string());
+        }
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

@@ -46,6 +46,10 @@ pub struct Config {
     /// Recompute an organisation's readiness in the background after its records change, so
     /// the next reader finds it ready.
     pub refresh_in_background: bool,
+    /// A proxy of ours is in front: take the client's address from the last `X-Forwarded-For`
+    /// entry (the one the proxy added) rather than the connection, which is the proxy's.
+    /// Without it every failed login behind a proxy would count against one address.
+    pub behind_proxy: bool,
 }
 
 impl Default for Config {
@@ -58,6 +62,7 @@ impl Default for Config {
             login_attempts_per_address: 20,
             login_window_minutes: 15,
             refresh_in_background: true,
+            behind_proxy: false,
         }
     }
 }

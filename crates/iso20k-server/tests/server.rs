@@ -827,6 +827,50 @@ async fn failed_logins_are_limited_across_servers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_failed_logins_count_per_forwarded_address() {
+    let f = fixtures(Config {
+        behind_proxy: true,
+        ..quiet()
+    })
+    .await
+    .remove(0);
+    let attempt = |who: String, forwarded: &'static str| {
+        let router = f.router.clone();
+        async move {
+            send(
+                &router,
+                Method::POST,
+                "/api/v1/session",
+                &Cred::None,
+                Some((
+                    "application/json",
+                    json!({ "email": who, "password": "wrong password!" })
+                        .to_string()
+                        .into_bytes(),
+                )),
+                &[("x-forwarded-for", forwarded)],
+            )
+            .await
+            .status
+        }
+    };
+    // Twenty failures on twenty accounts from one address (whatever the client claimed before
+    // the proxy's entry) close that address, and only that one.
+    for i in 0..20 {
+        let status = attempt(format!("nobody{i}@acme.example"), "10.9.9.9, 203.0.113.7").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    assert_eq!(
+        attempt("fresh@acme.example".into(), "198.51.100.1, 203.0.113.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attempt("fresh@acme.example".into(), "203.0.113.7, 198.51.100.1").await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_database_see_each_others_writes() {
     for f in fixtures(quiet()).await {
         let a = &f.router;

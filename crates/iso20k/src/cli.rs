@@ -121,6 +121,10 @@ pub struct ServeArgs {
     /// that does not send it)
     #[arg(long)]
     pub secure_cookies: bool,
+    /// A proxy you run is in front: count failed logins by the client address it appends to
+    /// X-Forwarded-For, not by the proxy's own address
+    #[arg(long)]
+    pub behind_proxy: bool,
     /// The largest evidence file or ticket export accepted, in MiB
     #[arg(long, default_value_t = 25, value_name = "MIB")]
     pub max_upload_mib: usize,

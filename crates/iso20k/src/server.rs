@@ -84,6 +84,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let config = iso20k_server::Config {
             secure_cookies: args.secure_cookies.then_some(true),
             max_upload: args.max_upload_mib * 1024 * 1024,
+            behind_proxy: args.behind_proxy,
             ..iso20k_server::Config::default()
         };
         let engine = store.engine();
