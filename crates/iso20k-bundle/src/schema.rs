@@ -62,10 +62,9 @@ impl Transform for NonBlankIds {
             .get_mut("properties")
             .and_then(|p| p.get_mut("id"))
             .and_then(|id| id.as_object_mut())
+            && id.get("type").and_then(|t| t.as_str()) == Some("string")
         {
-            if id.get("type").and_then(|t| t.as_str()) == Some("string") {
-                id.insert("pattern".into(), "\\S".into());
-            }
+            id.insert("pattern".into(), "\\S".into());
         }
         transform_subschemas(self, schema);
     }
