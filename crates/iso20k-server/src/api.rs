@@ -1423,51 +1423,27 @@ async fn import_tickets(
     tokio::fs::write(&path, &data)
         .await
         .map_err(ApiError::internal)?;
-    // The importer merges into what the organisation holds, as it merges into a bundle.
-    let current = crate::load::bundle_of(app.store(), &access.org, |k| k.ticket)
-        .await
-        .map_err(ApiError::internal)?;
-    let (summary, bundle) = tokio::task::spawn_blocking(move || {
-        let mut bundle = current;
-        let summary = iso20k_import::merge_into(
-            &mut bundle.tickets,
-            std::slice::from_ref(&path),
-            &options,
-            &mut |_, _, _| {},
-        );
-        drop(folder);
-        summary.map(|s| (s, bundle)).map_err(|e| e.to_string())
-    })
+    let summary = crate::load::import_tickets(
+        app.store(),
+        &access.org,
+        vec![path],
+        options,
+        &access.auth.actor(),
+        Box::new(|_, _, _| {}),
+    )
     .await
     .map_err(ApiError::internal)?
-    .map_err(|message| {
+    .map_err(|e| {
         // The importer's error names the file by its temporary path; name the upload instead.
+        let message = e.to_string();
         let message = match message.find(name.as_str()) {
             Some(i) => message[i..].to_owned(),
             None => message,
         };
         ApiError::field("", message)
     })?;
-    let changed: Vec<&str> = summary
-        .tables
-        .iter()
-        .filter(|(_, c)| c.added + c.updated > 0)
-        .map(|(k, _)| k.as_str())
-        .collect();
-    if !changed.is_empty() {
-        let writes = bundle
-            .records()
-            .into_iter()
-            .filter(|r| changed.contains(&r.kind.name))
-            .map(|r| Write {
-                kind: r.kind.name.to_owned(),
-                key: r.key,
-                body: r.body,
-            })
-            .collect();
-        app.store()
-            .apply(access.org.id, &access.auth.actor(), writes, &[])
-            .await?;
+    drop(folder);
+    if summary.tables.iter().any(|(_, c)| c.added + c.updated > 0) {
         app.changed(&access.org);
     }
     let file = summary.files.into_iter().next();

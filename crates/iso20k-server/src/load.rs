@@ -1,7 +1,7 @@
 //! Moving whole bundles between folders and the store: `iso20k import-bundle`, the export back
 //! to a folder, and the model the readiness report is computed from.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use futures::StreamExt;
@@ -104,4 +104,52 @@ pub async fn import(
         .map(|k| k.name.to_owned())
         .collect();
     Ok(store.apply(org.id, actor, writes, &replace).await?)
+}
+
+/// Merges ticket exports into the tickets of `org` with the importers of `iso20k import`, and
+/// stores the tables that changed in one transaction. The outer error is the server's; the
+/// inner one is the exports' (unreadable, unrecognised, a bad value), for the caller to report
+/// as bad input. Nothing is stored unless every file imports.
+pub async fn import_tickets(
+    store: &dyn Store,
+    org: &Org,
+    files: Vec<PathBuf>,
+    options: iso20k_import::Options,
+    actor: &str,
+    mut progress: Box<dyn FnMut(&Path, u64, u64) + Send>,
+) -> anyhow::Result<Result<iso20k_import::Summary, Box<iso20k_bundle::Error>>> {
+    // The importer merges into what the organisation holds, as it merges into a bundle.
+    let current = bundle_of(store, org, |k| k.ticket).await?;
+    let merged = tokio::task::spawn_blocking(move || {
+        let mut bundle = current;
+        iso20k_import::merge_into(&mut bundle.tickets, &files, &options, &mut *progress)
+            .map(|summary| (summary, bundle))
+            .map_err(Box::new)
+    })
+    .await
+    .context("the importer failed")?;
+    let (summary, bundle) = match merged {
+        Ok(merged) => merged,
+        Err(e) => return Ok(Err(e)),
+    };
+    let changed: Vec<&str> = summary
+        .tables
+        .iter()
+        .filter(|(_, c)| c.added + c.updated > 0)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !changed.is_empty() {
+        let writes = bundle
+            .records()
+            .into_iter()
+            .filter(|r| changed.contains(&r.kind.name))
+            .map(|r| Write {
+                kind: r.kind.name.to_owned(),
+                key: r.key,
+                body: r.body,
+            })
+            .collect();
+        store.apply(org.id, actor, writes, &[]).await?;
+    }
+    Ok(Ok(summary))
 }

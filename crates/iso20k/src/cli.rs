@@ -62,11 +62,23 @@ pub enum Command {
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// The bundle folder to import into
+    /// The bundle folder to import into (with --org, the first export file)
     pub dir: PathBuf,
     /// Export files: .csv, .tsv, .txt, .csv.gz, .xlsx, .xlsm, .xls, .ods, or Table API .json
-    #[arg(required = true)]
+    #[arg(required_unless_present = "org")]
     pub files: Vec<PathBuf>,
+    /// Import into this organisation on the server's database instead of a folder
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The database, with --org: a `sqlite://FILE` or `postgres://…` URL [default: iso20k.db in
+    /// the data directory]
+    #[arg(
+        long,
+        env = "ISO20K_DATABASE_URL",
+        value_name = "URL",
+        requires = "org"
+    )]
+    pub database: Option<String>,
     /// The tool that wrote the exports [default: recognised from the header row]
     #[arg(long, value_parser = parse_source)]
     pub from: Option<iso20k_import::Source>,

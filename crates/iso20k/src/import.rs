@@ -30,12 +30,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    let started = Instant::now();
-    let result = iso20k_import::import(
-        &args.dir,
-        &args.files,
-        &options,
-        &mut |path, done, total| {
+    let progress = {
+        let bar = bar.clone();
+        move |path: &std::path::Path, done: u64, total: u64| {
             if let Some(bar) = &bar {
                 bar.set_length(total);
                 bar.set_position(done);
@@ -45,8 +42,28 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default(),
                 );
             }
-        },
-    );
+        }
+    };
+    let started = Instant::now();
+    let (result, into) = match &args.org {
+        Some(slug) => {
+            let mut files = vec![args.dir.clone()];
+            files.extend(args.files.iter().cloned());
+            let result = crate::server::import_tickets(
+                slug,
+                args.database.clone(),
+                files,
+                options,
+                Box::new(progress),
+            )?;
+            (result.map_err(|e| *e), Some(slug))
+        }
+        None => {
+            let mut progress = progress;
+            let result = iso20k_import::import(&args.dir, &args.files, &options, &mut progress);
+            (result, None)
+        }
+    };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -89,7 +106,23 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     let rate = rows as f64 / elapsed.as_secs_f64().max(1e-9);
-    if summary.written.is_empty() {
+    let changed = summary.tables.iter().any(|(_, c)| c.added + c.updated > 0);
+    if let Some(slug) = into {
+        if changed {
+            writeln!(
+                out,
+                "Stored in `{slug}`. {DIM}({rows} rows in {:.2} s, {:.0} rows/s){DIM:#}",
+                elapsed.as_secs_f64(),
+                rate
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Nothing changed: `{slug}` already holds these tickets. {DIM}({rows} rows in {:.2} s){DIM:#}",
+                elapsed.as_secs_f64()
+            )?;
+        }
+    } else if summary.written.is_empty() {
         writeln!(
             out,
             "Nothing changed: the bundle already holds these tickets. {DIM}({rows} rows in {:.2} s){DIM:#}",

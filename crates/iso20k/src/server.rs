@@ -273,6 +273,23 @@ pub fn token_create(args: TokenCreateArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `iso20k import --org SLUG FILES`: ticket exports into an organisation on the database. The
+/// outer error is the database's; the inner one the exports', reported as bad input.
+pub fn import_tickets(
+    slug: &str,
+    database: Option<String>,
+    files: Vec<PathBuf>,
+    options: iso20k_import::Options,
+    progress: Box<dyn FnMut(&std::path::Path, u64, u64) + Send>,
+) -> anyhow::Result<Result<iso20k_import::Summary, Box<iso20k_bundle::Error>>> {
+    runtime()?.block_on(async {
+        let store = open(DatabaseArg { database }).await?;
+        let org = org(&store, slug).await?;
+        iso20k_server::load::import_tickets(&store, &org, files, options, "iso20k import", progress)
+            .await
+    })
+}
+
 /// `iso20k check --org SLUG`: the records of an organisation on the database, as a bundle.
 pub fn load_sms(slug: &str, database: Option<String>) -> anyhow::Result<iso20k_core::model::Sms> {
     runtime()?.block_on(async {

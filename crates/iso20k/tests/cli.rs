@@ -650,6 +650,34 @@ fn bundles_go_into_a_database_and_come_back_unchanged() {
     assert_eq!(from_export, from_folder);
     assert_eq!(check_org_json(data.path(), &database, "acme"), from_folder);
 
+    // Ticket exports go straight into the organisation, through the same importers.
+    let export = workspace().join("crates/iso20k-import/tests/data/servicenow/problem.csv");
+    let export = export.to_str().unwrap();
+    let tickets = |file: &str| {
+        iso20k_in(
+            data.path(),
+            &["import", "--org", "acme", "--database", &database, file],
+            None,
+        )
+    };
+    let stored = ok(tickets(export));
+    assert!(stored.contains("problems: "), "{stored}");
+    assert!(stored.contains("Stored in `acme`."), "{stored}");
+    let same = ok(tickets(export));
+    assert!(
+        same.contains("Nothing changed: `acme` already holds these tickets."),
+        "{same}"
+    );
+    let junk = data.path().join("junk.csv");
+    std::fs::write(&junk, "a,b\n1,2\n").unwrap();
+    let refused = tickets(junk.to_str().unwrap());
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("junk.csv"),
+        "{}",
+        stderr(&refused)
+    );
+
     // A folder that is not empty is never written into.
     let refused = iso20k_in(
         data.path(),
