@@ -106,6 +106,9 @@ pub async fn import(
     Ok(store.apply(org.id, actor, writes, &replace).await?)
 }
 
+/// Told the bytes of a file read so far and its size, as the import goes.
+pub type Progress = Box<dyn FnMut(&Path, u64, u64) + Send>;
+
 /// Merges ticket exports into the tickets of `org` with the importers of `iso20k import`, and
 /// stores the tables that changed in one transaction. The outer error is the server's; the
 /// inner one is the exports' (unreadable, unrecognised, a bad value), for the caller to report
@@ -116,7 +119,7 @@ pub async fn import_tickets(
     files: Vec<PathBuf>,
     options: iso20k_import::Options,
     actor: &str,
-    mut progress: Box<dyn FnMut(&Path, u64, u64) + Send>,
+    mut progress: Progress,
 ) -> anyhow::Result<Result<iso20k_import::Summary, Box<iso20k_bundle::Error>>> {
     // The importer merges into what the organisation holds, as it merges into a bundle.
     let current = bundle_of(store, org, |k| k.ticket).await?;

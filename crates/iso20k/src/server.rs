@@ -280,7 +280,7 @@ pub fn import_tickets(
     database: Option<String>,
     files: Vec<PathBuf>,
     options: iso20k_import::Options,
-    progress: Box<dyn FnMut(&std::path::Path, u64, u64) + Send>,
+    progress: iso20k_server::load::Progress,
 ) -> anyhow::Result<Result<iso20k_import::Summary, Box<iso20k_bundle::Error>>> {
     runtime()?.block_on(async {
         let store = open(DatabaseArg { database }).await?;
