@@ -689,11 +689,7 @@ async fn readiness(
         Some(text) => parse_day(text).map_err(|m| ApiError::field("as_of", m))?,
     };
     let json = app.readiness(&access.org, edition, as_of).await?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        json.as_ref().clone(),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 fn parse_day(text: &str) -> Result<iso20k_core::Date, String> {
@@ -734,12 +730,7 @@ async fn list_kinds(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Vec<KindInfo>>> {
     let access = app.access(auth, &slug).await?;
-    let counts: HashMap<String, i64> = app
-        .store()
-        .kinds(access.org.id)
-        .await?
-        .into_iter()
-        .collect();
+    let counts = app.counts(&access.org).await?;
     Ok(Json(
         KINDS
             .iter()
@@ -856,7 +847,12 @@ async fn list_records(
     Ok(Json(RecordPage {
         items: records.into_iter().map(item).collect::<ApiResult<_>>()?,
         next,
-        total: store.count(access.org.id, kind.name).await?,
+        total: app
+            .counts(&access.org)
+            .await?
+            .get(kind.name)
+            .copied()
+            .unwrap_or(0),
     }))
 }
 

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use iso20k_core::model::Sms;
 use iso20k_core::{Date, Edition};
 use iso20k_store::Org;
@@ -20,12 +21,19 @@ use crate::error::{ApiError, ApiResult};
 
 type Key = (i64, Edition, Date);
 
+/// Records per kind of one organisation, by kind name.
+pub(crate) type Counts = Arc<std::collections::HashMap<String, i64>>;
+
 /// Reports held in memory before the oldest are dropped.
 const MEMORY: usize = 64;
 
 #[derive(Default)]
 pub(crate) struct Cache {
-    reports: Mutex<HashMap<Key, (i64, Arc<String>)>>,
+    /// Reports as the bytes of the response, so serving one copies nothing.
+    reports: Mutex<HashMap<Key, (i64, Bytes)>>,
+    /// Per organisation: the revision, its declared edition and its records per kind. Counting
+    /// a million incidents takes a scan, so it happens once per revision, not once per page.
+    facts: Mutex<HashMap<i64, (i64, Option<Edition>, Option<Counts>)>>,
     flights: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
     /// The last model built: (organisation, revision, model).
     model: tokio::sync::Mutex<Option<(i64, i64, Arc<Sms>)>>,
@@ -39,8 +47,29 @@ pub(crate) fn today() -> Date {
 }
 
 impl App {
-    /// The edition the organisation declares, or 2018.
+    /// The edition the organisation declares, or 2018, as of the revision in `org`.
     pub(crate) async fn declared_edition(&self, org: &Org) -> ApiResult<Edition> {
+        if let Some(edition) = self.inner.readiness.fact(org, |f| f.1) {
+            return Ok(edition);
+        }
+        let edition = self.read_declared_edition(org).await?;
+        self.inner.readiness.learn(org, |f| f.1 = Some(edition));
+        Ok(edition)
+    }
+
+    /// How many records of each kind `org` holds, as of the revision in `org`.
+    pub(crate) async fn counts(&self, org: &Org) -> ApiResult<Counts> {
+        if let Some(counts) = self.inner.readiness.fact(org, |f| f.2.clone()) {
+            return Ok(counts);
+        }
+        let counts: Counts = Arc::new(self.store().kinds(org.id).await?.into_iter().collect());
+        self.inner
+            .readiness
+            .learn(org, |f| f.2 = Some(counts.clone()));
+        Ok(counts)
+    }
+
+    async fn read_declared_edition(&self, org: &Org) -> ApiResult<Edition> {
         let record = self
             .store()
             .record(org.id, "organisation", "organisation")
@@ -60,15 +89,16 @@ impl App {
         org: &Org,
         edition: Option<Edition>,
         as_of: Date,
-    ) -> ApiResult<Arc<String>> {
+    ) -> ApiResult<Bytes> {
         let edition = match edition {
             Some(e) => e,
             None => self.declared_edition(org).await?,
         };
         let key = (org.id, edition, as_of);
         let cache = &self.inner.readiness;
-        let revision = self.store().revision(org.id).await?;
-        if let Some(json) = cache.remembered(key, revision) {
+        // `org` was read for this request, so its revision is current enough: a change after
+        // that may or may not be seen, as with any read racing a write.
+        if let Some(json) = cache.remembered(key, org.revision) {
             return Ok(json);
         }
         let flight = {
@@ -162,7 +192,16 @@ impl App {
             loop {
                 // Let a burst of writes finish first.
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-                if let Err(e) = app.readiness(&org, None, today()).await {
+                // The organisation as it is now, not as it was when the change was made.
+                let current = match app.store().org(&org.slug).await {
+                    Ok(Some(current)) => current,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!("background readiness of {} failed: {e}", org.slug);
+                        break;
+                    }
+                };
+                if let Err(e) = app.readiness(&current, None, today()).await {
                     tracing::warn!("background readiness of {} failed: {e}", org.slug);
                 }
                 let mut refreshing = app.inner.readiness.refreshing.lock().expect("not poisoned");
@@ -178,7 +217,30 @@ impl App {
 }
 
 impl Cache {
-    fn remembered(&self, key: Key, revision: i64) -> Option<Arc<String>> {
+    /// A fact about `org` learnt at its current revision, if one was.
+    fn fact<T>(
+        &self,
+        org: &Org,
+        get: impl Fn(&(i64, Option<Edition>, Option<Counts>)) -> Option<T>,
+    ) -> Option<T> {
+        let facts = self.facts.lock().expect("not poisoned");
+        facts
+            .get(&org.id)
+            .filter(|f| f.0 == org.revision)
+            .and_then(get)
+    }
+
+    /// Keeps a fact about `org` at its revision, forgetting what was known at another.
+    fn learn(&self, org: &Org, set: impl FnOnce(&mut (i64, Option<Edition>, Option<Counts>))) {
+        let mut facts = self.facts.lock().expect("not poisoned");
+        let entry = facts.entry(org.id).or_insert((org.revision, None, None));
+        if entry.0 != org.revision {
+            *entry = (org.revision, None, None);
+        }
+        set(entry);
+    }
+
+    fn remembered(&self, key: Key, revision: i64) -> Option<Bytes> {
         let reports = self.reports.lock().expect("not poisoned");
         reports
             .get(&key)
@@ -186,8 +248,8 @@ impl Cache {
             .map(|(_, json)| json.clone())
     }
 
-    fn remember(&self, key: Key, revision: i64, json: String) -> Arc<String> {
-        let json = Arc::new(json);
+    fn remember(&self, key: Key, revision: i64, json: String) -> Bytes {
+        let json = Bytes::from(json);
         let mut reports = self.reports.lock().expect("not poisoned");
         if reports.len() >= MEMORY && !reports.contains_key(&key) {
             // Reports are cheap to fetch again from the store; no need for anything cleverer.

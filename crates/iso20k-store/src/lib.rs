@@ -352,8 +352,6 @@ pub trait Store: Send + Sync {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Record>>;
-    /// How many records of a kind there are.
-    async fn count(&self, org_id: i64, kind: &str) -> Result<i64>;
     /// The kinds that have records, by kind, with how many each.
     async fn kinds(&self, org_id: i64) -> Result<Vec<(String, i64)>>;
     /// One record.

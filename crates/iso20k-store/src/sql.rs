@@ -554,16 +554,6 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn count(&self, org_id: i64, kind: &str) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE org_id = $1 AND kind = $2")
-                .bind(org_id)
-                .bind(kind)
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
     async fn kinds(&self, org_id: i64) -> Result<Vec<(String, i64)>> {
         sqlx::query(
             "SELECT kind, COUNT(*) FROM records WHERE org_id = $1 GROUP BY kind ORDER BY kind",
