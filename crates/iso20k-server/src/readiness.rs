@@ -27,13 +27,20 @@ pub(crate) type Counts = Arc<std::collections::HashMap<String, i64>>;
 /// Reports held in memory before the oldest are dropped.
 const MEMORY: usize = 64;
 
+/// What is known of an organisation at one revision.
+struct Facts {
+    revision: i64,
+    edition: Option<Edition>,
+    counts: Option<Counts>,
+}
+
 #[derive(Default)]
 pub(crate) struct Cache {
     /// Reports as the bytes of the response, so serving one copies nothing.
     reports: Mutex<HashMap<Key, (i64, Bytes)>>,
     /// Per organisation: the revision, its declared edition and its records per kind. Counting
     /// a million incidents takes a scan, so it happens once per revision, not once per page.
-    facts: Mutex<HashMap<i64, (i64, Option<Edition>, Option<Counts>)>>,
+    facts: Mutex<HashMap<i64, Facts>>,
     flights: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
     /// The last model built: (organisation, revision, model).
     model: tokio::sync::Mutex<Option<(i64, i64, Arc<Sms>)>>,
@@ -49,23 +56,25 @@ pub(crate) fn today() -> Date {
 impl App {
     /// The edition the organisation declares, or 2018, as of the revision in `org`.
     pub(crate) async fn declared_edition(&self, org: &Org) -> ApiResult<Edition> {
-        if let Some(edition) = self.inner.readiness.fact(org, |f| f.1) {
+        if let Some(edition) = self.inner.readiness.fact(org, |f| f.edition) {
             return Ok(edition);
         }
         let edition = self.read_declared_edition(org).await?;
-        self.inner.readiness.learn(org, |f| f.1 = Some(edition));
+        self.inner
+            .readiness
+            .learn(org, |f| f.edition = Some(edition));
         Ok(edition)
     }
 
     /// How many records of each kind `org` holds, as of the revision in `org`.
     pub(crate) async fn counts(&self, org: &Org) -> ApiResult<Counts> {
-        if let Some(counts) = self.inner.readiness.fact(org, |f| f.2.clone()) {
+        if let Some(counts) = self.inner.readiness.fact(org, |f| f.counts.clone()) {
             return Ok(counts);
         }
         let counts: Counts = Arc::new(self.store().kinds(org.id).await?.into_iter().collect());
         self.inner
             .readiness
-            .learn(org, |f| f.2 = Some(counts.clone()));
+            .learn(org, |f| f.counts = Some(counts.clone()));
         Ok(counts)
     }
 
@@ -218,24 +227,25 @@ impl App {
 
 impl Cache {
     /// A fact about `org` learnt at its current revision, if one was.
-    fn fact<T>(
-        &self,
-        org: &Org,
-        get: impl Fn(&(i64, Option<Edition>, Option<Counts>)) -> Option<T>,
-    ) -> Option<T> {
+    fn fact<T>(&self, org: &Org, get: impl Fn(&Facts) -> Option<T>) -> Option<T> {
         let facts = self.facts.lock().expect("not poisoned");
         facts
             .get(&org.id)
-            .filter(|f| f.0 == org.revision)
+            .filter(|f| f.revision == org.revision)
             .and_then(get)
     }
 
     /// Keeps a fact about `org` at its revision, forgetting what was known at another.
-    fn learn(&self, org: &Org, set: impl FnOnce(&mut (i64, Option<Edition>, Option<Counts>))) {
+    fn learn(&self, org: &Org, set: impl FnOnce(&mut Facts)) {
         let mut facts = self.facts.lock().expect("not poisoned");
-        let entry = facts.entry(org.id).or_insert((org.revision, None, None));
-        if entry.0 != org.revision {
-            *entry = (org.revision, None, None);
+        let fresh = || Facts {
+            revision: org.revision,
+            edition: None,
+            counts: None,
+        };
+        let entry = facts.entry(org.id).or_insert_with(fresh);
+        if entry.revision != org.revision {
+            *entry = fresh();
         }
         set(entry);
     }
