@@ -134,6 +134,51 @@ pub fn patterns() -> &'static [Pattern] {
     PATTERNS
 }
 
+/// The patterns that contain every word of `query` anywhere (case-insensitive), best first:
+/// words in the title count most, then how often the words occur at all.
+pub fn search(query: &str) -> Vec<&'static Pattern> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut hits: Vec<(usize, &Pattern)> = PATTERNS
+        .iter()
+        .filter_map(|p| {
+            let text = searchable(p);
+            let title = p.title.to_lowercase();
+            words.iter().all(|w| text.contains(w.as_str())).then(|| {
+                let score = words
+                    .iter()
+                    .map(|w| {
+                        title.matches(w.as_str()).count() * 10 + text.matches(w.as_str()).count()
+                    })
+                    .sum();
+                (score, p)
+            })
+        })
+        .collect();
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(b.1.id)));
+    hits.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Every word of a pattern, lowercased, for [`search`].
+fn searchable(p: &Pattern) -> String {
+    let mut parts = vec![
+        p.id,
+        p.title,
+        p.what_goes_wrong,
+        p.why_it_matters,
+        p.result,
+        p.escalation,
+        p.question,
+    ];
+    parts.extend(p.how_to_fix);
+    parts.extend(p.evidence);
+    parts.extend(p.clauses_2018);
+    parts.extend(p.clauses_2011);
+    parts.join("\n").to_lowercase()
+}
+
 /// Looks a pattern up by id (case-insensitive, so `f-035` works).
 pub fn find(id: &str) -> Option<&'static Pattern> {
     PATTERNS.iter().find(|p| p.id.eq_ignore_ascii_case(id))
@@ -143,6 +188,27 @@ pub fn find(id: &str) -> Option<&'static Pattern> {
 mod tests {
     use super::*;
     use crate::clause;
+
+    #[test]
+    fn search_needs_every_word_and_ranks_titles_first() {
+        let hits = search("Emergency CHANGE");
+        assert!(!hits.is_empty());
+        for p in &hits {
+            let text = searchable(p);
+            assert!(
+                text.contains("emergency") && text.contains("change"),
+                "{}",
+                p.id
+            );
+        }
+        assert!(
+            hits[0].title.to_lowercase().contains("emergency"),
+            "{}",
+            hits[0].id
+        );
+        assert!(search("   ").is_empty());
+        assert!(search("emergency xyzzy").is_empty());
+    }
 
     #[test]
     fn ids_are_sequential_and_clauses_exist() {

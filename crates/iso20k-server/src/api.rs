@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::App;
-use crate::auth::{self, Auth, Role, Via};
+use crate::auth::{self, Access, Auth, Role, Via};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Path, Query, raw};
 
@@ -64,12 +64,17 @@ pub(crate) fn router(app: App) -> Router {
             "/api/v1/orgs/{slug}/imports/tickets",
             post(import_tickets).layer(DefaultBodyLimit::max(max_upload)),
         )
+        .merge(crate::web::routes(max_upload))
         .fallback(not_found)
         .with_state(app)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound("no such route; see /api/openapi.json".to_owned())
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound("no such route; see /api/openapi.json".to_owned()).into_response()
+    } else {
+        crate::web::Failure(ApiError::NotFound("no such page".to_owned())).into_response()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,9 +158,24 @@ async fn login(State(app): State<App>, request: Request) -> ApiResult<Response> 
     let (parts, body) = request.into_parts();
     let Body(login): Body<Login> =
         Body::from_request(Request::from_parts(parts.clone(), body), &()).await?;
+    let (auth, expires_at, cookie) = sign_in(&app, &parts, &login.email, login.password).await?;
+    let info = session_info(&app, &auth, Some(expires_at)).await?;
+    let mut response = Json(info).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Checks a password within the login limits and opens a session: the caller, when the session
+/// ends, and the `Set-Cookie` value that carries it. Shared by the API and the sign-in page.
+pub(crate) async fn sign_in(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    email: &str,
+    password: String,
+) -> ApiResult<(Auth, String, HeaderValue)> {
     let config = app.config();
     let store = app.store();
-    let email = login.email.trim().to_lowercase();
+    let email = email.trim().to_lowercase();
     let window =
         jiff::Timestamp::now() - jiff::SignedDuration::from_mins(config.login_window_minutes);
     let since = iso20k_store::format_time(window);
@@ -163,7 +183,7 @@ async fn login(State(app): State<App>, request: Request) -> ApiResult<Response> 
         format!("account:{email}"),
         config.login_attempts_per_account,
     )];
-    if let Some(ip) = auth::client_ip(&parts, config.behind_proxy) {
+    if let Some(ip) = auth::client_ip(parts, config.behind_proxy) {
         keys.push((format!("address:{ip}"), config.login_attempts_per_address));
     }
     for (key, limit) in &keys {
@@ -175,7 +195,6 @@ async fn login(State(app): State<App>, request: Request) -> ApiResult<Response> 
     }
     let user = store.user_by_email(&email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password = login.password;
     // Verify even without an account, so the answer takes as long either way.
     let verified = tokio::task::spawn_blocking(move || match hash {
         Some(h) => auth::verify_password(&h, &password),
@@ -215,24 +234,18 @@ async fn login(State(app): State<App>, request: Request) -> ApiResult<Response> 
         config.session_hours * 3600,
         if secure { "; Secure" } else { "" }
     );
-    let info = session_info(
-        &app,
-        &Auth {
-            user,
-            via: Via::Session {
-                id_hash: session.id_hash.clone(),
-                csrf: session.csrf.clone(),
-            },
+    let auth = Auth {
+        user,
+        via: Via::Session {
+            id_hash: session.id_hash,
+            csrf: session.csrf,
         },
-        Some(session.expires_at),
-    )
-    .await?;
-    let mut response = Json(info).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
+    };
+    Ok((
+        auth,
+        session.expires_at,
         HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    ))
 }
 
 /// An argon2id hash of a random password, verified against when the account does not exist.
@@ -814,7 +827,7 @@ pub(crate) struct VersionQuery {
     version: i64,
 }
 
-fn kind_named(name: &str) -> ApiResult<&'static Kind> {
+pub(crate) fn kind_named(name: &str) -> ApiResult<&'static Kind> {
     find_kind(name).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no kind of record named `{name}`; GET /api/v1/orgs/{{slug}}/records lists them"
@@ -877,7 +890,7 @@ fn no_record(kind: &Kind, key: &str) -> ApiError {
 
 /// Checks a record sent to the API: its fields, and that the ids in it are not used by another
 /// record of the same bundle file (which would make the exported bundle unreadable).
-async fn check_record(
+pub(crate) async fn check_record(
     app: &App,
     org: &Org,
     kind: &'static Kind,
@@ -991,7 +1004,7 @@ async fn create_record(
 }
 
 /// Percent-encodes a key for one path segment (keys may hold `/`).
-fn encode_segment(s: &str) -> String {
+pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -1236,44 +1249,63 @@ async fn upload_evidence(
     let access = app.access(auth, &slug).await?;
     let kind = kind_named(&kind)?;
     access.require_evidence()?;
-    let name = clean_name(&q.name)?;
-    let store = app.store();
-    if store
-        .record(access.org.id, kind.name, &key)
-        .await?
-        .is_none()
-    {
-        return Err(no_record(kind, &key));
-    }
     let data = raw(request, &()).await?;
-    if data.is_empty() {
-        return Err(ApiError::field("", "the file is empty"));
-    }
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.len() <= 255 && !v.trim().is_empty())
         .unwrap_or("application/octet-stream")
         .to_owned();
+    let evidence = store_evidence(
+        &app,
+        &access,
+        kind,
+        &key,
+        &q.name,
+        &media_type,
+        data.to_vec(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(evidence.into())))
+}
+
+/// Attaches a file to a record: its name cleaned, its hash computed, its record required.
+/// Shared by the API and the record page.
+pub(crate) async fn store_evidence(
+    app: &App,
+    access: &Access,
+    kind: &'static Kind,
+    key: &str,
+    name: &str,
+    media_type: &str,
+    data: Vec<u8>,
+) -> ApiResult<iso20k_store::Evidence> {
+    let name = clean_name(name)?;
+    let store = app.store();
+    if store.record(access.org.id, kind.name, key).await?.is_none() {
+        return Err(no_record(kind, key));
+    }
+    if data.is_empty() {
+        return Err(ApiError::field("", "the file is empty"));
+    }
     let sha256: String = sha2::Sha256::digest(&data)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let evidence = store
+    Ok(store
         .add_evidence(
             access.org.id,
             &access.auth.actor(),
             NewEvidence {
                 kind: kind.name.to_owned(),
-                key,
+                key: key.to_owned(),
                 name,
-                media_type,
+                media_type: media_type.to_owned(),
                 sha256,
-                data: data.to_vec(),
+                data,
             },
         )
-        .await?;
-    Ok((StatusCode::CREATED, Json(evidence.into())))
+        .await?)
 }
 
 async fn download_evidence(

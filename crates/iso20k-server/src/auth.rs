@@ -104,6 +104,14 @@ pub struct Auth {
 }
 
 impl Auth {
+    /// The session's CSRF token; none for an API token.
+    pub fn csrf(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { csrf, .. } => Some(csrf),
+            Via::Token { .. } => None,
+        }
+    }
+
     /// The name the audit trail records for this caller.
     pub fn actor(&self) -> String {
         match &self.via {
@@ -155,40 +163,45 @@ impl FromRequestParts<App> for Auth {
                 via: Via::Token { name: token.name },
             });
         }
-        let Some(cookie) = session_cookie(parts) else {
+        let Some(auth) = from_session(app, parts).await? else {
             return Err(ApiError::Unauthenticated(
                 "log in with POST /api/v1/session, or send an API token as Authorization: Bearer TOKEN",
-            ));
-        };
-        let id_hash = digest(&cookie);
-        let Some(session) = store.session(&id_hash).await? else {
-            return Err(ApiError::Unauthenticated(
-                "the session has expired; log in again",
             ));
         };
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(session.csrf.as_str()) {
+            if sent != auth.csrf() {
                 return Err(ApiError::Forbidden(
                     "missing or wrong CSRF token: send the csrf_token from POST /api/v1/session in the X-CSRF-Token header".to_owned(),
                 ));
             }
         }
-        let user = store
-            .user(session.user_id)
-            .await?
-            .ok_or(ApiError::Unauthenticated(
-                "the session's user no longer exists",
-            ))?;
-        Ok(Auth {
-            user,
-            via: Via::Session {
-                id_hash,
-                csrf: session.csrf,
-            },
-        })
+        Ok(auth)
     }
+}
+
+/// The caller of a session cookie, if the request carries a live one. Checking the CSRF token
+/// is left to the caller: the API wants it in a header, the pages in the form.
+pub(crate) async fn from_session(app: &App, parts: &Parts) -> ApiResult<Option<Auth>> {
+    let Some(cookie) = session_cookie(parts) else {
+        return Ok(None);
+    };
+    let id_hash = digest(&cookie);
+    let store = app.store();
+    let Some(session) = store.session(&id_hash).await? else {
+        return Ok(None);
+    };
+    let Some(user) = store.user(session.user_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Auth {
+        user,
+        via: Via::Session {
+            id_hash,
+            csrf: session.csrf,
+        },
+    }))
 }
 
 /// The client's address, when the server knows it (not in in-process tests). Behind a proxy

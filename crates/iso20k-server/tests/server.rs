@@ -1786,3 +1786,308 @@ async fn totals_and_counts_follow_changes() {
         assert_eq!(seen().await, (total, total), "{}", f.db.label);
     }
 }
+
+/// Posts a form as a browser does.
+async fn post_form(
+    router: &Router,
+    uri: &str,
+    cookie: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Reply {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let cred = match cookie {
+        Some(c) => Cred::Cookie {
+            cookie: c.to_owned(),
+            csrf: None,
+        },
+        None => Cred::None,
+    };
+    send(
+        router,
+        Method::POST,
+        uri,
+        &cred,
+        Some(("application/x-www-form-urlencoded", body.into_bytes())),
+        &[],
+    )
+    .await
+}
+
+/// Signs in through the page and returns the session cookie's value.
+async fn browser_sign_in(router: &Router, email: &str, password: &str) -> String {
+    let reply = post_form(
+        router,
+        "/login",
+        None,
+        &[("email", email), ("password", password)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    set.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+impl Reply {
+    /// The page with the entities the templates escape decoded, to search it as a browser sees it.
+    fn html(&self) -> String {
+        self.text()
+            .replace("&#x2f;", "/")
+            .replace("&#x27;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    }
+}
+
+/// The value of the hidden CSRF field on a page.
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a CSRF field")
+        + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn page(router: &Router, uri: &str, cookie: &str) -> Reply {
+    send(
+        router,
+        Method::GET,
+        uri,
+        &Cred::Cookie {
+            cookie: cookie.to_owned(),
+            csrf: None,
+        },
+        None,
+        &[],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
+    // The pages' rules are the server's, whatever the engine: SQLite is enough.
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    for (email, role) in [
+        ("pat@acme.example", "manager"),
+        ("vic@acme.example", "viewer"),
+    ] {
+        let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, role, None)
+            .await
+            .unwrap();
+    }
+
+    // Signed out, a page sends you to sign in and back.
+    let away = call(r, Method::GET, "/orgs/acme", &Cred::None, None).await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+    assert_eq!(away.headers[header::LOCATION], "/login?next=%2Forgs%2Facme");
+    let login = call(r, Method::GET, "/login", &Cred::None, None).await;
+    let html = login.html();
+    for part in [r#"name="email""#, r#"name="password""#, r#"type="submit""#] {
+        assert!(html.contains(part), "{part}");
+    }
+    let wrong = post_form(
+        r,
+        "/login",
+        None,
+        &[
+            ("email", "pat@acme.example"),
+            ("password", "nope nope nope"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.html().contains("Wrong email or password"));
+    let back = post_form(
+        r,
+        "/login",
+        None,
+        &[
+            ("email", "pat@acme.example"),
+            ("password", "correct horse battery"),
+            ("next", "https://evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        back.headers[header::LOCATION],
+        "/orgs/acme",
+        "never off-site"
+    );
+    let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+
+    // The dashboard shows the score the API gives.
+    let as_of = "as_of=2026-06-30";
+    let viewer = f.token("viewer");
+    let score = || async {
+        call(
+            r,
+            Method::GET,
+            &format!("/api/v1/orgs/acme/readiness?{as_of}"),
+            &viewer,
+            None,
+        )
+        .await
+        .json()["readiness"]["overall"]
+            .as_f64()
+            .unwrap()
+    };
+    let before = score().await;
+    let dashboard = page(r, &format!("/orgs/acme?{as_of}"), &pat).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    let html = dashboard.html();
+    assert!(
+        html.contains(&format!(r#"<span id="overall">{before}</span>"#)),
+        "{before}"
+    );
+    assert!(html.contains("/orgs/acme/findings/mr-no-top-management?as_of=2026-06-30"));
+    let clause = page(r, &format!("/orgs/acme/clauses/9.3?{as_of}"), &pat).await;
+    assert_eq!(clause.status, StatusCode::OK);
+    assert!(clause.html().contains("What auditors look for"));
+
+    // The finding leads to the form that fixes it.
+    let finding = page(
+        r,
+        &format!("/orgs/acme/findings/mr-no-top-management?{as_of}"),
+        &pat,
+    )
+    .await;
+    let html = finding.html();
+    assert!(
+        html.contains(r#"href="/orgs/acme/records/management-reviews/new""#),
+        "{html}"
+    );
+    let form = page(r, "/orgs/acme/records/management-reviews/new", &pat).await;
+    let csrf = csrf_of(&form.html());
+    let review = [
+        ("id", "MR-2026-9"),
+        ("held_on", "2026-06-20"),
+        ("attendees", "h.strand\no.adeyemi\nm.castell"),
+        ("inputs", "previous-actions"),
+        ("inputs", "customer-feedback"),
+        ("inputs", "service-performance"),
+        ("decisions", "Approve the 2026 objectives"),
+        ("actions.0.id", "MR-2026-9-A1"),
+        ("actions.0.description", "Publish the revised policy"),
+        ("actions.0.owner", "m.castell"),
+        ("actions.0.due", "2026-07-31"),
+        ("actions.0.status", "open"),
+    ];
+    let forged = post_form(
+        r,
+        "/orgs/acme/records/management-reviews",
+        Some(&pat),
+        &review,
+    )
+    .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::FORBIDDEN,
+        "no CSRF token, no change"
+    );
+    let mut bad: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    bad.extend(review.iter().map(|(k, v)| {
+        if *k == "held_on" {
+            (*k, "2026-13-40")
+        } else {
+            (*k, *v)
+        }
+    }));
+    let invalid = post_form(r, "/orgs/acme/records/management-reviews", Some(&pat), &bad).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = invalid.html();
+    assert!(
+        html.contains(r#"id="f-held_on-error""#),
+        "the message sits by its field"
+    );
+    assert!(
+        html.contains("value=\"MR-2026-9\""),
+        "what was typed is kept"
+    );
+    let mut good: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    good.extend(review.iter().copied());
+    let saved = post_form(
+        r,
+        "/orgs/acme/records/management-reviews",
+        Some(&pat),
+        &good,
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html());
+    assert_eq!(
+        saved.headers[header::LOCATION],
+        "/orgs/acme/records/management-reviews/MR-2026-9?saved=1"
+    );
+    let after = score().await;
+    assert!(after > before, "the score rises: {before} → {after}");
+    let stored: Value = serde_json::from_str(
+        &f.store()
+            .record(f.org.id, "management-reviews", "MR-2026-9")
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(
+        stored["attendees"],
+        json!(["h.strand", "o.adeyemi", "m.castell"])
+    );
+    assert_eq!(stored["actions"][0]["owner"], "m.castell");
+
+    // A viewer reads the same record but has no way to change it.
+    let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
+    let seen = page(r, "/orgs/acme/records/management-reviews/MR-2026-9", &vic).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    let html = seen.html();
+    assert!(!html.contains("Save changes") && !html.contains("Delete this"));
+    let vic_csrf = csrf_of(&html);
+    let mut edit: Vec<(&str, &str)> = vec![("csrf", &vic_csrf), ("version", "1")];
+    edit.extend(review.iter().copied());
+    let refused = post_form(
+        r,
+        "/orgs/acme/records/management-reviews/MR-2026-9",
+        Some(&vic),
+        &edit,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Every page reachable from the dashboard draws.
+    let mut queue = vec![
+        format!("/orgs/acme?{as_of}"),
+        "/orgs/acme/kb?q=emergency+change".to_owned(),
+    ];
+    let mut seen = BTreeSet::new();
+    while let Some(url) = queue.pop() {
+        if !seen.insert(url.clone()) || seen.len() > 400 {
+            continue;
+        }
+        let reply = page(r, &url, &pat).await;
+        assert_eq!(reply.status, StatusCode::OK, "{url}");
+        let html = reply.html();
+        for link in html.split("href=\"").skip(1) {
+            let link = link.split('"').next().unwrap().to_owned();
+            // Ticket lists run long: one page of each is enough.
+            if link.starts_with("/orgs/acme")
+                && !link.contains("after=")
+                && !link.contains("/records/incidents/")
+            {
+                queue.push(link);
+            }
+        }
+    }
+    assert!(seen.len() > 150, "crawled {}", seen.len());
+}

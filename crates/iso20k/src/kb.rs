@@ -76,37 +76,14 @@ pub fn run(cmd: KbCommand) -> anyhow::Result<ExitCode> {
             }
         }
         KbCommand::Search { words, format } => {
-            let words: Vec<String> = words
-                .iter()
-                .flat_map(|w| w.split_whitespace())
-                .map(str::to_lowercase)
-                .collect();
-            let mut hits: Vec<(usize, &Pattern)> = kb::patterns()
-                .iter()
-                .filter_map(|p| {
-                    let text = searchable(p);
-                    let title = p.title.to_lowercase();
-                    words.iter().all(|w| text.contains(w.as_str())).then(|| {
-                        // Words in the title rank first, then how often the words occur at all.
-                        let score = words
-                            .iter()
-                            .map(|w| {
-                                title.matches(w.as_str()).count() * 10
-                                    + text.matches(w.as_str()).count()
-                            })
-                            .sum();
-                        (score, p)
-                    })
-                })
-                .collect();
-            hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(b.1.id)));
+            let hits = kb::search(&words.join(" "));
             match format {
                 Format::Json => {
-                    let all: Vec<_> = hits.iter().map(|(_, p)| to_json(p)).collect();
+                    let all: Vec<_> = hits.iter().map(|p| to_json(p)).collect();
                     writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
                 }
                 Format::Text => {
-                    for (_, p) in &hits {
+                    for p in &hits {
                         writeln!(
                             out,
                             "{BOLD}{}{BOLD:#}  {:<20} {}",
@@ -129,24 +106,6 @@ pub fn run(cmd: KbCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every word of a pattern, lowercased, for `kb search`.
-fn searchable(p: &Pattern) -> String {
-    let mut parts = vec![
-        p.id,
-        p.title,
-        p.what_goes_wrong,
-        p.why_it_matters,
-        p.result,
-        p.escalation,
-        p.question,
-    ];
-    parts.extend(p.how_to_fix);
-    parts.extend(p.evidence);
-    parts.extend(p.clauses_2018);
-    parts.extend(p.clauses_2011);
-    parts.join("\n").to_lowercase()
 }
 
 /// The JSON shape `iso20k kb list --format json` promises.

@@ -1,0 +1,589 @@
+//! Forms for every kind of record, drawn from the record's JSON Schema (the one the bundle
+//! reader's own types generate) and read back into the record's JSON. One form per kind would
+//! be 28 forms to keep in step with the bundle format; this keeps them in step by construction.
+//!
+//! Field names are paths into the record: `held_on`, `actions.0.owner`. A list of objects shows
+//! its items and one blank row to add another; a row left blank is dropped.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use iso20k_bundle::records::{KINDS, Kind};
+use schemars::generate::SchemaSettings;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One kind's schema with its definitions, to resolve `$ref`s against.
+pub(crate) struct Schema {
+    root: Value,
+    defs: Map<String, Value>,
+}
+
+impl Schema {
+    pub(crate) fn of(kind: &Kind) -> &'static Schema {
+        static ALL: OnceLock<HashMap<&'static str, Schema>> = OnceLock::new();
+        let all = ALL.get_or_init(|| {
+            KINDS
+                .iter()
+                .map(|k| {
+                    let mut generator = SchemaSettings::draft2020_12()
+                        .with_transform(iso20k_bundle::schema::NonBlankIds)
+                        .into_generator();
+                    let root = k.schema(&mut generator).to_value();
+                    let defs = generator
+                        .take_definitions(true)
+                        .into_iter()
+                        .collect::<Map<String, Value>>();
+                    (k.name, Schema { root, defs })
+                })
+                .collect()
+        });
+        &all[kind.name]
+    }
+
+    /// The names of the record's top-level fields, in order.
+    pub(crate) fn property_names(&self) -> Vec<String> {
+        self.resolve(&self.root)
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// `s` with its `$ref` followed.
+    fn resolve<'a>(&'a self, s: &'a Value) -> &'a Value {
+        match s.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                self.defs.get(name).map_or(s, |d| self.resolve(d))
+            }
+            None => s,
+        }
+    }
+
+    /// What input a property takes, and whether it may be left empty.
+    fn shape<'a>(&'a self, s: &'a Value) -> (Shape<'a>, bool) {
+        let mut nullable = false;
+        let mut s = s;
+        if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
+            let not_null: Vec<&Value> = any
+                .iter()
+                .filter(|v| v.get("type").and_then(Value::as_str) != Some("null"))
+                .collect();
+            if not_null.len() == 1 {
+                nullable = not_null.len() < any.len();
+                s = not_null[0];
+            }
+        }
+        let s = self.resolve(s);
+        let types: Vec<&str> = match s.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        nullable |= types.contains(&"null");
+        let main = types.iter().copied().find(|t| *t != "null");
+        if let Some(options) = choices(s) {
+            return (Shape::Select(options), nullable);
+        }
+        let shape = match main {
+            Some("string") => match s.get("format").and_then(Value::as_str) {
+                Some("date") => Shape::Date,
+                _ => Shape::Text,
+            },
+            Some("integer") => Shape::Integer,
+            Some("number") => Shape::Number,
+            Some("boolean") => Shape::Bool,
+            Some("array") => {
+                let items = self.resolve(s.get("items").unwrap_or(&Value::Null));
+                if let Some(options) = choices(items) {
+                    Shape::Checks(options)
+                } else if items.get("properties").is_some() {
+                    Shape::Rows(items)
+                } else if matches!(
+                    items.get("type").and_then(Value::as_str),
+                    Some("string" | "integer" | "number")
+                ) {
+                    Shape::Lines
+                } else {
+                    Shape::Json
+                }
+            }
+            Some("object") if s.get("properties").is_some() => Shape::Group(s),
+            _ => Shape::Json,
+        };
+        (shape, nullable)
+    }
+}
+
+/// The values an enumeration allows, with their descriptions.
+fn choices(s: &Value) -> Option<Vec<(String, String)>> {
+    if let Some(values) = s.get("enum").and_then(Value::as_array) {
+        return Some(
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|v| (v.to_owned(), v.to_owned()))
+                .collect(),
+        );
+    }
+    let one_of = s.get("oneOf").and_then(Value::as_array)?;
+    one_of
+        .iter()
+        .map(|o| {
+            let value = o.get("const")?.as_str()?.to_owned();
+            let label = match o.get("description").and_then(Value::as_str) {
+                Some(d) => format!("{value} — {}", d.trim_end_matches('.')),
+                None => value.clone(),
+            };
+            Some((value, label))
+        })
+        .collect()
+}
+
+enum Shape<'a> {
+    Text,
+    Date,
+    Integer,
+    Number,
+    Bool,
+    Select(Vec<(String, String)>),
+    /// A list of simple values, one per line.
+    Lines,
+    /// A list of values from a fixed set.
+    Checks(Vec<(String, String)>),
+    /// A list of objects.
+    Rows(&'a Value),
+    /// An object of its own.
+    Group(&'a Value),
+    /// Anything else, edited as JSON.
+    Json,
+}
+
+/// A field as the template draws it.
+#[derive(Serialize, Default)]
+pub(crate) struct Field {
+    name: String,
+    id: String,
+    label: String,
+    help: String,
+    input: &'static str,
+    required: bool,
+    value: String,
+    checked: bool,
+    options: Vec<Choice>,
+    error: Option<String>,
+    /// For a list of objects: its items, then a blank one.
+    rows: Vec<Vec<Field>>,
+    /// For an object: its fields.
+    fields: Vec<Field>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn label(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The fields of a record of `kind`, filled from `value`, with `errors` by field name.
+pub(crate) fn fields(kind: &Kind, value: &Value, errors: &HashMap<String, String>) -> Vec<Field> {
+    let schema = Schema::of(kind);
+    let root = schema.resolve(&schema.root);
+    object_fields(schema, root, value, "", errors, true)
+}
+
+fn object_fields(
+    schema: &Schema,
+    object: &Value,
+    value: &Value,
+    prefix: &str,
+    errors: &HashMap<String, String>,
+    top: bool,
+) -> Vec<Field> {
+    let required: BTreeSet<&str> = object
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let Some(properties) = object.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(prop, s)| {
+            let name = join(prefix, prop);
+            let (shape, nullable) = schema.shape(s);
+            let current = value.get(prop).unwrap_or(&Value::Null);
+            let mut field = Field {
+                id: format!("f-{}", name.replace('.', "-")),
+                label: label(prop),
+                help: s
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                required: top && required.contains(prop.as_str()) && !nullable,
+                error: errors.get(&name).cloned(),
+                name: name.clone(),
+                ..Field::default()
+            };
+            match shape {
+                Shape::Text | Shape::Date | Shape::Integer | Shape::Number => {
+                    field.input = match shape {
+                        Shape::Date => "date",
+                        Shape::Integer | Shape::Number => "number",
+                        _ => "text",
+                    };
+                    field.value = scalar_text(current);
+                }
+                Shape::Bool => {
+                    field.input = "checkbox";
+                    field.checked = current.as_bool().unwrap_or_else(|| {
+                        s.get("default").and_then(Value::as_bool).unwrap_or(false)
+                    });
+                }
+                Shape::Select(options) => {
+                    field.input = "select";
+                    let chosen = match current {
+                        Value::Null => s.get("default").map(scalar_text).unwrap_or_default(),
+                        v => scalar_text(v),
+                    };
+                    field.options = options
+                        .into_iter()
+                        .map(|(value, label)| Choice {
+                            selected: value == chosen,
+                            value,
+                            label,
+                        })
+                        .collect();
+                    // Leaving it out must stay possible when the record may omit it.
+                    if !required.contains(prop.as_str()) || nullable {
+                        field.options.insert(
+                            0,
+                            Choice {
+                                value: String::new(),
+                                label: "—".to_owned(),
+                                selected: chosen.is_empty(),
+                            },
+                        );
+                    }
+                }
+                Shape::Lines => {
+                    field.input = "lines";
+                    field.value = current
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(scalar_text)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                }
+                Shape::Checks(options) => {
+                    field.input = "checks";
+                    let chosen: Vec<String> = current
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(scalar_text)
+                        .collect();
+                    field.options = options
+                        .into_iter()
+                        .map(|(value, label)| Choice {
+                            selected: chosen.contains(&value),
+                            value,
+                            label,
+                        })
+                        .collect();
+                }
+                Shape::Rows(items) => {
+                    field.input = "rows";
+                    let existing = current.as_array().cloned().unwrap_or_default();
+                    let blank = Value::Object(Map::new());
+                    field.rows = existing
+                        .iter()
+                        .chain(std::iter::once(&blank))
+                        .enumerate()
+                        .map(|(i, item)| {
+                            object_fields(
+                                schema,
+                                items,
+                                item,
+                                &format!("{name}.{i}"),
+                                errors,
+                                false,
+                            )
+                        })
+                        .collect();
+                }
+                Shape::Group(object) => {
+                    field.input = "group";
+                    field.fields = object_fields(schema, object, current, &name, errors, false);
+                }
+                Shape::Json => {
+                    field.input = "json";
+                    field.value = match current {
+                        Value::Null => String::new(),
+                        v => serde_json::to_string_pretty(v).unwrap_or_default(),
+                    };
+                }
+            }
+            field
+        })
+        .collect()
+}
+
+/// Reads a posted form back into the JSON of a record of `kind`. Values are kept as typed when
+/// they do not fit (a word in a number field), so the record's own checks name the field.
+pub(crate) fn read(kind: &Kind, form: &[(String, String)]) -> Value {
+    let schema = Schema::of(kind);
+    let root = schema.resolve(&schema.root);
+    Value::Object(read_object(schema, root, form, ""))
+}
+
+fn read_object(
+    schema: &Schema,
+    object: &Value,
+    form: &[(String, String)],
+    prefix: &str,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    let Some(properties) = object.get("properties").and_then(Value::as_object) else {
+        return out;
+    };
+    let first = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    for (prop, s) in properties {
+        let name = join(prefix, prop);
+        let (shape, _) = schema.shape(s);
+        let value = match shape {
+            Shape::Text | Shape::Date => first(&name).filter(|v| !v.is_empty()).map(Value::String),
+            Shape::Select(_) => {
+                let default = s.get("default").map(scalar_text);
+                // Leave the default unsaid, as the files do.
+                first(&name)
+                    .filter(|v| !v.is_empty() && Some(v) != default.as_ref())
+                    .map(Value::String)
+            }
+            Shape::Integer => first(&name).filter(|v| !v.is_empty()).map(|v| {
+                v.parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or(Value::String(v))
+            }),
+            Shape::Number => first(&name).filter(|v| !v.is_empty()).map(|v| {
+                v.parse::<f64>()
+                    .ok()
+                    .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
+                    .unwrap_or(Value::String(v))
+            }),
+            Shape::Bool => {
+                let on = first(&name).is_some();
+                let default = s.get("default").and_then(Value::as_bool);
+                // Leave the default unsaid, as the files do.
+                (default != Some(on)).then_some(Value::Bool(on))
+            }
+            Shape::Lines => {
+                let items: Vec<Value> = first(&name)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| Value::String(l.to_owned()))
+                    .collect();
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
+            Shape::Checks(_) => {
+                let items: Vec<Value> = form
+                    .iter()
+                    .filter(|(k, _)| *k == name)
+                    .map(|(_, v)| Value::String(v.clone()))
+                    .collect();
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
+            Shape::Rows(items) => {
+                let start = format!("{name}.");
+                let indices: BTreeSet<usize> = form
+                    .iter()
+                    .filter_map(|(k, _)| k.strip_prefix(&start))
+                    .filter_map(|rest| rest.split('.').next()?.parse().ok())
+                    .collect();
+                let rows: Vec<Value> = indices
+                    .into_iter()
+                    .map(|i| read_object(schema, items, form, &format!("{name}.{i}")))
+                    .filter(meaningful)
+                    .map(Value::Object)
+                    .collect();
+                (!rows.is_empty()).then_some(Value::Array(rows))
+            }
+            Shape::Group(object) => {
+                let inner = read_object(schema, object, form, &name);
+                // An unticked box alone does not bring an optional part into being.
+                meaningful(&inner).then_some(Value::Object(inner))
+            }
+            Shape::Json => first(&name)
+                .filter(|v| !v.is_empty())
+                .map(|v| serde_json::from_str(&v).unwrap_or(Value::String(v))),
+        };
+        if let Some(value) = value {
+            out.insert(prop.clone(), value);
+        }
+    }
+    out
+}
+
+fn meaningful(object: &Map<String, Value>) -> bool {
+    object.values().any(|v| *v != Value::Bool(false))
+}
+
+/// The record's field errors by form name: `record.actions[1].id` → `actions.1.id`.
+pub(crate) fn error_names(
+    fields: &[iso20k_bundle::records::FieldError],
+) -> HashMap<String, String> {
+    fields
+        .iter()
+        .map(|f| {
+            let path = f.field.strip_prefix("record.").unwrap_or(&f.field);
+            let path = if path == "record" { "" } else { path };
+            (path.replace('[', ".").replace(']', ""), f.message.clone())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iso20k_bundle::records::kind;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_management_review_form_reads_back_into_a_record_the_reader_accepts() {
+        let k = kind("management-reviews").unwrap();
+        let form = pairs(&[
+            ("id", " MR-9 "),
+            ("held_on", "2026-06-01"),
+            ("planned_on", ""),
+            ("attendees", "c.penhale\n\n m.castell \n"),
+            ("inputs", "customer-feedback"),
+            ("inputs", "risks"),
+            ("actions.0.id", "A-1"),
+            ("actions.0.description", "Fix it"),
+            ("actions.0.status", "open"),
+            ("actions.1.id", ""),
+            ("actions.1.description", ""),
+            ("actions.1.status", ""),
+        ]);
+        let json = read(k, &form);
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": "MR-9",
+                "held_on": "2026-06-01",
+                "attendees": ["c.penhale", "m.castell"],
+                "inputs": ["customer-feedback", "risks"],
+                "actions": [{ "id": "A-1", "description": "Fix it" }],
+            })
+        );
+        let entry = k.parse(&json.to_string()).expect("the reader accepts it");
+        assert_eq!(entry.key, "MR-9");
+    }
+
+    #[test]
+    fn every_kind_draws_a_form_and_an_empty_one_reads_back_as_nothing() {
+        for k in KINDS {
+            let drawn = fields(k, &Value::Null, &HashMap::new());
+            assert!(!drawn.is_empty(), "{}", k.name);
+            // Only the unticked boxes of fields that have no default say anything.
+            let empty = read(k, &[]);
+            assert!(
+                !meaningful(empty.as_object().unwrap()),
+                "{}: {empty}",
+                k.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_drawn_and_posted_unchanged_comes_back_the_same() {
+        let k = kind("management-reviews").unwrap();
+        let record = serde_json::json!({
+            "id": "MR-1",
+            "held_on": "2026-03-02",
+            "attendees": ["a", "b"],
+            "decisions": ["Keep going"],
+            "actions": [{ "id": "A-1", "description": "Do", "owner": "a", "due": "2026-04-01" }],
+        });
+        let drawn = fields(k, &record, &HashMap::new());
+        let mut posted = Vec::new();
+        fn post(fields: &[Field], out: &mut Vec<(String, String)>) {
+            for f in fields {
+                match f.input {
+                    "checkbox" if f.checked => out.push((f.name.clone(), "on".into())),
+                    "checkbox" => {}
+                    "select" | "checks" => {
+                        for o in f.options.iter().filter(|o| o.selected) {
+                            out.push((f.name.clone(), o.value.clone()));
+                        }
+                    }
+                    "rows" => f.rows.iter().for_each(|r| post(r, out)),
+                    "group" => post(&f.fields, out),
+                    _ => out.push((f.name.clone(), f.value.clone())),
+                }
+            }
+        }
+        post(&drawn, &mut posted);
+        let back = read(k, &posted);
+        let canonical = |v: &Value| k.parse(&v.to_string()).unwrap().body;
+        assert_eq!(canonical(&back), canonical(&record));
+    }
+
+    #[test]
+    fn errors_land_on_their_fields() {
+        let names = error_names(&[
+            iso20k_bundle::records::FieldError {
+                field: "record.actions[1].id".into(),
+                message: "a value is required".into(),
+            },
+            iso20k_bundle::records::FieldError {
+                field: "record".into(),
+                message: "missing field `id`".into(),
+            },
+        ]);
+        assert_eq!(names["actions.1.id"], "a value is required");
+        assert_eq!(names[""], "missing field `id`");
+    }
+}

@@ -1,0 +1,626 @@
+//! The registers: every kind of record listed, shown with its history and evidence, and
+//! edited in a form drawn from its schema. Writes go through the same checks as the API.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use iso20k_bundle::records::{KINDS, Kind};
+use iso20k_store::{ChangeFilter, StoreError, Write};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::form;
+use super::{Browser, Failure, PageResult, render};
+use crate::App;
+use crate::api::{check_record, encode_segment, kind_named};
+use crate::auth::Access;
+use crate::error::ApiError;
+
+/// Where a piece of a finding's evidence lives among the records: its kind, and its key when
+/// the evidence names a record of its own rather than something inside one.
+pub(crate) struct Target {
+    pub kind: &'static Kind,
+    pub key: Option<String>,
+}
+
+impl Target {
+    pub(crate) fn link(&self, slug: &str) -> String {
+        match &self.key {
+            Some(key) => format!(
+                "/orgs/{slug}/records/{}/{}",
+                self.kind.name,
+                encode_segment(key)
+            ),
+            None => format!("/orgs/{slug}/records/{}", self.kind.name),
+        }
+    }
+}
+
+/// The record kind behind an evidence kind of the report.
+pub(crate) fn evidence_target(kind: &str, id: &str) -> Option<Target> {
+    let (name, own) = match kind {
+        "incident" => ("incidents", true),
+        "request" => ("requests", true),
+        "problem" => ("problems", true),
+        "change" => ("changes", true),
+        "release" => ("releases", true),
+        "ci" => ("cis", true),
+        "document" => ("documents", false),
+        "process" => ("processes", true),
+        "service" => ("services", true),
+        "sla" => ("slas", true),
+        "supplier" => ("suppliers", true),
+        "contract" => ("suppliers", false),
+        "risk" => ("risks", true),
+        "person" => ("people", true),
+        "raci" => ("raci", false),
+        "management-review" => ("management-reviews", true),
+        "review-action" => ("management-reviews", false),
+        "policy" => ("policy", true),
+        "objective" => ("objectives", true),
+        "organisation" => ("organisation", true),
+        "internal-audit" => ("audits", true),
+        "audit-finding" => ("audits", false),
+        "nonconformity" => ("nonconformities", true),
+        "improvement" => ("improvements", true),
+        "continuity-plan" => ("continuity-plans", true),
+        "capacity-plan" => ("capacity-plans", true),
+        "training" => ("training", false),
+        "customer" => ("customers", true),
+        "complaint" => ("complaints", true),
+        "checklist" => ("checklist", true),
+        _ => return None,
+    };
+    let kind = iso20k_bundle::records::kind(name)?;
+    let key = if kind.singleton {
+        Some(kind.name.to_owned())
+    } else {
+        (own && !id.is_empty()).then(|| id.to_owned())
+    };
+    Some(Target { kind, key })
+}
+
+pub(crate) async fn kinds(
+    State(app): State<App>,
+    browser: Browser,
+    Path(slug): Path<String>,
+) -> PageResult {
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let chrome = browser.chrome(&app, Some(&access), "records").await?;
+    let counts = app.counts(&access.org).await?;
+    let kinds: Vec<Value> = KINDS
+        .iter()
+        .map(|k| {
+            json!({
+                "name": k.name,
+                "what": k.what,
+                "file": k.file,
+                "ticket": k.ticket,
+                "count": counts.get(k.name).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    Ok(render(
+        "kinds.html",
+        json!({ "chrome": chrome, "kinds": kinds }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Page {
+    after: Option<String>,
+}
+
+const PAGE: i64 = 50;
+
+pub(crate) async fn list(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, kind)): Path<(String, String)>,
+    Query(page): Query<Page>,
+) -> PageResult {
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named(&kind)?;
+    if kind.singleton {
+        return Ok(
+            Redirect::to(&format!("/orgs/{slug}/records/{}/{}", kind.name, kind.name))
+                .into_response(),
+        );
+    }
+    let chrome = browser.chrome(&app, Some(&access), "records").await?;
+    let mut records = app
+        .store()
+        .records(access.org.id, kind.name, page.after.as_deref(), PAGE + 1)
+        .await?;
+    let next = (records.len() as i64 > PAGE).then(|| {
+        records.truncate(PAGE as usize);
+        records.last().map(|r| r.key.clone()).unwrap_or_default()
+    });
+    let columns = summary_columns(kind);
+    let rows: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+            json!({
+                "key": r.key,
+                "href": format!("/orgs/{slug}/records/{}/{}", kind.name, encode_segment(&r.key)),
+                "cells": columns.iter().map(|c| cell(&body[*c])).collect::<Vec<_>>(),
+                "updated_at": r.updated_at,
+                "updated_by": r.updated_by,
+            })
+        })
+        .collect();
+    let total = app
+        .counts(&access.org)
+        .await?
+        .get(kind.name)
+        .copied()
+        .unwrap_or(0);
+    Ok(render(
+        "records.html",
+        json!({
+            "chrome": chrome,
+            "kind": kind_json(kind, &access),
+            "columns": columns.iter().map(|c| form_label(c)).collect::<Vec<_>>(),
+            "rows": rows,
+            "total": total,
+            "next": next.map(|n| format!("?after={}", form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>())),
+        }),
+    ))
+}
+
+/// The fields a list shows besides the key: the ones that say what a record is.
+fn summary_columns(kind: &Kind) -> Vec<&'static str> {
+    let wanted = [
+        "title",
+        "name",
+        "description",
+        "short_description",
+        "status",
+        "state",
+        "owner",
+        "held_on",
+        "priority",
+        "grade",
+        "answer",
+        "service",
+    ];
+    let schema = form::Schema::of(kind);
+    let props = schema.property_names();
+    wanted
+        .into_iter()
+        .filter(|w| props.iter().any(|p| p == w))
+        .take(4)
+        .collect()
+}
+
+fn form_label(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut c = words.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn kind_json(kind: &Kind, access: &Access) -> Value {
+    json!({
+        "name": kind.name,
+        "what": kind.what,
+        "file": kind.file,
+        "key": kind.key,
+        "singleton": kind.singleton,
+        "writable": access.can_write(kind),
+    })
+}
+
+pub(crate) async fn new(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, kind)): Path<(String, String)>,
+) -> PageResult {
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named(&kind)?;
+    access.require_write(kind)?;
+    form_page(
+        &app,
+        &browser,
+        &access,
+        kind,
+        None,
+        &Value::Null,
+        &[],
+        false,
+    )
+    .await
+}
+
+/// The record page: its fields in a form (read-only for who may not edit), its evidence and
+/// its history.
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    app: &App,
+    browser: &Browser,
+    access: &Access,
+    kind: &'static Kind,
+    existing: Option<&iso20k_store::Record>,
+    value: &Value,
+    errors: &[iso20k_bundle::records::FieldError],
+    saved: bool,
+) -> PageResult {
+    let chrome = browser.chrome(app, Some(access), "records").await?;
+    let by_name = form::error_names(errors);
+    let fields = form::fields(kind, value, &by_name);
+    let (evidence, history) = match existing {
+        Some(r) => {
+            let evidence = app
+                .store()
+                .evidence(access.org.id, kind.name, &r.key)
+                .await?;
+            let history = app
+                .store()
+                .changes(
+                    access.org.id,
+                    &ChangeFilter {
+                        kind: Some(kind.name.to_owned()),
+                        key: Some(r.key.clone()),
+                        before_id: None,
+                        limit: 20,
+                    },
+                )
+                .await?;
+            (
+                evidence
+                    .into_iter()
+                    .map(|e| json!({ "id": e.id, "name": e.name, "size": e.size, "sha256": e.sha256, "at": e.created_at, "by": e.created_by }))
+                    .collect::<Vec<_>>(),
+                history
+                    .into_iter()
+                    .map(|c| json!({ "at": c.at, "actor": c.actor, "action": c.action }))
+                    .collect::<Vec<_>>(),
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let slug = &access.org.slug;
+    let action = match existing {
+        Some(r) => format!(
+            "/orgs/{slug}/records/{}/{}",
+            kind.name,
+            encode_segment(&r.key)
+        ),
+        None => format!("/orgs/{slug}/records/{}", kind.name),
+    };
+    let unplaced: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let field = e.field.strip_prefix("record.").unwrap_or(&e.field);
+            if field.is_empty() || field == "record" {
+                e.message.clone()
+            } else {
+                format!("{field}: {}", e.message)
+            }
+        })
+        .collect();
+    let mut page = render(
+        "record.html",
+        json!({
+            "chrome": chrome,
+            "kind": kind_json(kind, access),
+            "record": existing.map(|r| json!({ "key": r.key, "enc": encode_segment(&r.key), "version": r.version, "updated_at": r.updated_at, "updated_by": r.updated_by })),
+            "fields": fields,
+            "action": action,
+            "errors": unplaced,
+            "saved": saved,
+            "evidence": evidence,
+            "history": history,
+            "can_attach": access.expires_at.is_none() && access.role != crate::auth::Role::Viewer,
+            "max_upload_mib": app.config().max_upload / (1024 * 1024),
+        }),
+    );
+    if !errors.is_empty() {
+        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(page)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Shown {
+    saved: Option<String>,
+}
+
+pub(crate) async fn show(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, kind, key)): Path<(String, String, String)>,
+    Query(shown): Query<Shown>,
+) -> PageResult {
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named(&kind)?;
+    let record = app.store().record(access.org.id, kind.name, &key).await?;
+    let Some(record) = record else {
+        if kind.singleton && access.can_write(kind) {
+            // A one-of-a-kind record not written yet: offer the empty form.
+            return form_page(
+                &app,
+                &browser,
+                &access,
+                kind,
+                None,
+                &Value::Null,
+                &[],
+                false,
+            )
+            .await;
+        }
+        return Err(Failure(ApiError::NotFound(format!(
+            "no {} `{key}`",
+            kind.what
+        ))));
+    };
+    let value: Value = serde_json::from_str(&record.body).map_err(ApiError::internal)?;
+    form_page(
+        &app,
+        &browser,
+        &access,
+        kind,
+        Some(&record),
+        &value,
+        &[],
+        shown.saved.is_some(),
+    )
+    .await
+}
+
+/// A posted form as name-value pairs, in order (a list of checkboxes repeats its name).
+fn pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+    let i = pairs.iter().position(|(k, _)| k == name)?;
+    Some(pairs.remove(i).1)
+}
+
+pub(crate) async fn create(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, kind)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let mut posted = pairs(&body);
+    browser.check_csrf(take(&mut posted, "csrf").as_deref())?;
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named(&kind)?;
+    access.require_write(kind)?;
+    let value = form::read(kind, &posted);
+    let entry = match check_record(&app, &access.org, kind, &value).await {
+        Ok(entry) => entry,
+        Err(ApiError::Invalid { fields, .. }) => {
+            return form_page(&app, &browser, &access, kind, None, &value, &fields, false).await;
+        }
+        Err(e) => return Err(Failure(e)),
+    };
+    let write = Write {
+        kind: kind.name.to_owned(),
+        key: entry.key,
+        body: entry.body,
+    };
+    match app
+        .store()
+        .create(access.org.id, &access.auth.actor(), &write)
+        .await
+    {
+        Ok(record) => {
+            app.changed(&access.org);
+            Ok(Redirect::to(&format!(
+                "/orgs/{slug}/records/{}/{}?saved=1",
+                kind.name,
+                encode_segment(&record.key)
+            ))
+            .into_response())
+        }
+        Err(StoreError::Conflict(_)) => {
+            let errors = vec![iso20k_bundle::records::FieldError {
+                field: kind
+                    .key
+                    .split(['/', '[', ' '])
+                    .next()
+                    .unwrap_or("id")
+                    .to_owned(),
+                message: format!("{} `{}` exists already", kind.what, write.key),
+            }];
+            form_page(&app, &browser, &access, kind, None, &value, &errors, false).await
+        }
+        Err(e) => Err(Failure(e.into())),
+    }
+}
+
+pub(crate) async fn update(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, kind, key)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let mut posted = pairs(&body);
+    browser.check_csrf(take(&mut posted, "csrf").as_deref())?;
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named(&kind)?;
+    access.require_write(kind)?;
+    let version: Option<i64> = take(&mut posted, "version").and_then(|v| v.parse().ok());
+    let value = form::read(kind, &posted);
+    let existing = app.store().record(access.org.id, kind.name, &key).await?;
+    let invalid = |fields: Vec<iso20k_bundle::records::FieldError>| {
+        let existing = existing.clone();
+        let value = value.clone();
+        let app = app.clone();
+        let access = &access;
+        let browser = &browser;
+        async move {
+            form_page(
+                &app,
+                browser,
+                access,
+                kind,
+                existing.as_ref(),
+                &value,
+                &fields,
+                false,
+            )
+            .await
+        }
+    };
+    let entry = match check_record(&app, &access.org, kind, &value).await {
+        Ok(entry) => entry,
+        Err(ApiError::Invalid { fields, .. }) => return invalid(fields).await,
+        Err(e) => return Err(Failure(e)),
+    };
+    let key_field = kind
+        .key
+        .split(['/', '[', ' '])
+        .next()
+        .unwrap_or("id")
+        .to_owned();
+    if entry.key != key {
+        return invalid(vec![iso20k_bundle::records::FieldError {
+            field: key_field,
+            message: format!(
+                "this is {} `{key}`: to rename it, create the new one and delete this",
+                kind.what
+            ),
+        }])
+        .await;
+    }
+    let write = Write {
+        kind: kind.name.to_owned(),
+        key: key.clone(),
+        body: entry.body,
+    };
+    let result = match (&existing, version) {
+        (Some(_), Some(v)) => {
+            app.store()
+                .update(access.org.id, &access.auth.actor(), &write, v)
+                .await
+        }
+        // A one-of-a-kind record saved for the first time.
+        (None, _) => {
+            app.store()
+                .create(access.org.id, &access.auth.actor(), &write)
+                .await
+        }
+        (Some(_), None) => {
+            return Err(Failure(ApiError::field(
+                "version",
+                "the form lost its version: reload the page",
+            )));
+        }
+    };
+    match result {
+        Ok(_) => {
+            app.changed(&access.org);
+            Ok(Redirect::to(&format!(
+                "/orgs/{slug}/records/{}/{}?saved=1",
+                kind.name,
+                encode_segment(&key)
+            ))
+            .into_response())
+        }
+        Err(StoreError::Stale { .. }) => {
+            invalid(vec![iso20k_bundle::records::FieldError {
+                field: String::new(),
+                message: "someone else changed this record while you were editing it: open it again to see their change, then make yours".to_owned(),
+            }])
+            .await
+        }
+        Err(e) => Err(Failure(e.into())),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DeleteForm {
+    csrf: Option<String>,
+    version: Option<i64>,
+}
+
+pub(crate) async fn delete(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, kind, key)): Path<(String, String, String)>,
+    axum::Form(form): axum::Form<DeleteForm>,
+) -> PageResult {
+    browser.check_csrf(form.csrf.as_deref())?;
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named(&kind)?;
+    access.require_write(kind)?;
+    let store = app.store();
+    let actor = access.auth.actor();
+    store
+        .delete(access.org.id, &actor, kind.name, &key, form.version)
+        .await?;
+    for e in store.evidence(access.org.id, kind.name, &key).await? {
+        store.delete_evidence(access.org.id, &actor, e.id).await?;
+    }
+    app.changed(&access.org);
+    Ok(Redirect::to(&format!("/orgs/{slug}/records/{}", kind.name)).into_response())
+}
+
+pub(crate) async fn attach(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, kind, key)): Path<(String, String, String)>,
+    mut multipart: Multipart,
+) -> PageResult {
+    let mut csrf = None;
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::field("file", e.body_text()))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                csrf = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(|e| ApiError::field("csrf", e.body_text()))?,
+                )
+            }
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let media_type = field
+                    .content_type()
+                    .filter(|t| t.len() <= 255)
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::field("file", e.body_text()))?;
+                file = Some((name, media_type, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    browser.check_csrf(csrf.as_deref())?;
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    access.require_evidence()?;
+    let kind = kind_named(&kind)?;
+    let Some((name, media_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
+        return Err(Failure(ApiError::field("file", "choose a file to attach")));
+    };
+    crate::api::store_evidence(&app, &access, kind, &key, &name, &media_type, bytes).await?;
+    Ok(Redirect::to(&format!(
+        "/orgs/{slug}/records/{}/{}",
+        kind.name,
+        encode_segment(&key)
+    ))
+    .into_response())
+}

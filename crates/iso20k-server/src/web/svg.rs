@@ -1,0 +1,208 @@
+//! Charts drawn on the server as SVG: no script, no library, and they print as they look.
+
+use std::fmt::Write as _;
+
+use iso20k_core::{Edition, clause};
+use serde_json::Value;
+
+/// Escapes text for SVG (XML) content and attributes.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Fill and text colour for a score: dark text on light fills and white on dark ones, so every
+/// label keeps a contrast of at least 4.5:1.
+fn colours(score: Option<f64>) -> (&'static str, &'static str) {
+    match score {
+        None => ("#e4e4e7", "#27272a"),
+        Some(s) if s >= 90.0 => ("#166534", "#ffffff"),
+        Some(s) if s >= 75.0 => ("#86efac", "#14532d"),
+        Some(s) if s >= 50.0 => ("#fcd34d", "#422006"),
+        Some(_) => ("#b91c1c", "#ffffff"),
+    }
+}
+
+/// In words, for screen readers and tooltips.
+fn describe(score: Option<f64>) -> String {
+    match score {
+        None => "not assessed".to_owned(),
+        Some(s) => format!("{s:.0} of 100"),
+    }
+}
+
+struct Scored<'a> {
+    id: &'a str,
+    title: &'a str,
+    score: Option<f64>,
+    leaf: bool,
+}
+
+fn scored(report: &Value) -> Vec<Scored<'_>> {
+    report["readiness"]["clauses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| Scored {
+            id: c["clause"].as_str().unwrap_or_default(),
+            title: c["title"].as_str().unwrap_or_default(),
+            score: c["assessed"]
+                .as_bool()
+                .unwrap_or(false)
+                .then(|| c["score"].as_f64())
+                .flatten(),
+            leaf: c["leaf"].as_bool().unwrap_or(false),
+        })
+        .collect()
+}
+
+const CELL_W: u32 = 52;
+const CELL_H: u32 = 30;
+const GAP: u32 = 4;
+const PER_ROW: u32 = 12;
+const LABEL_W: u32 = 44;
+
+/// Every leaf clause of the edition as a cell coloured by its score, a row per main clause;
+/// each cell links to its clause page.
+pub(crate) fn heatmap(report: &Value, edition: Edition, base: &str, query: &str) -> String {
+    let clauses = scored(report);
+    let tops: Vec<&clause::Clause> = clause::catalogue(edition)
+        .iter()
+        .filter(|c| !c.id.contains('.'))
+        .collect();
+    let mut body = String::new();
+    let mut y = 0;
+    for top in tops {
+        let leaves: Vec<&Scored> = clauses
+            .iter()
+            .filter(|c| c.leaf && clause::is_within(c.id, top.id))
+            .collect();
+        if leaves.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            body,
+            r#"<text x="0" y="{}" class="hm-label">{}</text>"#,
+            y + CELL_H / 2 + 5,
+            esc(top.id)
+        );
+        for (i, c) in leaves.iter().enumerate() {
+            let i = i as u32;
+            let x = LABEL_W + (i % PER_ROW) * (CELL_W + GAP);
+            let cy = y + (i / PER_ROW) * (CELL_H + GAP);
+            let (fill, ink) = colours(c.score);
+            let name = format!("{} {}: {}", c.id, c.title, describe(c.score));
+            let _ = write!(
+                body,
+                r#"<a href="{base}/clauses/{id}{query}" aria-label="{label}"><title>{label}</title><rect x="{x}" y="{cy}" width="{CELL_W}" height="{CELL_H}" rx="3" fill="{fill}"{hatch}/><text x="{tx}" y="{ty}" fill="{ink}" class="hm-cell">{id}</text></a>"#,
+                base = esc(base),
+                id = esc(c.id),
+                query = esc(query),
+                label = esc(&name),
+                hatch = if c.score.is_none() {
+                    r##" stroke="#71717a" stroke-dasharray="3 2""##
+                } else {
+                    ""
+                },
+                tx = x + CELL_W / 2,
+                ty = cy + CELL_H / 2 + 4,
+            );
+        }
+        let rows = (leaves.len() as u32).div_ceil(PER_ROW);
+        y += rows * (CELL_H + GAP) + GAP;
+    }
+    let width = LABEL_W + PER_ROW * (CELL_W + GAP);
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" viewBox="0 0 {width} {y}" width="{width}" height="{y}" role="group" aria-label="Score of every clause">{body}</svg>"#
+    )
+}
+
+/// The main clauses as horizontal bars of their score, each linking to its clause page.
+pub(crate) fn clause_bars(report: &Value, edition: Edition, base: &str, query: &str) -> String {
+    let clauses = scored(report);
+    let tops: Vec<&Scored> = clauses
+        .iter()
+        .filter(|c| !c.id.contains('.') && clause::find(edition, c.id).is_some())
+        .collect();
+    let row = 26;
+    let label_w = 300;
+    let bar_w = 320;
+    let mut body = String::new();
+    for (i, c) in tops.iter().enumerate() {
+        let y = i as u32 * row;
+        let (fill, _) = colours(c.score);
+        let width = c.score.map_or(0.0, |s| s / 100.0 * bar_w as f64);
+        let name = format!("{} {}", c.id, c.title);
+        let _ = write!(
+            body,
+            r##"<a href="{base}/clauses/{id}{query}" aria-label="{label}: {value}"><text x="0" y="{ty}" class="bar-label">{label}</text><rect x="{label_w}" y="{ry}" width="{bar_w}" height="16" fill="#f4f4f5"/><rect x="{label_w}" y="{ry}" width="{width:.1}" height="16" fill="{fill}"/><text x="{vx}" y="{ty}" class="bar-value">{value}</text></a>"##,
+            base = esc(base),
+            id = esc(c.id),
+            query = esc(query),
+            label = esc(&name),
+            value = esc(&describe(c.score)),
+            ty = y + 15,
+            ry = y + 3,
+            vx = label_w + bar_w + 8,
+        );
+    }
+    let height = tops.len() as u32 * row;
+    let width = label_w + bar_w + 110;
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="bars" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="group" aria-label="Score by main clause">{body}</svg>"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Value {
+        serde_json::json!({
+            "readiness": { "clauses": [
+                { "clause": "9", "title": "Performance evaluation", "score": 40.0, "assessed": true, "leaf": false },
+                { "clause": "9.3", "title": "Management review", "score": 40.0, "assessed": true, "leaf": true },
+                { "clause": "9.2", "title": "Internal audit <&>", "score": 0.0, "assessed": false, "leaf": true }
+            ]}
+        })
+    }
+
+    #[test]
+    fn the_heat_map_links_every_leaf_and_says_its_score() {
+        let svg = heatmap(&report(), Edition::Y2018, "/orgs/acme", "?edition=2018");
+        assert!(
+            svg.contains(r#"href="/orgs/acme/clauses/9.3?edition=2018""#),
+            "{svg}"
+        );
+        assert!(svg.contains("9.3 Management review: 40 of 100"), "{svg}");
+        assert!(
+            svg.contains("9.2 Internal audit &lt;&amp;&gt;: not assessed"),
+            "{svg}"
+        );
+        assert!(!svg.contains("clauses/9\""), "only leaves are cells");
+    }
+
+    #[test]
+    fn bars_show_main_clauses_only() {
+        let svg = clause_bars(&report(), Edition::Y2018, "/orgs/acme", "");
+        assert!(svg.contains("9 Performance evaluation: 40 of 100"), "{svg}");
+        assert!(!svg.contains("9.3"), "{svg}");
+    }
+
+    #[test]
+    fn colours_keep_their_contrast_bands() {
+        assert_eq!(colours(Some(95.0)).1, "#ffffff");
+        assert_eq!(colours(Some(10.0)).0, "#b91c1c");
+        assert_eq!(colours(None).0, "#e4e4e7");
+    }
+}
