@@ -2047,6 +2047,59 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     );
     assert_eq!(stored["actions"][0]["owner"], "m.castell");
 
+    // A draft document is approved from its page, in one step.
+    let draft = page(r, "/orgs/acme/records/documents/CHP-001%2F0.3", &pat).await;
+    let html = draft.html();
+    assert!(html.contains("Approve"), "{html}");
+    let approve = post_form(
+        r,
+        "/orgs/acme/records/documents/CHP-001%2F0.3/lifecycle",
+        Some(&pat),
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("action", "approve"),
+            ("approver", "h.strand"),
+            ("on", "2026-06-21"),
+        ],
+    )
+    .await;
+    assert_eq!(approve.status, StatusCode::SEE_OTHER, "{}", approve.html());
+    let doc: Value = serde_json::from_str(
+        &f.store()
+            .record(f.org.id, "documents", "CHP-001/0.3")
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(doc["status"], "current");
+    assert_eq!(doc["approver"], "h.strand");
+    assert_eq!(doc["approved_on"], "2026-06-21");
+    let next = post_form(
+        r,
+        "/orgs/acme/records/documents/CHP-001%2F0.3/lifecycle",
+        Some(&pat),
+        &[
+            ("csrf", &csrf),
+            ("action", "new-version"),
+            ("next_version", "1.0"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        next.headers[header::LOCATION],
+        "/orgs/acme/records/documents/CHP-001%2F1.0?saved=1"
+    );
+    let old = page(r, "/orgs/acme/records/documents/CHP-001%2F1.0", &pat)
+        .await
+        .html();
+    assert!(
+        old.contains("<strong>draft</strong>"),
+        "the new version starts as a draft"
+    );
+
     // A viewer reads the same record but has no way to change it.
     let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
     let seen = page(r, "/orgs/acme/records/management-reviews/MR-2026-9", &vic).await;

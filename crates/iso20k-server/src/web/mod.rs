@@ -46,6 +46,10 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
             get(records::show).post(records::update),
         )
         .route(
+            "/orgs/{slug}/records/documents/{key}/lifecycle",
+            post(records::lifecycle),
+        )
+        .route(
             "/orgs/{slug}/records/{kind}/{key}/delete",
             post(records::delete),
         )

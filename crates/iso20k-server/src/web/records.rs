@@ -309,6 +309,10 @@ async fn form_page(
             }
         })
         .collect();
+    let lifecycle = match (kind.name, existing) {
+        ("documents", Some(_)) => lifecycle_panel(app, access, value).await?,
+        _ => None,
+    };
     let mut page = render(
         "record.html",
         json!({
@@ -323,6 +327,7 @@ async fn form_page(
             "history": history,
             "can_attach": access.expires_at.is_none() && access.role != crate::auth::Role::Viewer,
             "max_upload_mib": app.config().max_upload / (1024 * 1024),
+            "lifecycle": lifecycle,
         }),
     );
     if !errors.is_empty() {
@@ -623,4 +628,153 @@ pub(crate) async fn attach(
         encode_segment(&key)
     ))
     .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LifecycleForm {
+    csrf: Option<String>,
+    version: Option<i64>,
+    action: String,
+    /// Approve: who approves (a person id).
+    approver: Option<String>,
+    /// Approve or retire: on which day; today when left out.
+    on: Option<String>,
+    /// New version: its number.
+    next_version: Option<String>,
+}
+
+/// The document register's lifecycle in one click each: approve a draft (it becomes current),
+/// retire a document (obsolete), or start its next version as a draft.
+pub(crate) async fn lifecycle(
+    State(app): State<App>,
+    browser: Browser,
+    Path((slug, key)): Path<(String, String)>,
+    axum::Form(form): axum::Form<LifecycleForm>,
+) -> PageResult {
+    browser.check_csrf(form.csrf.as_deref())?;
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named("documents")?;
+    access.require_write(kind)?;
+    let Some(record) = app.store().record(access.org.id, kind.name, &key).await? else {
+        return Err(Failure(ApiError::NotFound(format!("no document `{key}`"))));
+    };
+    let mut doc: Value = serde_json::from_str(&record.body).map_err(ApiError::internal)?;
+    let day = match form.on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => d.to_owned(),
+        None => crate::readiness::today().to_string(),
+    };
+    let actor = access.auth.actor();
+    let store = app.store();
+    let target_key = match form.action.as_str() {
+        "approve" => {
+            let approver = form
+                .approver
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| ApiError::field("approver", "name who approves it"))?;
+            doc["status"] = json!("current");
+            doc["approver"] = json!(approver);
+            doc["approved_on"] = json!(day);
+            key.clone()
+        }
+        "retire" => {
+            doc["status"] = json!("obsolete");
+            key.clone()
+        }
+        "new-version" => {
+            let next = form
+                .next_version
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| ApiError::field("next_version", "give the new version a number"))?;
+            doc["version"] = json!(next);
+            doc["status"] = json!("draft");
+            for field in ["approver", "approved_on", "last_reviewed_on"] {
+                if let Some(o) = doc.as_object_mut() {
+                    o.remove(field);
+                }
+            }
+            String::new()
+        }
+        other => {
+            return Err(Failure(ApiError::field(
+                "action",
+                format!("`{other}` is not approve, retire or new-version"),
+            )));
+        }
+    };
+    let entry = check_record(&app, &access.org, kind, &doc).await?;
+    let write = Write {
+        kind: kind.name.to_owned(),
+        key: entry.key.clone(),
+        body: entry.body,
+    };
+    if target_key.is_empty() {
+        store
+            .create(access.org.id, &actor, &write)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => ApiError::Conflict {
+                    message: format!("document `{}` exists already", write.key),
+                    current_version: None,
+                },
+                other => other.into(),
+            })?;
+    } else {
+        store
+            .update(
+                access.org.id,
+                &actor,
+                &write,
+                form.version.unwrap_or(record.version),
+            )
+            .await?;
+    }
+    app.changed(&access.org);
+    Ok(Redirect::to(&format!(
+        "/orgs/{slug}/records/documents/{}?saved=1",
+        encode_segment(&entry.key)
+    ))
+    .into_response())
+}
+
+/// What the lifecycle panel of a document offers, given its status.
+pub(crate) async fn lifecycle_panel(
+    app: &App,
+    access: &Access,
+    value: &Value,
+) -> Result<Option<Value>, Failure> {
+    if !access.can_write(kind_named("documents")?) {
+        return Ok(None);
+    }
+    let people = app
+        .store()
+        .records(access.org.id, "people", None, 1000)
+        .await?;
+    let people: Vec<Value> = people
+        .iter()
+        .filter_map(|p| serde_json::from_str::<Value>(&p.body).ok())
+        .filter(|p| p.get("left_on").is_none())
+        .map(|p| json!({ "id": p["id"], "name": p["name"], "top": p["top_management"] }))
+        .collect();
+    let version = value["version"].as_str().unwrap_or_default();
+    // 2.0 → 2.1, 3 → 4: a suggestion the person can change.
+    let next = match version.rsplit_once('.') {
+        Some((head, last)) => last
+            .parse::<u32>()
+            .map(|n| format!("{head}.{}", n + 1))
+            .unwrap_or_default(),
+        None => version
+            .parse::<u32>()
+            .map(|n| (n + 1).to_string())
+            .unwrap_or_default(),
+    };
+    Ok(Some(json!({
+        "status": value["status"],
+        "people": people,
+        "today": crate::readiness::today().to_string(),
+        "next_version": next,
+    })))
 }
