@@ -1957,6 +1957,12 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     assert_eq!(clause.status, StatusCode::OK);
     assert!(clause.html().contains("What auditors look for"));
 
+    let metrics = page(r, "/orgs/acme/metrics?from=2026-01-01", &pat)
+        .await
+        .html();
+    assert!(metrics.contains(r#"aria-label="Incident SLA attainment by month""#));
+    assert!(metrics.contains("<title>2026-03:"), "a column per month");
+
     // The finding leads to the form that fixes it.
     let finding = page(
         r,

@@ -33,6 +33,7 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}", get(pages::dashboard))
         .route("/orgs/{slug}/clauses/{clause}", get(pages::clause))
         .route("/orgs/{slug}/findings/{finding}", get(pages::finding))
+        .route("/orgs/{slug}/metrics", get(pages::metrics))
         .route("/orgs/{slug}/kb", get(pages::kb))
         .route("/orgs/{slug}/kb/{pattern}", get(pages::pattern))
         .route("/orgs/{slug}/records", get(records::kinds))
@@ -106,6 +107,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("kb.html", include_str!("../../templates/kb.html")),
     ("pattern.html", include_str!("../../templates/pattern.html")),
     ("kinds.html", include_str!("../../templates/kinds.html")),
+    ("metrics.html", include_str!("../../templates/metrics.html")),
     ("records.html", include_str!("../../templates/records.html")),
     ("record.html", include_str!("../../templates/record.html")),
     ("error.html", include_str!("../../templates/error.html")),

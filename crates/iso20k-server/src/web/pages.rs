@@ -544,3 +544,54 @@ pub(crate) async fn pattern(
         json!({ "chrome": chrome, "pattern": pattern_json(p) }),
     ))
 }
+
+#[derive(Deserialize)]
+pub(crate) struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The figures of a service report from the ticket tables, with SLA attainment by month drawn
+/// as a chart: what `iso20k metrics` prints.
+pub(crate) async fn metrics(
+    State(app): State<App>,
+    browser: Browser,
+    Path(slug): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> PageResult {
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let day = |field: &str, text: Option<&str>| -> Result<Option<iso20k_core::Date>, Failure> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| Failure(ApiError::field(field, format!("invalid date `{t}`")))),
+        }
+    };
+    let period = iso20k_core::metrics::Period {
+        from: day("from", q.from.as_deref())?,
+        to: day("to", q.to.as_deref())?,
+    };
+    let sms = app.model(&access.org, access.org.revision).await?;
+    let major = sms.organisation.major_priority.unwrap_or(1);
+    let figures = tokio::task::spawn_blocking(move || {
+        let m = iso20k_core::metrics::compute(&sms.tickets, period, major);
+        iso20k_report::metrics::json(&m)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let figures: Value = serde_json::from_str(&figures).map_err(ApiError::internal)?;
+    let chart = svg::monthly_attainment(&figures);
+    let chrome = browser.chrome(&app, Some(&access), "metrics").await?;
+    Ok(render(
+        "metrics.html",
+        json!({
+            "chrome": chrome,
+            "m": figures,
+            "chart": chart,
+            "from": q.from.unwrap_or_default(),
+            "to": q.to.unwrap_or_default(),
+        }),
+    ))
+}
