@@ -163,6 +163,66 @@ pub(crate) fn clause_bars(report: &Value, edition: Edition, base: &str, query: &
     )
 }
 
+/// Incident SLA attainment by month as columns, with the share written above each.
+pub(crate) fn monthly_attainment(figures: &Value) -> String {
+    let months: Vec<(&str, Option<f64>, u64)> = figures["by_month"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            (
+                m["month"].as_str().unwrap_or_default(),
+                m["incidents"]["sla_met_ratio"].as_f64(),
+                m["incidents"]["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let col = 46u32;
+    let plot_h = 160u32;
+    let top = 20u32;
+    let left = 36u32;
+    let mut body = String::new();
+    for pct in [0u32, 50, 100] {
+        let y = top + plot_h - pct * plot_h / 100;
+        let _ = write!(
+            body,
+            r##"<line x1="{left}" x2="{x2}" y1="{y}" y2="{y}" stroke="#d4d4d8"/><text x="{tx}" y="{ty}" class="axis">{pct}%</text>"##,
+            x2 = left + months.len() as u32 * col,
+            tx = left - 6,
+            ty = y + 4,
+        );
+    }
+    for (i, (month, ratio, count)) in months.iter().enumerate() {
+        let x = left + i as u32 * col + 8;
+        let label = match ratio {
+            Some(r) => format!(
+                "{month}: {:.0}% of {count} incidents met their SLA",
+                r * 100.0
+            ),
+            None => format!("{month}: no incident with a known SLA outcome"),
+        };
+        let h = ratio.map_or(0.0, |r| r * plot_h as f64);
+        let (fill, _) = colours(ratio.map(|r| r * 100.0));
+        let _ = write!(
+            body,
+            r#"<g><title>{label}</title><rect x="{x}" y="{y:.1}" width="{w}" height="{h:.1}" fill="{fill}"/><text x="{cx}" y="{vy:.1}" class="col-value">{value}</text><text x="{cx}" y="{my}" class="col-label">{month}</text></g>"#,
+            label = esc(&label),
+            y = (top + plot_h) as f64 - h,
+            w = col - 16,
+            cx = x + (col - 16) / 2,
+            vy = (top + plot_h) as f64 - h - 4.0,
+            value = ratio.map_or("–".to_owned(), |r| format!("{:.0}%", r * 100.0)),
+            my = top + plot_h + 16,
+            month = esc(&month[month.len().saturating_sub(5)..]),
+        );
+    }
+    let width = left + months.len().max(1) as u32 * col + 10;
+    let height = top + plot_h + 24;
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="columns" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="Incident SLA attainment by month">{body}</svg>"#
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,64 +283,4 @@ mod tests {
         assert_eq!(colours(Some(10.0)).0, "#b91c1c");
         assert_eq!(colours(None).0, "#e4e4e7");
     }
-}
-
-/// Incident SLA attainment by month as columns, with the share written above each.
-pub(crate) fn monthly_attainment(figures: &Value) -> String {
-    let months: Vec<(&str, Option<f64>, u64)> = figures["by_month"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| {
-            (
-                m["month"].as_str().unwrap_or_default(),
-                m["incidents"]["sla_met_ratio"].as_f64(),
-                m["incidents"]["count"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    let col = 46u32;
-    let plot_h = 160u32;
-    let top = 20u32;
-    let left = 36u32;
-    let mut body = String::new();
-    for pct in [0u32, 50, 100] {
-        let y = top + plot_h - pct * plot_h / 100;
-        let _ = write!(
-            body,
-            r##"<line x1="{left}" x2="{x2}" y1="{y}" y2="{y}" stroke="#d4d4d8"/><text x="{tx}" y="{ty}" class="axis">{pct}%</text>"##,
-            x2 = left + months.len() as u32 * col,
-            tx = left - 6,
-            ty = y + 4,
-        );
-    }
-    for (i, (month, ratio, count)) in months.iter().enumerate() {
-        let x = left + i as u32 * col + 8;
-        let label = match ratio {
-            Some(r) => format!(
-                "{month}: {:.0}% of {count} incidents met their SLA",
-                r * 100.0
-            ),
-            None => format!("{month}: no incident with a known SLA outcome"),
-        };
-        let h = ratio.map_or(0.0, |r| r * plot_h as f64);
-        let (fill, _) = colours(ratio.map(|r| r * 100.0));
-        let _ = write!(
-            body,
-            r#"<g><title>{label}</title><rect x="{x}" y="{y:.1}" width="{w}" height="{h:.1}" fill="{fill}"/><text x="{cx}" y="{vy:.1}" class="col-value">{value}</text><text x="{cx}" y="{my}" class="col-label">{month}</text></g>"#,
-            label = esc(&label),
-            y = (top + plot_h) as f64 - h,
-            w = col - 16,
-            cx = x + (col - 16) / 2,
-            vy = (top + plot_h) as f64 - h - 4.0,
-            value = ratio.map_or("–".to_owned(), |r| format!("{:.0}%", r * 100.0)),
-            my = top + plot_h + 16,
-            month = esc(&month[month.len().saturating_sub(5)..]),
-        );
-    }
-    let width = left + months.len().max(1) as u32 * col + 10;
-    let height = top + plot_h + 24;
-    format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="columns" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="Incident SLA attainment by month">{body}</svg>"#
-    )
 }
