@@ -129,10 +129,17 @@ impl App {
         {
             return Ok(cache.remember(key, revision, json));
         }
-        let json = self.compute(org, revision, edition, as_of).await?;
+        let (json, overall) = self.compute(org, revision, edition, as_of).await?;
         self.store()
             .put_readiness(org.id, edition.as_str(), &as_of_text, revision, &json)
             .await?;
+        // Today's report is what the score is now: it makes a point of the trend.
+        if as_of == today() {
+            let overall = (overall * 10.0).round() / 10.0;
+            self.store()
+                .record_score(org.id, edition.as_str(), &as_of_text, revision, overall)
+                .await?;
+        }
         Ok(cache.remember(key, revision, json))
     }
 
@@ -142,12 +149,15 @@ impl App {
         revision: i64,
         edition: Edition,
         as_of: Date,
-    ) -> ApiResult<String> {
+    ) -> ApiResult<(String, f64)> {
         let sms = self.model(org, revision).await?;
         tokio::task::spawn_blocking(move || {
             let report =
                 iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
-            iso20k_report::json::render(&report)
+            (
+                iso20k_report::json::render(&report),
+                report.readiness.overall,
+            )
         })
         .await
         .map_err(ApiError::internal)

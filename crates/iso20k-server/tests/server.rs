@@ -2150,3 +2150,59 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     }
     assert!(seen.len() > 150, "crawled {}", seen.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn today_s_score_is_kept_for_the_trend() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let viewer = f.token("viewer");
+        let today = jiff::ZonedDateTime::now().date().to_string();
+        let now = call(r, Method::GET, "/api/v1/orgs/acme/readiness", &viewer, None)
+            .await
+            .json();
+        let kept = f.store().score_history(f.org.id, "2018", 30).await.unwrap();
+        assert_eq!(kept.len(), 1, "{}", f.db.label);
+        assert_eq!(kept[0].0, today);
+        assert_eq!(kept[0].1, now["readiness"]["overall"].as_f64().unwrap());
+        // Another day's report is not today's score.
+        call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/readiness?as_of=2026-06-30",
+            &viewer,
+            None,
+        )
+        .await;
+        assert_eq!(
+            f.store()
+                .score_history(f.org.id, "2018", 30)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // With an earlier day on record, the dashboard draws the trend.
+        f.store()
+            .record_score(f.org.id, "2018", "2020-01-01", 0, 12.5)
+            .await
+            .unwrap();
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        let user = f
+            .store()
+            .create_user("tina@acme.example", "", Some(&hash))
+            .await
+            .unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, "viewer", None)
+            .await
+            .unwrap();
+        let tina = browser_sign_in(r, "tina@acme.example", "correct horse battery").await;
+        let html = page(r, "/orgs/acme", &tina).await.html();
+        assert!(
+            html.contains("Overall score from 2020-01-01 (12.5) to "),
+            "{}",
+            f.db.label
+        );
+    }
+}

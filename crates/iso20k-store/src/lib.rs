@@ -434,4 +434,22 @@ pub trait Store: Send + Sync {
         revision: i64,
         body: &str,
     ) -> Result<()>;
+
+    /// Records the overall score of an edition on `day` (judged as of that day), unless one
+    /// computed at a newer revision is already there.
+    async fn record_score(
+        &self,
+        org_id: i64,
+        edition: &str,
+        day: &str,
+        revision: i64,
+        overall: f64,
+    ) -> Result<()>;
+    /// The last `limit` days' scores of an edition, oldest first.
+    async fn score_history(
+        &self,
+        org_id: i64,
+        edition: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, f64)>>;
 }

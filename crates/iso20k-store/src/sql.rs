@@ -956,4 +956,53 @@ impl Store for SqlStore {
         .map_err(classify)?;
         Ok(())
     }
+
+    async fn record_score(
+        &self,
+        org_id: i64,
+        edition: &str,
+        day: &str,
+        revision: i64,
+        overall: f64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO score_history (org_id, edition, day, revision, overall) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, edition, day) \
+             DO UPDATE SET revision = excluded.revision, overall = excluded.overall \
+             WHERE score_history.revision <= excluded.revision",
+        )
+        .bind(org_id)
+        .bind(edition)
+        .bind(day)
+        .bind(revision)
+        .bind(overall)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn score_history(
+        &self,
+        org_id: i64,
+        edition: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, f64)>> {
+        let rows = sqlx::query(
+            "SELECT day, overall FROM score_history WHERE org_id = $1 AND edition = $2 \
+             ORDER BY day DESC LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(edition)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut days = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<f64, _>(1)?)))
+            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
+        days.reverse();
+        Ok(days)
+    }
 }

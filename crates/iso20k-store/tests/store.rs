@@ -48,6 +48,7 @@ on_every_engine!(
     changes_filter_and_page_newest_first,
     evidence_round_trips_every_byte,
     readiness_never_goes_back,
+    score_history_keeps_a_day_each,
     two_stores_share_one_database,
 );
 
@@ -1182,6 +1183,45 @@ async fn evidence_round_trips_every_byte(db: &TestDb) {
         "detach keeps what was attached"
     );
     assert_eq!(trail[2].after, None);
+}
+
+async fn score_history_keeps_a_day_each(db: &TestDb) {
+    let s = &db.store;
+    let org = acme(db).await;
+    assert_eq!(s.score_history(org.id, "2018", 30).await.unwrap(), []);
+    for (day, revision, overall) in [
+        ("2026-11-20", 1, 40.5),
+        ("2026-11-21", 2, 42.0),
+        ("2026-11-21", 4, 47.5),
+        ("2026-11-21", 3, 45.0),
+        ("2026-11-23", 5, 61.0),
+    ] {
+        s.record_score(org.id, "2018", day, revision, overall)
+            .await
+            .unwrap();
+    }
+    s.record_score(org.id, "2011", "2026-11-23", 5, 12.0)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.score_history(org.id, "2018", 30).await.unwrap(),
+        [
+            ("2026-11-20".to_owned(), 40.5),
+            ("2026-11-21".to_owned(), 47.5),
+            ("2026-11-23".to_owned(), 61.0)
+        ],
+        "{}: the newest revision wins a day",
+        db.label
+    );
+    assert_eq!(
+        s.score_history(org.id, "2018", 2).await.unwrap(),
+        [
+            ("2026-11-21".to_owned(), 47.5),
+            ("2026-11-23".to_owned(), 61.0)
+        ],
+        "{}: the last days, oldest first",
+        db.label
+    );
 }
 
 async fn readiness_never_goes_back(db: &TestDb) {

@@ -250,6 +250,11 @@ pub(crate) async fn dashboard(
         .collect();
     let base = format!("/orgs/{}", access.org.slug);
     let query = keep(&q);
+    let history = app
+        .store()
+        .score_history(access.org.id, edition.as_str(), 90)
+        .await?;
+    let trend = (history.len() >= 2).then(|| svg::trend(&history));
     Ok(render(
         "dashboard.html",
         json!({
@@ -260,6 +265,8 @@ pub(crate) async fn dashboard(
             "heatmap": svg::heatmap(&report, edition, &base, &query),
             "bars": svg::clause_bars(&report, edition, &base, &query),
             "editions": ["2018", "2011"],
+            "trend": trend,
+            "history": history,
         }),
     ))
 }

@@ -223,6 +223,68 @@ pub(crate) fn monthly_attainment(figures: &Value) -> String {
     )
 }
 
+/// The overall score day by day as a line, with the first and last values written.
+pub(crate) fn trend(days: &[(String, f64)]) -> String {
+    let (w, h, left, top) = (600.0_f64, 160.0_f64, 36.0_f64, 12.0_f64);
+    let n = days.len().max(2) as f64 - 1.0;
+    let point = |i: usize, score: f64| {
+        (
+            left + i as f64 * (w - left - 10.0) / n,
+            top + (100.0 - score.clamp(0.0, 100.0)) * (h - top - 24.0) / 100.0,
+        )
+    };
+    let mut body = String::new();
+    for pct in [0u32, 50, 100] {
+        let (_, y) = point(0, pct as f64);
+        let _ = write!(
+            body,
+            r##"<line x1="{left}" x2="{x2}" y1="{y:.1}" y2="{y:.1}" stroke="#d4d4d8"/><text x="{tx}" y="{ty:.1}" class="axis">{pct}</text>"##,
+            x2 = w - 10.0,
+            tx = left - 6.0,
+            ty = y + 4.0,
+        );
+    }
+    let path: Vec<String> = days
+        .iter()
+        .enumerate()
+        .map(|(i, (_, s))| {
+            let (x, y) = point(i, *s);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let _ = write!(
+        body,
+        r##"<polyline points="{}" fill="none" stroke="#1d4ed8" stroke-width="2"/>"##,
+        path.join(" ")
+    );
+    for (i, (day, score)) in days.iter().enumerate() {
+        let (x, y) = point(i, *score);
+        let _ = write!(
+            body,
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="#1d4ed8"><title>{}: {score}</title></circle>"##,
+            esc(day)
+        );
+    }
+    for (i, anchor) in [(0, "start"), (days.len() - 1, "end")] {
+        let (x, _) = point(i, 0.0);
+        let _ = write!(
+            body,
+            r#"<text x="{x:.1}" y="{y}" class="axis" text-anchor="{anchor}">{}</text>"#,
+            esc(&days[i].0),
+            y = h - 4.0,
+        );
+    }
+    let first = &days[0];
+    let last = &days[days.len() - 1];
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="trend" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Overall score from {} ({}) to {} ({})">{body}</svg>"#,
+        esc(&first.0),
+        first.1,
+        esc(&last.0),
+        last.1
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +337,16 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains(">50%</text>"), "{svg}");
+    }
+
+    #[test]
+    fn the_trend_names_its_ends() {
+        let svg = trend(&[("2026-11-01".into(), 40.0), ("2026-11-20".into(), 62.5)]);
+        assert!(
+            svg.contains("Overall score from 2026-11-01 (40) to 2026-11-20 (62.5)"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<circle").count(), 2);
     }
 
     #[test]
