@@ -2106,6 +2106,33 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
         "the new version starts as a draft"
     );
 
+    // The RACI grid changes a cell's letters, record by record.
+    let grid = page(r, "/orgs/acme/raci", &pat).await.html();
+    assert!(grid.contains(r#"name="cell.portfolio.p.raval""#), "{grid}");
+    let saved = post_form(
+        r,
+        "/orgs/acme/raci",
+        Some(&pat),
+        &[
+            ("csrf", &csrf),
+            ("cell.portfolio.p.raval", "C"),
+            ("cell.portfolio.m.castell", "A"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.headers[header::LOCATION], "/orgs/acme/raci?saved=1");
+    let has = |key: &'static str| {
+        let store = f.store();
+        let org = f.org.id;
+        async move { store.record(org, "raci", key).await.unwrap().is_some() }
+    };
+    assert!(has("portfolio/p.raval/C").await);
+    assert!(!has("portfolio/p.raval/R").await);
+    assert!(
+        has("portfolio/m.castell/A").await,
+        "an unchanged cell stays"
+    );
+
     // A viewer reads the same record but has no way to change it.
     let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
     let seen = page(r, "/orgs/acme/records/management-reviews/MR-2026-9", &vic).await;

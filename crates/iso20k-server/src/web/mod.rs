@@ -38,6 +38,10 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}/kb/{pattern}", get(pages::pattern))
         .route("/orgs/{slug}/records", get(records::kinds))
         .route(
+            "/orgs/{slug}/raci",
+            get(records::raci).post(records::save_raci),
+        )
+        .route(
             "/orgs/{slug}/records/{kind}",
             get(records::list).post(records::create),
         )
@@ -108,6 +112,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("pattern.html", include_str!("../../templates/pattern.html")),
     ("kinds.html", include_str!("../../templates/kinds.html")),
     ("metrics.html", include_str!("../../templates/metrics.html")),
+    ("raci.html", include_str!("../../templates/raci.html")),
     ("records.html", include_str!("../../templates/records.html")),
     ("record.html", include_str!("../../templates/record.html")),
     ("error.html", include_str!("../../templates/error.html")),

@@ -778,3 +778,181 @@ pub(crate) async fn lifecycle_panel(
         "next_version": next,
     })))
 }
+
+/// The letters a grid cell offers: one role each, or accountable and responsible at once.
+const RACI_CELLS: [&str; 6] = ["", "R", "A", "C", "I", "A+R"];
+
+/// The RACI grid: processes down, people across, a role letter where they meet. Only the
+/// process-level assignments are in the grid; those of single activities stay in the register.
+pub(crate) async fn raci(
+    State(app): State<App>,
+    browser: Browser,
+    Path(slug): Path<String>,
+    Query(shown): Query<Shown>,
+) -> PageResult {
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let chrome = browser.chrome(&app, Some(&access), "records").await?;
+    let (processes, people, cells) = raci_state(&app, &access).await?;
+    let writable = access.can_write(kind_named("raci")?);
+    let rows: Vec<Value> = processes
+        .iter()
+        .map(|(pid, pname)| {
+            let cells: Vec<Value> = people
+                .iter()
+                .map(|(person, _)| {
+                    let current = cells
+                        .get(&(pid.clone(), person.clone()))
+                        .cloned()
+                        .unwrap_or_default();
+                    json!({
+                        "name": format!("cell.{pid}.{person}"),
+                        "id": format!("c-{pid}-{person}").replace('.', "-"),
+                        "label": format!("{pname}: {person}"),
+                        "current": current,
+                    })
+                })
+                .collect();
+            let has_a = cells
+                .iter()
+                .any(|c| c["current"].as_str().is_some_and(|v| v.contains('A')));
+            json!({ "id": pid, "name": pname, "cells": cells, "accountable": has_a })
+        })
+        .collect();
+    Ok(render(
+        "raci.html",
+        json!({
+            "chrome": chrome,
+            "people": people.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect::<Vec<_>>(),
+            "rows": rows,
+            "options": RACI_CELLS,
+            "writable": writable,
+            "saved": shown.saved.is_some(),
+        }),
+    ))
+}
+
+type Grid = (
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+    std::collections::BTreeMap<(String, String), String>,
+);
+
+async fn raci_state(app: &App, access: &Access) -> Result<Grid, Failure> {
+    let store = app.store();
+    let bodies = |kind: &'static str| async move {
+        Ok::<_, Failure>(
+            store
+                .records(access.org.id, kind, None, 10_000)
+                .await?
+                .into_iter()
+                .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let processes: Vec<(String, String)> = bodies("processes")
+        .await?
+        .iter()
+        .map(|p| (cell(&p["id"]), cell(&p["name"])))
+        .collect();
+    let people: Vec<(String, String)> = bodies("people")
+        .await?
+        .iter()
+        .filter(|p| p.get("left_on").is_none())
+        .map(|p| (cell(&p["id"]), cell(&p["name"])))
+        .collect();
+    let mut cells: std::collections::BTreeMap<(String, String), String> = Default::default();
+    for r in bodies("raci").await? {
+        if r.get("activity").is_some() {
+            continue;
+        }
+        let entry = cells
+            .entry((cell(&r["process"]), cell(&r["person"])))
+            .or_default();
+        let mut letters: Vec<char> = entry.chars().filter(|c| *c != '+').collect();
+        letters.extend(cell(&r["raci"]).chars());
+        letters.sort();
+        letters.dedup();
+        *entry = letters
+            .iter()
+            .map(char::to_string)
+            .collect::<Vec<_>>()
+            .join("+");
+    }
+    Ok((processes, people, cells))
+}
+
+/// Saves the grid: every cell that changed becomes the RACI records it now says.
+pub(crate) async fn save_raci(
+    State(app): State<App>,
+    browser: Browser,
+    Path(slug): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let mut posted = pairs(&body);
+    browser.check_csrf(take(&mut posted, "csrf").as_deref())?;
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named("raci")?;
+    access.require_write(kind)?;
+    let (processes, people, cells) = raci_state(&app, &access).await?;
+    let store = app.store();
+    let actor = access.auth.actor();
+    let mut changed = false;
+    for (pid, _) in &processes {
+        for (person, _) in &people {
+            let Some(wanted) = posted
+                .iter()
+                .find(|(k, _)| *k == format!("cell.{pid}.{person}"))
+                .map(|(_, v)| v.clone())
+            else {
+                continue;
+            };
+            if !RACI_CELLS.contains(&wanted.as_str()) {
+                return Err(Failure(ApiError::field(
+                    &format!("cell.{pid}.{person}"),
+                    format!("`{wanted}` is not one of R, A, C, I or A+R"),
+                )));
+            }
+            let current = cells
+                .get(&(pid.clone(), person.clone()))
+                .cloned()
+                .unwrap_or_default();
+            if current == wanted {
+                continue;
+            }
+            let had: Vec<&str> = current.split('+').filter(|l| !l.is_empty()).collect();
+            let want: Vec<&str> = wanted.split('+').filter(|l| !l.is_empty()).collect();
+            for letter in had.iter().filter(|l| !want.contains(l)) {
+                store
+                    .delete(
+                        access.org.id,
+                        &actor,
+                        kind.name,
+                        &format!("{pid}/{person}/{letter}"),
+                        None,
+                    )
+                    .await?;
+                changed = true;
+            }
+            for letter in want.iter().filter(|l| !had.contains(l)) {
+                let record = json!({ "process": pid, "person": person, "raci": letter });
+                let entry = check_record(&app, &access.org, kind, &record).await?;
+                store
+                    .create(
+                        access.org.id,
+                        &actor,
+                        &Write {
+                            kind: kind.name.to_owned(),
+                            key: entry.key,
+                            body: entry.body,
+                        },
+                    )
+                    .await?;
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        app.changed(&access.org);
+    }
+    Ok(Redirect::to(&format!("/orgs/{slug}/raci?saved=1")).into_response())
+}
