@@ -2140,7 +2140,7 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     let html = seen.html();
     assert!(!html.contains("Save changes") && !html.contains("Delete this"));
     let vic_csrf = csrf_of(&html);
-    let mut edit: Vec<(&str, &str)> = vec![("csrf", &vic_csrf), ("version", "1")];
+    let mut edit: Vec<(&str, &str)> = vec![("csrf", &vic_csrf), ("_version", "1")];
     edit.extend(review.iter().copied());
     let refused = post_form(
         r,

@@ -436,10 +436,10 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot open the demo database {}", redact(&url)))?;
         let mut out = anstream::stdout();
-        let (org, _) = org_or_create(&store, DEMO_SLUG, None).await?;
+        let bundle = demo_bundle()?;
+        let (org, _) = org_or_create(&store, DEMO_SLUG, bundle_name(&bundle)).await?;
         let held: i64 = store.kinds(org.id).await?.iter().map(|k| k.1).sum();
         if held == 0 {
-            let bundle = demo_bundle()?;
             let summary =
                 iso20k_server::load::import(&store, &org, &bundle, "iso20k demo").await?;
             writeln!(

@@ -127,10 +127,15 @@ pub(crate) fn render(template: &str, context: impl Serialize) -> Response {
     match result {
         Ok(html) => {
             let mut response = Html(html).into_response();
-            // Pages hold records; a shared cache must never keep them.
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            // Pages hold records; a shared cache must never keep them. And no other site may
+            // frame them: the one-click approve, retire and delete buttons invite clickjacking.
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("frame-ancestors 'none'"),
+            );
             response
         }
         Err(e) => {

@@ -459,7 +459,8 @@ pub(crate) async fn update(
     let access = app.access(browser.auth.clone(), &slug).await?;
     let kind = kind_named(&kind)?;
     access.require_write(kind)?;
-    let version: Option<i64> = take(&mut posted, "version").and_then(|v| v.parse().ok());
+    // `_version` is the stored revision; a document's own `version` is one of its fields.
+    let version: Option<i64> = take(&mut posted, "_version").and_then(|v| v.parse().ok());
     let value = form::read(kind, &posted);
     let existing = app.store().record(access.org.id, kind.name, &key).await?;
     let invalid = |fields: Vec<iso20k_bundle::records::FieldError>| {

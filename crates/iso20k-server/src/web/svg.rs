@@ -145,7 +145,7 @@ pub(crate) fn clause_bars(report: &Value, edition: Edition, base: &str, query: &
         let name = format!("{} {}", c.id, c.title);
         let _ = write!(
             body,
-            r##"<a href="{base}/clauses/{id}{query}" aria-label="{label}: {value}"><text x="0" y="{ty}" class="bar-label">{label}</text><rect x="{label_w}" y="{ry}" width="{bar_w}" height="16" fill="#f4f4f5"/><rect x="{label_w}" y="{ry}" width="{width:.1}" height="16" fill="{fill}"/><text x="{vx}" y="{ty}" class="bar-value">{value}</text></a>"##,
+            r##"<a href="{base}/clauses/{id}{query}"><title>{label}: {value}</title><text x="0" y="{ty}" class="bar-label">{label}</text><rect x="{label_w}" y="{ry}" width="{bar_w}" height="16" fill="#f4f4f5"/><rect x="{label_w}" y="{ry}" width="{width:.1}" height="16" fill="{fill}"/><text x="{vx}" y="{ty}" class="bar-value">{value}</text></a>"##,
             base = esc(base),
             id = esc(c.id),
             query = esc(query),
