@@ -1953,6 +1953,14 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
         "{before}"
     );
     assert!(html.contains("/orgs/acme/findings/mr-no-top-management?as_of=2026-06-30"));
+    let older = page(r, &format!("/orgs/acme?edition=2011&{as_of}"), &pat).await;
+    assert_eq!(older.status, StatusCode::OK);
+    assert!(
+        older
+            .html()
+            .contains("/orgs/acme/clauses/4.5.4.3?edition=2011&as_of=2026-06-30"),
+        "the heat map switches to the 2011 clauses"
+    );
     let clause = page(r, &format!("/orgs/acme/clauses/9.3?{as_of}"), &pat).await;
     assert_eq!(clause.status, StatusCode::OK);
     assert!(clause.html().contains("What auditors look for"));
