@@ -2,5 +2,6 @@
 //! it: [`text`] for a terminal, [`json`] for pipelines and the team server.
 
 pub mod json;
+pub mod kb;
 pub mod metrics;
 pub mod text;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anstyle::Style;
 use iso20k_core::kb::{self, Pattern};
 use iso20k_core::{Edition, clause};
-use serde_json::json;
 
 use crate::cli::{Format, KbCommand};
 
@@ -51,7 +50,10 @@ pub fn run(cmd: KbCommand) -> anyhow::Result<ExitCode> {
                 .collect();
             match format {
                 Format::Json => {
-                    let all: Vec<_> = selected.iter().map(|p| to_json(p)).collect();
+                    let all: Vec<_> = selected
+                        .iter()
+                        .map(|p| iso20k_report::kb::pattern(p))
+                        .collect();
                     writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
                 }
                 Format::Text => {
@@ -79,7 +81,7 @@ pub fn run(cmd: KbCommand) -> anyhow::Result<ExitCode> {
             let hits = kb::search(&words.join(" "));
             match format {
                 Format::Json => {
-                    let all: Vec<_> = hits.iter().map(|p| to_json(p)).collect();
+                    let all: Vec<_> = hits.iter().map(|p| iso20k_report::kb::pattern(p)).collect();
                     writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
                 }
                 Format::Text => {
@@ -100,37 +102,16 @@ pub fn run(cmd: KbCommand) -> anyhow::Result<ExitCode> {
             let p = kb::find(&id)
                 .ok_or_else(|| anyhow::anyhow!("no pattern {id} (see `iso20k kb list`)"))?;
             match format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&to_json(p))?)?,
+                Format::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&iso20k_report::kb::pattern(p))?
+                )?,
                 Format::Text => show(&mut out, p)?,
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The JSON shape `iso20k kb list --format json` promises.
-fn to_json(p: &Pattern) -> serde_json::Value {
-    let checks = p.checks();
-    let detection = if checks.is_empty() {
-        json!({ "manual": p.question })
-    } else {
-        json!({ "checks": checks })
-    };
-    json!({
-        "id": p.id,
-        "title": p.title,
-        "clauses": { "2011": p.clauses_2011, "2018": p.clauses_2018 },
-        "what_goes_wrong": p.what_goes_wrong,
-        "why_it_matters": p.why_it_matters,
-        "how_to_fix": p.how_to_fix,
-        "result": p.result,
-        "evidence": p.evidence,
-        "grade": p.grade.as_str(),
-        "escalation": p.escalation,
-        "basis": p.basis.as_str(),
-        "question": p.question,
-        "detection": detection,
-    })
 }
 
 fn show(out: &mut impl std::io::Write, p: &Pattern) -> std::io::Result<()> {

@@ -447,27 +447,9 @@ pub(crate) async fn finding(
             "finding": found,
             "evidence": evidence,
             "fixes": fixes,
-            "pattern": pattern.map(pattern_json),
+            "pattern": pattern.map(iso20k_report::kb::pattern),
         }),
     ))
-}
-
-fn pattern_json(p: &kb::Pattern) -> Value {
-    json!({
-        "id": p.id,
-        "title": p.title,
-        "clauses_2018": p.clauses_2018,
-        "clauses_2011": p.clauses_2011,
-        "what_goes_wrong": p.what_goes_wrong,
-        "why_it_matters": p.why_it_matters,
-        "how_to_fix": p.how_to_fix,
-        "result": p.result,
-        "evidence": p.evidence,
-        "grade": p.grade.as_str(),
-        "escalation": p.escalation,
-        "question": p.question,
-        "checks": p.checks(),
-    })
 }
 
 #[derive(Deserialize)]
@@ -548,7 +530,7 @@ pub(crate) async fn pattern(
     let chrome: Chrome = browser.chrome(&app, Some(&access), "kb").await?;
     Ok(render(
         "pattern.html",
-        json!({ "chrome": chrome, "pattern": pattern_json(p) }),
+        json!({ "chrome": chrome, "pattern": iso20k_report::kb::pattern(p) }),
     ))
 }
 
