@@ -130,6 +130,64 @@ impl Kind {
     }
 }
 
+/// Where a piece of a finding's evidence lives among the records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pointer {
+    /// The kind of record.
+    pub kind: &'static Kind,
+    /// The record's key, when the evidence names a record of its own; `None` when it names
+    /// something inside one (an action of a review) or a whole register.
+    pub key: Option<String>,
+}
+
+/// The record a finding's evidence points at, from the evidence's kind and id as reports give
+/// them (`management-review` MR-1, `register` audits).
+pub fn for_evidence(evidence_kind: &str, id: &str) -> Option<Pointer> {
+    let (name, own) = match evidence_kind {
+        // A whole register: its id is the kind's name.
+        "register" => return kind(id).map(|kind| Pointer { kind, key: None }),
+        "incident" => ("incidents", true),
+        "request" => ("requests", true),
+        "problem" => ("problems", true),
+        "change" => ("changes", true),
+        "release" => ("releases", true),
+        "ci" => ("cis", true),
+        // A document's key carries its version; the evidence names the document.
+        "document" => ("documents", false),
+        "process" => ("processes", true),
+        "service" => ("services", true),
+        "sla" => ("slas", true),
+        "supplier" => ("suppliers", true),
+        "contract" => ("suppliers", false),
+        "risk" => ("risks", true),
+        "person" => ("people", true),
+        "raci" => ("raci", false),
+        "management-review" => ("management-reviews", true),
+        "review-action" => ("management-reviews", false),
+        "policy" => ("policy", true),
+        "objective" => ("objectives", true),
+        "organisation" => ("organisation", true),
+        "internal-audit" => ("audits", true),
+        "audit-finding" => ("audits", false),
+        "nonconformity" => ("nonconformities", true),
+        "improvement" => ("improvements", true),
+        "continuity-plan" => ("continuity-plans", true),
+        "capacity-plan" => ("capacity-plans", true),
+        "training" => ("training", false),
+        "customer" => ("customers", true),
+        "complaint" => ("complaints", true),
+        "checklist" => ("checklist", true),
+        _ => return None,
+    };
+    let kind = kind(name)?;
+    let key = if kind.singleton {
+        Some(kind.name.to_owned())
+    } else {
+        (own && !id.trim().is_empty()).then(|| id.to_owned())
+    };
+    Some(Pointer { kind, key })
+}
+
 /// The kind named `name`.
 pub fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)

@@ -503,3 +503,24 @@ fn written_bundles_refuse_a_folder_with_files_and_leave_it_alone() {
     let names: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(names.len(), 1);
 }
+
+#[test]
+fn every_kind_of_evidence_the_checks_cite_points_into_a_kind_of_record() {
+    let sms = iso20k_bundle::read(&workspace().join("examples/demo")).unwrap();
+    let as_of = "2026-06-30".parse().unwrap();
+    for edition in iso20k_core::Edition::ALL {
+        let report =
+            iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
+        for f in &report.findings {
+            for e in &f.evidence {
+                assert!(
+                    iso20k_bundle::records::for_evidence(e.kind.as_str(), &e.id).is_some(),
+                    "{}: evidence `{} {}` has no record kind",
+                    f.check,
+                    e.kind.as_str(),
+                    e.id
+                );
+            }
+        }
+    }
+}

@@ -25,6 +25,8 @@ pub enum Command {
         /// Folder to create (must not exist, or be empty)
         dir: PathBuf,
     },
+    /// Write the report in a format others read: Markdown, JUnit, SARIF, CSV, OSCAL
+    Report(ReportArgs),
     /// Import ticket exports (ServiceNow, Jira, GLPI, iTop, CSV/XLSX) into a bundle's ticket tables
     Import(ImportArgs),
     /// Service-report figures from the ticket tables: SLA attainment, resolution times, changes
@@ -257,6 +259,46 @@ pub struct CheckArgs {
     /// Exit with 1 when a finding of this grade or worse is found
     #[arg(long, value_enum, default_value_t = FailOn::Major)]
     pub fail_on: FailOn,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The bundle folder (or use --org for an organisation on the server's database)
+    #[arg(required_unless_present = "org", conflicts_with = "org")]
+    pub dir: Option<PathBuf>,
+    /// Report on this organisation on the server's database instead of a folder
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The database, with --org: a `sqlite://FILE` or `postgres://…` URL [default: iso20k.db in
+    /// the data directory]
+    #[arg(long, env = "ISO20K_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+    /// The format to write
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// The file to write (`-` for standard output); written whole or not at all
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Edition to audit against [default: the bundle's, else 2018]
+    #[arg(long, value_enum)]
+    pub edition: Option<EditionArg>,
+    /// Judge the records as of this day (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown, for a repository or a wiki
+    Md,
+    /// JUnit XML: a test case per check, findings as failures
+    Junit,
+    /// SARIF 2.1.0, for code-scanning annotations
+    Sarif,
+    /// The findings register as CSV
+    Csv,
+    /// The readiness report as JSON (what `check --format json` prints)
+    Json,
 }
 
 #[derive(Subcommand)]

@@ -10,6 +10,7 @@ mod clauses;
 mod cli;
 mod import;
 mod kb;
+mod report;
 mod server;
 
 use std::io::Write as _;
@@ -79,6 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import::run(args),
+        Command::Report(args) => report::run(args),
         Command::Metrics(args) => {
             // Only the ticket tables and the organisation's major-priority setting are needed.
             let sms = iso20k_bundle::read(&args.dir)?;
@@ -123,18 +125,35 @@ fn today() -> iso20k_core::Date {
     jiff::ZonedDateTime::now().date()
 }
 
-fn check(args: cli::CheckArgs) -> anyhow::Result<ExitCode> {
-    let sms = match (&args.org, &args.dir) {
-        (Some(org), _) => server::load_sms(org, args.database.clone())?,
+/// The records of a folder or of an organisation on the database, audited.
+fn audit(
+    dir: Option<&std::path::Path>,
+    org: Option<&str>,
+    database: Option<String>,
+    edition: Option<cli::EditionArg>,
+    as_of: Option<iso20k_core::Date>,
+) -> anyhow::Result<iso20k_core::audit::Report> {
+    let sms = match (org, dir) {
+        (Some(org), _) => server::load_sms(org, database)?,
         (None, Some(dir)) => iso20k_bundle::read(dir)?,
         (None, None) => anyhow::bail!("name a bundle folder, or an organisation with --org"),
     };
-    let edition = args
-        .edition
-        .map(Into::into)
-        .unwrap_or_else(|| sms.edition());
-    let as_of = args.as_of.unwrap_or_else(today);
-    let report = iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
+    let edition = edition.map(Into::into).unwrap_or_else(|| sms.edition());
+    let as_of = as_of.unwrap_or_else(today);
+    Ok(iso20k_core::audit::audit(
+        &sms,
+        iso20k_core::audit::Options { edition, as_of },
+    ))
+}
+
+fn check(args: cli::CheckArgs) -> anyhow::Result<ExitCode> {
+    let report = audit(
+        args.dir.as_deref(),
+        args.org.as_deref(),
+        args.database.clone(),
+        args.edition,
+        args.as_of,
+    )?;
     let rendered = match args.format {
         Format::Text => iso20k_report::text::render(&report),
         Format::Json => iso20k_report::json::render(&report),

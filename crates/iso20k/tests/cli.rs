@@ -845,3 +845,105 @@ fn a_served_database_answers_a_token_made_on_the_command_line() {
     let served: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(served, check_org_json(data.path(), &database, "acme"));
 }
+
+/// `iso20k report` on the demo in `format`, read back from the file it wrote.
+fn report_of(format: &str, source: &[&str], data: &Path) -> String {
+    let out = data.join(format!("report.{format}"));
+    let mut args = vec!["report"];
+    args.extend_from_slice(source);
+    args.extend_from_slice(&[
+        "--as-of",
+        AS_OF,
+        "--format",
+        format,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    ok(iso20k_in(data, &args, None));
+    std::fs::read_to_string(&out).unwrap()
+}
+
+#[test]
+fn reports_in_every_format_say_the_same_from_a_folder_and_a_database() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = example("demo");
+    let demo = demo.to_str().unwrap();
+    let database = format!("sqlite://{}", data.path().join("team.db").display());
+    ok(iso20k_in(
+        data.path(),
+        &[
+            "import-bundle",
+            demo,
+            "--org",
+            "acme",
+            "--database",
+            &database,
+        ],
+        None,
+    ));
+    let from_db = ["--org", "acme", "--database", database.as_str()];
+    for format in ["md", "junit", "csv", "json"] {
+        let folder = report_of(format, &[demo], data.path());
+        insta::assert_snapshot!(format!("report-{format}"), folder);
+        assert_eq!(report_of(format, &from_db, data.path()), folder, "{format}");
+    }
+
+    // SARIF: every result answers to a rule and points into the bundle's files.
+    let sarif: Value =
+        serde_json::from_str(&report_of("sarif", &["../../examples/demo"], data.path())).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    let (_, json) = check_json(&example("demo"), &[]);
+    assert_eq!(results.len(), json["findings"].as_array().unwrap().len());
+    for r in results {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        for l in r["locations"].as_array().unwrap() {
+            let uri = l["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap();
+            assert!(uri.starts_with("../../examples/demo/"), "{uri}");
+            assert!(
+                example("demo")
+                    .join(&uri["../../examples/demo/".len()..])
+                    .exists(),
+                "{uri}"
+            );
+        }
+    }
+    insta::assert_json_snapshot!(
+        "report-sarif-results",
+        results
+            .iter()
+            .map(|r| format!(
+                "{} {} {}",
+                r["level"].as_str().unwrap(),
+                r["ruleId"].as_str().unwrap(),
+                r["message"]["text"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>()
+    );
+
+    // A report that cannot be written leaves nothing behind and says where.
+    let refused = iso20k_in(
+        data.path(),
+        &[
+            "report",
+            demo,
+            "--format",
+            "md",
+            "-o",
+            "/nonexistent/dir/report.md",
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("/nonexistent/dir"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -15,8 +15,7 @@ use crate::api::{check_record, encode_segment, kind_named};
 use crate::auth::Access;
 use crate::error::ApiError;
 
-/// Where a piece of a finding's evidence lives among the records: its kind, and its key when
-/// the evidence names a record of its own rather than something inside one.
+/// Where a finding's evidence lives, as a link.
 pub(crate) struct Target {
     pub kind: &'static Kind,
     pub key: Option<String>,
@@ -35,48 +34,12 @@ impl Target {
     }
 }
 
-/// The record kind behind an evidence kind of the report.
+/// The record behind a piece of a finding's evidence.
 pub(crate) fn evidence_target(kind: &str, id: &str) -> Option<Target> {
-    let (name, own) = match kind {
-        "incident" => ("incidents", true),
-        "request" => ("requests", true),
-        "problem" => ("problems", true),
-        "change" => ("changes", true),
-        "release" => ("releases", true),
-        "ci" => ("cis", true),
-        "document" => ("documents", false),
-        "process" => ("processes", true),
-        "service" => ("services", true),
-        "sla" => ("slas", true),
-        "supplier" => ("suppliers", true),
-        "contract" => ("suppliers", false),
-        "risk" => ("risks", true),
-        "person" => ("people", true),
-        "raci" => ("raci", false),
-        "management-review" => ("management-reviews", true),
-        "review-action" => ("management-reviews", false),
-        "policy" => ("policy", true),
-        "objective" => ("objectives", true),
-        "organisation" => ("organisation", true),
-        "internal-audit" => ("audits", true),
-        "audit-finding" => ("audits", false),
-        "nonconformity" => ("nonconformities", true),
-        "improvement" => ("improvements", true),
-        "continuity-plan" => ("continuity-plans", true),
-        "capacity-plan" => ("capacity-plans", true),
-        "training" => ("training", false),
-        "customer" => ("customers", true),
-        "complaint" => ("complaints", true),
-        "checklist" => ("checklist", true),
-        _ => return None,
-    };
-    let kind = iso20k_bundle::records::kind(name)?;
-    let key = if kind.singleton {
-        Some(kind.name.to_owned())
-    } else {
-        (own && !id.is_empty()).then(|| id.to_owned())
-    };
-    Some(Target { kind, key })
+    iso20k_bundle::records::for_evidence(kind, id).map(|p| Target {
+        kind: p.kind,
+        key: p.key,
+    })
 }
 
 pub(crate) async fn kinds(

@@ -1,0 +1,54 @@
+//! `iso20k report`: the audit in the formats other people and tools read, written to a file
+//! whole or not at all.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::{ReportArgs, ReportFormat};
+
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let report = crate::audit(
+        args.dir.as_deref(),
+        args.org.as_deref(),
+        args.database.clone(),
+        args.edition,
+        args.as_of,
+    )?;
+    let bundle = args
+        .dir
+        .as_deref()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let text = match args.format {
+        ReportFormat::Md => iso20k_report::markdown::render(&report),
+        ReportFormat::Junit => iso20k_report::junit::render(&report),
+        ReportFormat::Sarif => iso20k_report::sarif::render(&report, &bundle),
+        ReportFormat::Csv => iso20k_report::findings_csv::render(&report),
+        ReportFormat::Json => iso20k_report::json::render(&report),
+    };
+    write(&args.output, text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half a
+/// report and a failed run leaves an earlier one as it was.
+fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()?;
+        return Ok(());
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    file.write_all(bytes)?;
+    file.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
