@@ -21,11 +21,7 @@ pub fn render(report: &Report) -> String {
     ];
     w.write_record(header).expect("writing to memory");
     for (f, points) in report.findings.iter().zip(&report.readiness.finding_points) {
-        let id = if f.check == "checklist" {
-            format!("checklist/{}", f.pattern.id)
-        } else {
-            f.check.to_owned()
-        };
+        let id = crate::finding_id(f);
         let evidence: Vec<String> = f
             .evidence
             .iter()

@@ -7,23 +7,7 @@ use iso20k_core::audit::Report;
 use iso20k_core::checks::{self, Finding};
 use iso20k_core::kb::Grade;
 
-/// Escapes text for XML content and attribute values.
-pub(crate) fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 has no place for most control characters, even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::markup::escape as xml;
 
 fn failure(out: &mut String, f: &Finding, edition: iso20k_core::Edition) {
     let grade = match f.grade {

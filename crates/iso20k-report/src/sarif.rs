@@ -2,7 +2,7 @@
 //! bundle file that holds the evidence, so a pull request that touches the records is annotated.
 
 use iso20k_core::audit::Report;
-use iso20k_core::checks::{self, Finding};
+use iso20k_core::checks;
 use iso20k_core::kb::{Grade, Pattern};
 use serde_json::{Value, json};
 
@@ -34,15 +34,6 @@ fn rule(id: &str, pattern: &Pattern, clauses: &[&str]) -> Value {
     })
 }
 
-/// The rule a finding answers to: its check, or for a checklist answer the question's pattern.
-fn rule_id(f: &Finding) -> String {
-    if f.check == "checklist" {
-        format!("checklist/{}", f.pattern.id)
-    } else {
-        f.check.to_owned()
-    }
-}
-
 /// The report as a SARIF log. `bundle` is the folder the records were read from, as the caller
 /// named it (empty for records from a database): locations are the bundle files under it.
 pub fn render(report: &Report, bundle: &str) -> String {
@@ -55,7 +46,7 @@ pub fn render(report: &Report, bundle: &str) -> String {
         })
         .collect();
     for f in report.findings.iter().filter(|f| f.check == "checklist") {
-        rules.push(rule(&rule_id(f), f.pattern, f.pattern.clauses(e)));
+        rules.push(rule(&crate::finding_id(f), f.pattern, f.pattern.clauses(e)));
     }
     let index_of = |id: &str| rules.iter().position(|r| r["id"] == id);
     let prefix = match bundle.trim_end_matches('/') {
@@ -66,7 +57,7 @@ pub fn render(report: &Report, bundle: &str) -> String {
         .findings
         .iter()
         .map(|f| {
-            let id = rule_id(f);
+            let id = crate::finding_id(f);
             let locations: Vec<Value> = f
                 .evidence
                 .iter()

@@ -25,7 +25,7 @@ pub enum Command {
         /// Folder to create (must not exist, or be empty)
         dir: PathBuf,
     },
-    /// Write the report in a format others read: Markdown, JUnit, SARIF, CSV, OSCAL
+    /// Write the report in a format others read: HTML, Excel, Markdown, OSCAL, JUnit, SARIF, CSV
     Report(ReportArgs),
     /// Import ticket exports (ServiceNow, Jira, GLPI, iTop, CSV/XLSX) into a bundle's ticket tables
     Import(ImportArgs),
@@ -38,6 +38,9 @@ pub enum Command {
     Clauses(ClausesArgs),
     /// List the checklist questions no record can answer, and what is answered so far
     Checklist(ChecklistArgs),
+    /// Record the checklist answers filled into a gap-analysis workbook (`report --format xlsx`)
+    /// in a bundle's checklist.yaml
+    ImportChecklist(ImportChecklistArgs),
     /// Serve the demo organisation: load examples/demo into a demo database, create a demo
     /// user, print the readiness summary, the URL and the credentials, and serve
     Demo(DemoArgs),
@@ -285,6 +288,29 @@ pub struct ReportArgs {
     /// Judge the records as of this day (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<Date>,
+    /// Days to fix a major, a minor and an observation, for the action plan's target dates
+    #[arg(long, value_name = "MAJOR,MINOR,OBS", value_parser = parse_deadlines, default_value = "90,180,365")]
+    pub deadlines: [i64; 3],
+}
+
+fn parse_deadlines(s: &str) -> Result<[i64; 3], String> {
+    let days: Vec<i64> = s
+        .split(',')
+        .map(|d| {
+            d.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("`{d}` is not a number of days"))
+        })
+        .collect::<Result<_, _>>()?;
+    match days[..] {
+        [major, minor, obs] if days.iter().all(|d| (0..=3650).contains(d)) => {
+            Ok([major, minor, obs])
+        }
+        [_, _, _] => Err("days must be between 0 and 3650".to_owned()),
+        _ => Err(
+            "give three numbers of days: major, minor, observation (e.g. 90,180,365)".to_owned(),
+        ),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -297,8 +323,16 @@ pub enum ReportFormat {
     Sarif,
     /// The findings register as CSV
     Csv,
+    /// The audit-readiness report as one self-contained HTML file that prints well
+    Html,
     /// The readiness report as JSON (what `check --format json` prints)
     Json,
+    /// The edition's clause catalogue as an OSCAL 1.2.1 catalog, patterns as guidance
+    OscalCatalog,
+    /// The findings as OSCAL 1.2.1 assessment results
+    OscalResults,
+    /// The gap analysis as an Excel workbook
+    Xlsx,
 }
 
 #[derive(Subcommand)]
@@ -378,6 +412,14 @@ pub struct ChecklistArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Args)]
+pub struct ImportChecklistArgs {
+    /// The bundle folder whose checklist.yaml receives the answers
+    pub dir: PathBuf,
+    /// The workbook: a gap analysis written by `iso20k report --format xlsx`, answers filled in
+    pub file: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

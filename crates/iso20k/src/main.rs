@@ -9,6 +9,7 @@ mod checklist;
 mod clauses;
 mod cli;
 mod import;
+mod import_checklist;
 mod kb;
 mod report;
 mod server;
@@ -100,6 +101,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kb(kb) => kb::run(kb),
         Command::Clauses(args) => clauses::run(args),
         Command::Checklist(args) => checklist::run(args),
+        Command::ImportChecklist(args) => import_checklist::run(args),
         Command::Demo(args) => server::demo(args),
         Command::Serve(args) => server::serve(args),
         Command::ImportBundle(args) => server::import_bundle(args),
@@ -132,7 +134,7 @@ fn audit(
     database: Option<String>,
     edition: Option<cli::EditionArg>,
     as_of: Option<iso20k_core::Date>,
-) -> anyhow::Result<iso20k_core::audit::Report> {
+) -> anyhow::Result<(iso20k_core::model::Sms, iso20k_core::audit::Report)> {
     let sms = match (org, dir) {
         (Some(org), _) => server::load_sms(org, database)?,
         (None, Some(dir)) => iso20k_bundle::read(dir)?,
@@ -140,14 +142,12 @@ fn audit(
     };
     let edition = edition.map(Into::into).unwrap_or_else(|| sms.edition());
     let as_of = as_of.unwrap_or_else(today);
-    Ok(iso20k_core::audit::audit(
-        &sms,
-        iso20k_core::audit::Options { edition, as_of },
-    ))
+    let report = iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
+    Ok((sms, report))
 }
 
 fn check(args: cli::CheckArgs) -> anyhow::Result<ExitCode> {
-    let report = audit(
+    let (_, report) = audit(
         args.dir.as_deref(),
         args.org.as_deref(),
         args.database.clone(),

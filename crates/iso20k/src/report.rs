@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crate::cli::{ReportArgs, ReportFormat};
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let report = crate::audit(
+    let (sms, report) = crate::audit(
         args.dir.as_deref(),
         args.org.as_deref(),
         args.database.clone(),
@@ -21,12 +21,26 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|d| d.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let deadlines = iso20k_report::Deadlines {
+        days: args.deadlines,
+    };
     let text = match args.format {
         ReportFormat::Md => iso20k_report::markdown::render(&report),
         ReportFormat::Junit => iso20k_report::junit::render(&report),
         ReportFormat::Sarif => iso20k_report::sarif::render(&report, &bundle),
         ReportFormat::Csv => iso20k_report::findings_csv::render(&report),
         ReportFormat::Json => iso20k_report::json::render(&report),
+        ReportFormat::Html => iso20k_report::html::render(&report, &sms, &deadlines),
+        ReportFormat::OscalCatalog => iso20k_report::oscal::catalog(report.edition),
+        ReportFormat::OscalResults => iso20k_report::oscal::results(&report),
+        ReportFormat::Xlsx => {
+            // A workbook is bytes, not text.
+            let plan = deadlines;
+            let book = iso20k_report::xlsx::render(&report, &sms, &plan)
+                .context("cannot build the workbook")?;
+            write(&args.output, &book)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     write(&args.output, text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -48,6 +62,13 @@ fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write into {}", dir.display()))?;
     file.write_all(bytes)?;
+    // A temporary file is private to its owner; a report is for sharing, as any file written.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     file.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

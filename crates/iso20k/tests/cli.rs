@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const AS_OF: &str = "2026-06-30";
 
@@ -882,11 +882,104 @@ fn reports_in_every_format_say_the_same_from_a_folder_and_a_database() {
         None,
     ));
     let from_db = ["--org", "acme", "--database", database.as_str()];
-    for format in ["md", "junit", "csv", "json"] {
+    for format in ["md", "junit", "csv", "json", "html"] {
         let folder = report_of(format, &[demo], data.path());
-        insta::assert_snapshot!(format!("report-{format}"), folder);
+        if format != "html" {
+            insta::assert_snapshot!(format!("report-{format}"), folder);
+        }
         assert_eq!(report_of(format, &from_db, data.path()), folder, "{format}");
     }
+
+    // OSCAL: the same documents from either source; the findings pinned in short.
+    let mut oscal = Vec::new();
+    for format in ["oscal-catalog", "oscal-results"] {
+        let folder = report_of(format, &[demo], data.path());
+        assert_eq!(report_of(format, &from_db, data.path()), folder, "{format}");
+        oscal.push(serde_json::from_str::<Value>(&folder).unwrap());
+    }
+    let controls = oscal[0]["catalog"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {}",
+                g["id"].as_str().unwrap(),
+                g["title"].as_str().unwrap()
+            )
+        })
+        .collect::<Vec<_>>();
+    let findings = oscal[1]["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} -> {}",
+                f["title"].as_str().unwrap(),
+                f["target"]["target-id"].as_str().unwrap()
+            )
+        })
+        .collect::<Vec<_>>();
+    insta::assert_json_snapshot!(
+        "report-oscal",
+        json!({ "groups": controls, "findings": findings })
+    );
+
+    // HTML: one file with everything in it, and nothing fetched from elsewhere.
+    let html = report_of("html", &[demo], data.path());
+    for section in [
+        "1. Objectives, scope and criteria",
+        "2. Method",
+        "3. Summary and verdict",
+        "4. Score by clause",
+        "5. Findings",
+        "6. Clauses without findings",
+        "7. Action plan",
+        "Appendix: records examined",
+    ] {
+        assert!(html.contains(section), "{section}");
+    }
+    let (_, json) = check_json(&example("demo"), &[]);
+    for f in json["findings"].as_array().unwrap() {
+        let title = f["title"]
+            .as_str()
+            .unwrap()
+            .replace('&', "&amp;")
+            .replace('\'', "&#39;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(html.contains(&title), "{title}");
+    }
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "self-contained"
+    );
+    // A major found on 2026-06-30 is due 90 days later unless told otherwise.
+    assert!(html.contains("<td>2026-09-28</td>"));
+    let custom = data.path().join("custom.html");
+    ok(iso20k_in(
+        data.path(),
+        &[
+            "report",
+            demo,
+            "--as-of",
+            AS_OF,
+            "--format",
+            "html",
+            "--deadlines",
+            "30,60,90",
+            "-o",
+            custom.to_str().unwrap(),
+        ],
+        None,
+    ));
+    assert!(
+        std::fs::read_to_string(&custom)
+            .unwrap()
+            .contains("<td>2026-07-30</td>")
+    );
+    insta::assert_snapshot!("report-html", html);
 
     // SARIF: every result answers to a rule and points into the bundle's files.
     let sarif: Value =
@@ -946,4 +1039,323 @@ fn reports_in_every_format_say_the_same_from_a_folder_and_a_database() {
         "{}",
         stderr(&refused)
     );
+}
+
+/// Copies a folder and everything in it.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
+/// The cells of one sheet of a workbook, read with calamine, not the library that wrote them.
+fn sheet(path: &Path, name: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader as _;
+    let mut book = calamine::open_workbook_auto(path).unwrap();
+    let range = book.worksheet_range(name).unwrap();
+    assert_eq!(range.start(), Some((0, 0)), "{name} starts at A1");
+    range.rows().map(<[calamine::Data]>::to_vec).collect()
+}
+
+/// The rows of a sheet as maps from its header's column names to the cells' text.
+fn records(rows: &[Vec<calamine::Data>]) -> Vec<std::collections::HashMap<String, String>> {
+    let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+    rows[1..]
+        .iter()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(ToString::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// A value typed into a cell of the gap analysis.
+enum Typed<'a> {
+    Text(&'a str),
+    /// A real date cell, as Excel stores a typed date.
+    Date(u16, u8, u8),
+}
+
+/// A copy of the "Gap analysis" sheet of `from` in `to`, written with rust_xlsxwriter as a
+/// spreadsheet program would save it, with `typed` (pattern, column, value) filled in.
+fn fill(from: &Path, to: &Path, typed: &[(&str, &str, Typed)]) {
+    use calamine::Data;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let rows = sheet(from, "Gap analysis");
+    let column = |name: &str| {
+        rows[0]
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name}")) as u16
+    };
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("Gap analysis").unwrap();
+    for (r, row) in (0u32..).zip(&rows) {
+        for (c, cell) in (0u16..).zip(row) {
+            match cell {
+                Data::Empty => {}
+                Data::Float(f) => {
+                    ws.write_number(r, c, *f).unwrap();
+                }
+                Data::DateTime(d) => {
+                    ws.write_number_with_format(r, c, d.as_f64(), &date)
+                        .unwrap();
+                }
+                other => {
+                    ws.write_string(r, c, other.to_string()).unwrap();
+                }
+            }
+        }
+    }
+    for (pattern, name, value) in typed {
+        let r = rows
+            .iter()
+            .position(|row| row[column("pattern") as usize] == *pattern)
+            .unwrap_or_else(|| panic!("no row for {pattern}")) as u32;
+        match value {
+            Typed::Text(s) => ws.write_string(r, column(name), *s).unwrap(),
+            Typed::Date(y, m, d) => ws
+                .write_datetime_with_format(
+                    r,
+                    column(name),
+                    ExcelDateTime::from_ymd(*y, *m, *d).unwrap(),
+                    &date,
+                )
+                .unwrap(),
+        };
+    }
+    book.save(to).unwrap();
+}
+
+#[test]
+fn the_gap_analysis_workbook_round_trips_checklist_answers() {
+    use iso20k_core::Edition;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    copy_dir(&example("demo"), &dir);
+    let d = dir.to_str().unwrap();
+    let book = tmp.path().join("gap.xlsx");
+    let write = |out: &Path| {
+        ok(iso20k_in(
+            tmp.path(),
+            &[
+                "report",
+                d,
+                "--as-of",
+                AS_OF,
+                "--format",
+                "xlsx",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            None,
+        ))
+    };
+    write(&book);
+
+    // Three sheets, the gap analysis first.
+    let names = {
+        use calamine::Reader as _;
+        calamine::open_workbook_auto(&book).unwrap().sheet_names()
+    };
+    assert_eq!(names, ["Gap analysis", "Findings", "Action plan"]);
+
+    // A row per leaf clause in catalogue order, then a row per checklist question.
+    let gap = records(&sheet(&book, "Gap analysis"));
+    let of = |kind: &str, column: &str| -> Vec<String> {
+        gap.iter()
+            .filter(|r| r["kind"] == kind)
+            .map(|r| r[column].clone())
+            .collect()
+    };
+    let leaves: Vec<&str> = iso20k_core::clause::leaves(Edition::Y2018)
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(of("clause", "clause"), leaves);
+    let questions: Vec<&str> = iso20k_core::checklist::questions(Edition::Y2018)
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(of("question", "pattern"), questions);
+    assert_eq!(gap.len(), leaves.len() + questions.len());
+    let statuses = [
+        "compliant",
+        "partially_compliant",
+        "non_compliant",
+        "not_assessed",
+    ];
+    assert!(gap.iter().all(|r| statuses.contains(&r["status"].as_str())));
+
+    // A finding shows under its clause, in the register and in the action plan.
+    let (_, before) = check_json(&dir, &[]);
+    let findings = before["findings"].as_array().unwrap();
+    let major = &findings[0];
+    assert_eq!(major["grade"], "major", "the worst comes first");
+    let check = major["check"].as_str().unwrap();
+    let under: Vec<_> = gap
+        .iter()
+        .filter(|r| r["kind"] == "clause" && r["findings"].contains(check))
+        .collect();
+    assert!(!under.is_empty(), "{check} shows under a clause");
+    assert!(under.iter().all(|r| r["status"] == "non_compliant"));
+    let register = records(&sheet(&book, "Findings"));
+    assert_eq!(register.len(), findings.len());
+    assert_eq!(register[0]["finding"], check);
+    assert_eq!(register[0]["title"], major["title"].as_str().unwrap());
+    let plan = sheet(&book, "Action plan");
+    assert_eq!(plan.len(), findings.len() + 1);
+    let due = plan[0].iter().position(|h| *h == "target_date").unwrap();
+    let calamine::Data::DateTime(due) = &plan[1][due] else {
+        panic!("a target date is a date cell: {:?}", plan[1][due]);
+    };
+    let (y, m, day, ..) = due.to_ymd_hms_milli();
+    assert_eq!(
+        (y, m, day),
+        (2026, 9, 28),
+        "a major found on 2026-06-30 is due 90 days later"
+    );
+
+    // The same records give the same bytes.
+    let again = tmp.path().join("again.xlsx");
+    write(&again);
+    assert_eq!(
+        std::fs::read(&book).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+
+    // The workbook as written hands back only the answers already recorded.
+    let checklist = dir.join("checklist.yaml");
+    let original = std::fs::read_to_string(&checklist).unwrap();
+    let same = ok(iso20k_in(
+        tmp.path(),
+        &["import-checklist", d, book.to_str().unwrap()],
+        None,
+    ));
+    assert!(same.starts_with("0 of "), "{same}");
+    assert_eq!(std::fs::read_to_string(&checklist).unwrap(), original);
+
+    // Two open questions answered in a spreadsheet program, one date typed as a date.
+    let open: Vec<String> = gap
+        .iter()
+        .filter(|r| r["kind"] == "question" && r["answer"].is_empty())
+        .map(|r| r["pattern"].clone())
+        .collect();
+    let (yes, no) = (open[0].as_str(), open[1].as_str());
+    let filled = tmp.path().join("filled.xlsx");
+    fill(
+        &book,
+        &filled,
+        &[
+            (yes, "answer", Typed::Text("yes")),
+            (
+                yes,
+                "answer_evidence",
+                Typed::Text("Interview with the service desk lead"),
+            ),
+            (yes, "answered_on", Typed::Date(2026, 6, 20)),
+            (yes, "answered_by", Typed::Text("z.hollis")),
+            (no, "answer", Typed::Text("No")),
+            (no, "answer_note", Typed::Text("Nothing written down")),
+            (no, "answered_on", Typed::Text("2026-06-21")),
+            (no, "answered_by", Typed::Text("z.hollis")),
+        ],
+    );
+    let answered = |pattern: &str| -> Value {
+        let list: Vec<Value> = serde_json::from_str(&ok(iso20k_in(
+            tmp.path(),
+            &[
+                "checklist",
+                d,
+                "--as-of",
+                AS_OF,
+                "--all",
+                "--format",
+                "json",
+            ],
+            None,
+        )))
+        .unwrap();
+        list.into_iter().find(|q| q["pattern"] == pattern).unwrap()
+    };
+    assert_eq!(answered(yes)["answer"], "not-assessed");
+    let imported = ok(iso20k_in(
+        tmp.path(),
+        &["import-checklist", d, filled.to_str().unwrap()],
+        None,
+    ));
+    assert!(imported.starts_with("2 of "), "{imported}");
+    assert_eq!(answered(yes)["answer"], "yes");
+    assert_eq!(answered(yes)["answered_on"], "2026-06-20");
+    assert_eq!(
+        answered(yes)["evidence"],
+        "Interview with the service desk lead"
+    );
+    assert_eq!(answered(no)["answer"], "no");
+    assert_eq!(answered(no)["answered_on"], "2026-06-21");
+
+    let (_, after) = check_json(&dir, &[]);
+    let score = |r: &Value| {
+        (
+            r["readiness"]["assessed_clauses"].as_u64().unwrap(),
+            r["readiness"]["overall"].as_f64().unwrap(),
+        )
+    };
+    assert!(
+        score(&after).0 > score(&before).0,
+        "the answers assess clauses"
+    );
+    assert_ne!(score(&after).1, score(&before).1, "and move the score");
+    assert!(
+        after["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "checklist" && f["pattern"] == no)
+    );
+    // Other answers and the file's opening comment stay.
+    let text = std::fs::read_to_string(&checklist).unwrap();
+    assert!(
+        text.starts_with("# The internal auditor's answers"),
+        "{text}"
+    );
+    assert_eq!(answered("F-010")["answer"], "partly");
+
+    // A bad answer names its row and column, exits 2 and changes nothing.
+    let bad = tmp.path().join("bad.xlsx");
+    fill(
+        &book,
+        &bad,
+        &[
+            (open[2].as_str(), "answer", Typed::Text("maybe")),
+            (open[3].as_str(), "answer", Typed::Text("yes")),
+        ],
+    );
+    let row = 2 + gap.iter().position(|r| r["pattern"] == open[2]).unwrap();
+    let refused = iso20k_in(
+        tmp.path(),
+        &["import-checklist", d, bad.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains(&format!(
+            "sheet `Gap analysis`, row {row}, column `answer` (K{row}): `maybe` is not an answer"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("bad.xlsx"), "{err}");
+    assert_eq!(std::fs::read_to_string(&checklist).unwrap(), text);
 }

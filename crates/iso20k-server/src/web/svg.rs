@@ -3,43 +3,9 @@
 use std::fmt::Write as _;
 
 use iso20k_core::{Edition, clause};
+use iso20k_report::markup::escape as esc;
+use iso20k_report::svg::{Bar, colours, describe};
 use serde_json::Value;
-
-/// Escapes text for SVG (XML) content and attributes.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Fill and text colour for a score: dark text on light fills and white on dark ones, so every
-/// label keeps a contrast of at least 4.5:1.
-fn colours(score: Option<f64>) -> (&'static str, &'static str) {
-    match score {
-        None => ("#e4e4e7", "#27272a"),
-        Some(s) if s >= 90.0 => ("#166534", "#ffffff"),
-        Some(s) if s >= 75.0 => ("#86efac", "#14532d"),
-        Some(s) if s >= 50.0 => ("#fcd34d", "#422006"),
-        Some(_) => ("#b91c1c", "#ffffff"),
-    }
-}
-
-/// In words, for screen readers and tooltips.
-fn describe(score: Option<f64>) -> String {
-    match score {
-        None => "not assessed".to_owned(),
-        Some(s) => format!("{s:.0} of 100"),
-    }
-}
 
 struct Scored<'a> {
     id: &'a str,
@@ -129,38 +95,16 @@ pub(crate) fn heatmap(report: &Value, edition: Edition, base: &str, query: &str)
 
 /// The main clauses as horizontal bars of their score, each linking to its clause page.
 pub(crate) fn clause_bars(report: &Value, edition: Edition, base: &str, query: &str) -> String {
-    let clauses = scored(report);
-    let tops: Vec<&Scored> = clauses
-        .iter()
+    let bars: Vec<Bar> = scored(report)
+        .into_iter()
         .filter(|c| !c.id.contains('.') && clause::find(edition, c.id).is_some())
+        .map(|c| Bar {
+            label: format!("{} {}", c.id, c.title),
+            href: Some(format!("{base}/clauses/{}{query}", c.id)),
+            score: c.score,
+        })
         .collect();
-    let row = 26;
-    let label_w = 300;
-    let bar_w = 320;
-    let mut body = String::new();
-    for (i, c) in tops.iter().enumerate() {
-        let y = i as u32 * row;
-        let (fill, _) = colours(c.score);
-        let width = c.score.map_or(0.0, |s| s / 100.0 * bar_w as f64);
-        let name = format!("{} {}", c.id, c.title);
-        let _ = write!(
-            body,
-            r##"<a href="{base}/clauses/{id}{query}"><title>{label}: {value}</title><text x="0" y="{ty}" class="bar-label">{label}</text><rect x="{label_w}" y="{ry}" width="{bar_w}" height="16" fill="#f4f4f5"/><rect x="{label_w}" y="{ry}" width="{width:.1}" height="16" fill="{fill}"/><text x="{vx}" y="{ty}" class="bar-value">{value}</text></a>"##,
-            base = esc(base),
-            id = esc(c.id),
-            query = esc(query),
-            label = esc(&name),
-            value = esc(&describe(c.score)),
-            ty = y + 15,
-            ry = y + 3,
-            vx = label_w + bar_w + 8,
-        );
-    }
-    let height = tops.len() as u32 * row;
-    let width = label_w + bar_w + 110;
-    format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="bars" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="group" aria-label="Score by main clause">{body}</svg>"#
-    )
+    iso20k_report::svg::bars(&bars)
 }
 
 /// Incident SLA attainment by month as columns, with the share written above each.
@@ -347,12 +291,5 @@ mod tests {
             "{svg}"
         );
         assert_eq!(svg.matches("<circle").count(), 2);
-    }
-
-    #[test]
-    fn colours_keep_their_contrast_bands() {
-        assert_eq!(colours(Some(95.0)).1, "#ffffff");
-        assert_eq!(colours(Some(10.0)).0, "#b91c1c");
-        assert_eq!(colours(None).0, "#e4e4e7");
     }
 }
