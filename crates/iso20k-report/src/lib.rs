@@ -61,3 +61,113 @@ impl Deadlines {
             .unwrap_or(as_of)
     }
 }
+
+/// Every format a report can be written in, by the CLI and by the server alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The audit-readiness report as one self-contained HTML file.
+    Html,
+    /// The gap analysis workbook.
+    Xlsx,
+    /// The report as Markdown.
+    Md,
+    /// The readiness report as JSON.
+    Json,
+    /// The findings register as CSV.
+    Csv,
+    /// JUnit XML.
+    Junit,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// The clause catalogue as an OSCAL catalog.
+    OscalCatalog,
+    /// The findings as OSCAL assessment results.
+    OscalResults,
+}
+
+impl Format {
+    /// Every format, in the order menus list them.
+    pub const ALL: [Format; 9] = [
+        Format::Html,
+        Format::Xlsx,
+        Format::Md,
+        Format::Json,
+        Format::Csv,
+        Format::Junit,
+        Format::Sarif,
+        Format::OscalCatalog,
+        Format::OscalResults,
+    ];
+
+    /// The name used on the command line and in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Xlsx => "xlsx",
+            Format::Md => "md",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+            Format::OscalCatalog => "oscal-catalog",
+            Format::OscalResults => "oscal-results",
+        }
+    }
+
+    /// The format named `name`.
+    pub fn named(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The media type to serve it as.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Html => "text/html; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Md => "text/markdown; charset=utf-8",
+            Format::Json | Format::OscalCatalog | Format::OscalResults => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Junit => "application/xml",
+            Format::Sarif => "application/sarif+json",
+        }
+    }
+
+    /// The file name extension it is saved with.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Xlsx => "xlsx",
+            Format::Md => "md",
+            Format::Csv => "csv",
+            Format::Junit => "xml",
+            Format::Sarif => "sarif",
+            Format::Json | Format::OscalCatalog | Format::OscalResults => "json",
+        }
+    }
+
+    /// Writes `report` on `sms` in this format. `bundle` is the folder the records came from,
+    /// as the caller named it (empty for a database): SARIF locates findings in its files.
+    pub fn render(
+        self,
+        report: &iso20k_core::audit::Report,
+        sms: &iso20k_core::model::Sms,
+        deadlines: &Deadlines,
+        bundle: &str,
+    ) -> Result<Vec<u8>, String> {
+        let text = match self {
+            Format::Html => html::render(report, sms, deadlines),
+            Format::Xlsx => {
+                return xlsx::render(report, sms, deadlines)
+                    .map_err(|e| format!("cannot build the workbook: {e}"));
+            }
+            Format::Md => markdown::render(report),
+            Format::Json => json::render(report),
+            Format::Csv => findings_csv::render(report),
+            Format::Junit => junit::render(report),
+            Format::Sarif => sarif::render(report, bundle),
+            Format::OscalCatalog => oscal::catalog(report.edition),
+            Format::OscalResults => oscal::results(report),
+        };
+        Ok(text.into_bytes())
+    }
+}

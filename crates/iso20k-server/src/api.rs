@@ -40,6 +40,7 @@ pub(crate) fn router(app: App) -> Router {
             put(set_member).delete(remove_member),
         )
         .route("/api/v1/orgs/{slug}/readiness", get(readiness))
+        .route("/api/v1/orgs/{slug}/reports/{format}", get(download_report))
         .route("/api/v1/orgs/{slug}/changes", get(changes))
         .route("/api/v1/orgs/{slug}/records", get(list_kinds))
         .route(
@@ -703,6 +704,65 @@ async fn readiness(
     };
     let json = app.readiness(&access.org, edition, as_of).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+}
+
+/// The report in one of the formats of `iso20k report`, as a file to save.
+async fn download_report(
+    State(app): State<App>,
+    auth: Auth,
+    Path((slug, format)): Path<(String, String)>,
+    Query(q): Query<ReadinessQuery>,
+) -> ApiResult<Response> {
+    let access = app.access(auth, &slug).await?;
+    let format = iso20k_report::Format::named(&format).ok_or_else(|| {
+        let known: Vec<&str> = iso20k_report::Format::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        ApiError::NotFound(format!(
+            "no report format `{format}`; there are {}",
+            known.join(", ")
+        ))
+    })?;
+    let edition = match q.edition.as_deref() {
+        None => app.declared_edition(&access.org).await?,
+        Some("2018") => Edition::Y2018,
+        Some("2011") => Edition::Y2011,
+        Some(other) => {
+            return Err(ApiError::field(
+                "edition",
+                format!("unknown edition `{other}`: expected 2018 or 2011"),
+            ));
+        }
+    };
+    let as_of = match q.as_of.as_deref() {
+        None => crate::readiness::today(),
+        Some(text) => parse_day(text).map_err(|m| ApiError::field("as_of", m))?,
+    };
+    let sms = app.model(&access.org, access.org.revision).await?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let report =
+            iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
+        format.render(&report, &sms, &iso20k_report::Deadlines::default(), "")
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let name = format!(
+        "{}-readiness-{as_of}.{}",
+        access.org.slug,
+        format.extension()
+    );
+    let mut response = Response::new(HttpBody::from(bytes));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 fn parse_day(text: &str) -> Result<iso20k_core::Date, String> {

@@ -427,6 +427,53 @@ fn build() -> Value {
             ..Op::default()
         },
     );
+    let text = || json!({ "schema": { "type": "string" } });
+    d.add(
+        At {
+            method: "get",
+            path: "/api/v1/orgs/{slug}/reports/{format}",
+            id: "report".into(),
+            summary: "The report in a format of `iso20k report`, as a file to save".into(),
+            tag: "readiness",
+        },
+        Op {
+            params: vec![
+                slug(),
+                path_param(
+                    "format",
+                    "The format",
+                    json!({ "type": "string", "enum": iso20k_report::Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>() }),
+                ),
+                query_param(
+                    "edition",
+                    false,
+                    "2018 or 2011; the organisation's declared edition when left out",
+                    json!({ "type": "string", "enum": ["2018", "2011"] }),
+                ),
+                query_param(
+                    "as_of",
+                    false,
+                    "Judge the records as of this day; today when left out",
+                    json!({ "type": "string", "format": "date" }),
+                ),
+            ],
+            ok: vec![(
+                200,
+                "the report, as an attachment".into(),
+                Some(json!({
+                    "text/html": text(),
+                    "text/markdown": text(),
+                    "text/csv": text(),
+                    "application/xml": text(),
+                    "application/json": { "schema": { "type": "object" } },
+                    "application/sarif+json": { "schema": { "type": "object" } },
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "contentMediaType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" } }
+                })),
+            )],
+            errors: vec![401, 403, 404, 422],
+            ..Op::default()
+        },
+    );
     let change = json!({
         "type": "object",
         "required": ["id", "at", "actor", "action", "kind", "key"],

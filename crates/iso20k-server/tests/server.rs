@@ -1436,6 +1436,13 @@ async fn every_route_answers_each_role_as_its_rights_say() {
             let template = path.split('?').next().unwrap().replace("/acme", "/{slug}");
             check(method, template, None, &reply);
         }
+        let report = call(r, Method::GET, "/api/v1/orgs/acme/reports/md", &cred, None).await;
+        check(
+            "get",
+            "/api/v1/orgs/{slug}/reports/{format}".into(),
+            None,
+            &report,
+        );
         let created = call(
             r,
             Method::POST,
@@ -1953,6 +1960,7 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
         "{before}"
     );
     assert!(html.contains("/orgs/acme/findings/mr-no-top-management?as_of=2026-06-30"));
+    assert!(html.contains("/api/v1/orgs/acme/reports/xlsx?edition=2018&as_of=2026-06-30"));
     let older = page(r, &format!("/orgs/acme?edition=2011&{as_of}"), &pat).await;
     assert_eq!(older.status, StatusCode::OK);
     assert!(
@@ -2240,4 +2248,60 @@ async fn today_s_score_is_kept_for_the_trend() {
             f.db.label
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_download_in_every_format_as_the_command_line_writes_them() {
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let viewer = f.token("viewer");
+    let sms = iso20k_bundle::read(&workspace().join("examples/demo")).unwrap();
+    let as_of = "2026-06-30".parse().unwrap();
+    let report = iso20k_core::audit::audit(
+        &sms,
+        iso20k_core::audit::Options {
+            edition: sms.edition(),
+            as_of,
+        },
+    );
+    for format in iso20k_report::Format::ALL {
+        let reply = call(
+            r,
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/acme/reports/{}?as_of=2026-06-30",
+                format.name()
+            ),
+            &viewer,
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", format.name());
+        assert_eq!(reply.headers[header::CONTENT_TYPE], format.media_type());
+        assert_eq!(
+            reply.headers[header::CONTENT_DISPOSITION],
+            format!(
+                "attachment; filename=\"acme-readiness-2026-06-30.{}\"",
+                format.extension()
+            )
+        );
+        let expected = format
+            .render(&report, &sms, &iso20k_report::Deadlines::default(), "")
+            .unwrap();
+        assert!(reply.body == expected, "{}", format.name());
+    }
+    let unknown = call(
+        r,
+        Method::GET,
+        "/api/v1/orgs/acme/reports/pdfx",
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.text().contains("html, xlsx, md"),
+        "{}",
+        unknown.text()
+    );
 }

@@ -313,6 +313,16 @@ fn parse_deadlines(s: &str) -> Result<[i64; 3], String> {
     }
 }
 
+impl ReportFormat {
+    /// The name the report crate knows the format by: the same as on the command line.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .expect("no format is skipped")
+            .get_name()
+            .to_owned()
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ReportFormat {
     /// Markdown, for a repository or a wiki

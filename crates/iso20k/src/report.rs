@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::{ReportArgs, ReportFormat};
+use crate::cli::ReportArgs;
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let (sms, report) = crate::audit(
@@ -24,25 +24,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let deadlines = iso20k_report::Deadlines {
         days: args.deadlines,
     };
-    let text = match args.format {
-        ReportFormat::Md => iso20k_report::markdown::render(&report),
-        ReportFormat::Junit => iso20k_report::junit::render(&report),
-        ReportFormat::Sarif => iso20k_report::sarif::render(&report, &bundle),
-        ReportFormat::Csv => iso20k_report::findings_csv::render(&report),
-        ReportFormat::Json => iso20k_report::json::render(&report),
-        ReportFormat::Html => iso20k_report::html::render(&report, &sms, &deadlines),
-        ReportFormat::OscalCatalog => iso20k_report::oscal::catalog(report.edition),
-        ReportFormat::OscalResults => iso20k_report::oscal::results(&report),
-        ReportFormat::Xlsx => {
-            // A workbook is bytes, not text.
-            let plan = deadlines;
-            let book = iso20k_report::xlsx::render(&report, &sms, &plan)
-                .context("cannot build the workbook")?;
-            write(&args.output, &book)?;
-            return Ok(ExitCode::SUCCESS);
-        }
-    };
-    write(&args.output, text.as_bytes())?;
+    let format = iso20k_report::Format::named(&args.format.name()).expect("every format is known");
+    let bytes = format
+        .render(&report, &sms, &deadlines, &bundle)
+        .map_err(anyhow::Error::msg)?;
+    write(&args.output, &bytes)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -72,4 +58,24 @@ fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    #[test]
+    fn every_format_of_the_command_line_is_one_the_report_crate_writes() {
+        for f in crate::cli::ReportFormat::value_variants() {
+            assert!(
+                iso20k_report::Format::named(&f.name()).is_some(),
+                "{}",
+                f.name()
+            );
+        }
+        assert_eq!(
+            crate::cli::ReportFormat::value_variants().len(),
+            iso20k_report::Format::ALL.len()
+        );
+    }
 }

@@ -266,6 +266,15 @@ pub(crate) async fn dashboard(
             "bars": svg::clause_bars(&report, edition, &base, &query),
             "editions": ["2018", "2011"],
             "trend": trend,
+            "downloads": [
+                ("html", "HTML"),
+                ("xlsx", "Excel gap analysis"),
+                ("md", "Markdown"),
+                ("csv", "findings CSV"),
+                ("oscal-results", "OSCAL results"),
+                ("sarif", "SARIF"),
+                ("junit", "JUnit"),
+            ],
             "history": history,
         }),
     ))
