@@ -1888,6 +1888,7 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     for (email, role) in [
         ("pat@acme.example", "manager"),
         ("vic@acme.example", "viewer"),
+        ("ada@acme.example", "auditor"),
     ] {
         let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
         f.store()
@@ -1972,6 +1973,24 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     let clause = page(r, &format!("/orgs/acme/clauses/9.3?{as_of}"), &pat).await;
     assert_eq!(clause.status, StatusCode::OK);
     assert!(clause.html().contains("What auditors look for"));
+    // An unanswered checklist question links the auditor to a form with its pattern filled in.
+    let ada = browser_sign_in(r, "ada@acme.example", "correct horse battery").await;
+    let clause = page(r, &format!("/orgs/acme/clauses/7.1?{as_of}"), &ada)
+        .await
+        .html();
+    let link = clause
+        .split("href=\"")
+        .map(|l| l.split('"').next().unwrap())
+        .find(|l| l.starts_with("/orgs/acme/records/checklist/new?pattern="))
+        .expect("an Answer link")
+        .to_owned();
+    let pattern = link.rsplit('=').next().unwrap().to_owned();
+    let form = page(r, &link, &ada).await.html();
+    assert!(
+        form.contains(&format!(r#"value="{pattern}" selected"#))
+            || form.contains(&format!(r#"value="{pattern}""#)),
+        "{pattern}"
+    );
 
     let metrics = page(r, "/orgs/acme/metrics?from=2026-01-01", &pat)
         .await

@@ -184,21 +184,30 @@ fn kind_json(kind: &Kind, access: &Access) -> Value {
     })
 }
 
+/// The empty form of a kind. Links may fill top-level fields in advance through the query
+/// (`?pattern=F-012` from a checklist question), as a person could have typed them.
 pub(crate) async fn new(
     State(app): State<App>,
     browser: Browser,
     Path((slug, kind)): Path<(String, String)>,
+    Query(given): Query<std::collections::BTreeMap<String, String>>,
 ) -> PageResult {
     let access = app.access(browser.auth.clone(), &slug).await?;
     let kind = kind_named(&kind)?;
     access.require_write(kind)?;
+    let fields = form::Schema::of(kind).property_names();
+    let start: serde_json::Map<String, Value> = given
+        .into_iter()
+        .filter(|(k, _)| fields.contains(k))
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     form_page(
         &app,
         &browser,
         &access,
         kind,
         None,
-        &Value::Null,
+        &Value::Object(start),
         &[],
         false,
     )
