@@ -1271,7 +1271,7 @@ pub(crate) struct UploadQuery {
 }
 
 /// A file name safe to store and to send back in a header: no folders, no control characters.
-fn clean_name(name: &str) -> ApiResult<String> {
+pub(crate) fn clean_name(name: &str) -> ApiResult<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()

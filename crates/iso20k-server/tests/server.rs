@@ -1998,6 +1998,52 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     assert!(metrics.contains(r#"aria-label="Incident SLA attainment by month""#));
     assert!(metrics.contains("<title>2026-03:"), "a column per month");
 
+    // Ticket exports upload from the browser, all or nothing.
+    let upload = |file: &'static str, bytes: Vec<u8>, csrf: String| {
+        let cookie = pat.clone();
+        async move {
+            let boundary = "iso20k-test-boundary";
+            let mut body = Vec::new();
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes());
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"from\"\r\n\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+            body.extend_from_slice(&bytes);
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            send(
+                r,
+                Method::POST,
+                "/orgs/acme/tickets/import",
+                &Cred::Cookie { cookie, csrf: None },
+                Some((&format!("multipart/form-data; boundary={boundary}"), body)),
+                &[],
+            )
+            .await
+        }
+    };
+    let import_page = page(r, "/orgs/acme/tickets/import", &pat).await.html();
+    let import_csrf = csrf_of(&import_page);
+    let export =
+        std::fs::read(workspace().join("crates/iso20k-import/tests/data/servicenow/problem.csv"))
+            .unwrap();
+    let done = upload("problem.csv", export, import_csrf.clone()).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.html().contains("as servicenow") && done.html().contains("problems: "),
+        "{}",
+        done.html()
+    );
+    let junk = upload("junk.csv", b"a,b\n1,2\n".to_vec(), import_csrf).await;
+    assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(junk.html().contains("Nothing was imported") && junk.html().contains("junk.csv"));
+
+    // The score the fix below must raise, with the import counted.
+    let before = score().await;
+
     // The finding leads to the form that fixes it.
     let finding = page(
         r,

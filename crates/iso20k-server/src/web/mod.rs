@@ -3,6 +3,7 @@
 //! token of the session travels in a hidden field.
 
 mod form;
+mod imports;
 mod pages;
 mod records;
 mod svg;
@@ -34,6 +35,12 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}/clauses/{clause}", get(pages::clause))
         .route("/orgs/{slug}/findings/{finding}", get(pages::finding))
         .route("/orgs/{slug}/metrics", get(pages::metrics))
+        .route(
+            "/orgs/{slug}/tickets/import",
+            get(imports::form)
+                .post(imports::upload)
+                .layer(DefaultBodyLimit::max(max_upload + 64 * 1024)),
+        )
         .route("/orgs/{slug}/kb", get(pages::kb))
         .route("/orgs/{slug}/kb/{pattern}", get(pages::pattern))
         .route("/orgs/{slug}/records", get(records::kinds))
@@ -111,6 +118,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("kb.html", include_str!("../../templates/kb.html")),
     ("pattern.html", include_str!("../../templates/pattern.html")),
     ("kinds.html", include_str!("../../templates/kinds.html")),
+    ("import.html", include_str!("../../templates/import.html")),
     ("metrics.html", include_str!("../../templates/metrics.html")),
     ("raci.html", include_str!("../../templates/raci.html")),
     ("records.html", include_str!("../../templates/records.html")),
