@@ -343,6 +343,14 @@ pub enum ReportFormat {
     OscalResults,
     /// The gap analysis as an Excel workbook
     Xlsx,
+    // Listed even in a build without the `pdf` feature, so asking for it gets the reason
+    // rather than clap's "invalid value"; the help says so.
+    #[cfg_attr(feature = "pdf", doc = "The audit-readiness report as PDF")]
+    #[cfg_attr(
+        not(feature = "pdf"),
+        doc = "The audit-readiness report as PDF (not in this build: it needs the `pdf` feature)"
+    )]
+    Pdf,
 }
 
 #[derive(Subcommand)]

@@ -6,9 +6,16 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::cli::ReportArgs;
+use crate::cli::{ReportArgs, ReportFormat};
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    // Refused before the audit, which can take a while on a large bundle.
+    #[cfg(not(feature = "pdf"))]
+    if matches!(args.format, ReportFormat::Pdf) {
+        anyhow::bail!(
+            "this iso20k was built without PDF support: build it with the `pdf` feature (on by default)"
+        );
+    }
     let (sms, report) = crate::audit(
         args.dir.as_deref(),
         args.org.as_deref(),
@@ -24,10 +31,16 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let deadlines = iso20k_report::Deadlines {
         days: args.deadlines,
     };
-    let format = iso20k_report::Format::named(&args.format.name()).expect("every format is known");
-    let bytes = format
-        .render(&report, &sms, &deadlines, &bundle)
-        .map_err(anyhow::Error::msg)?;
+    // The PDF has a crate of its own, behind the `pdf` feature, because typst takes minutes to
+    // build; every other format is the report crate's.
+    let bytes = match args.format {
+        #[cfg(feature = "pdf")]
+        ReportFormat::Pdf => iso20k_pdf::render(&report, &sms, &deadlines),
+        other => iso20k_report::Format::named(&other.name())
+            .expect("every format but pdf is the report crate's, and pdf was refused above")
+            .render(&report, &sms, &deadlines, &bundle),
+    }
+    .map_err(anyhow::Error::msg)?;
     write(&args.output, &bytes)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -66,16 +79,19 @@ mod tests {
 
     #[test]
     fn every_format_of_the_command_line_is_one_the_report_crate_writes() {
-        for f in crate::cli::ReportFormat::value_variants() {
+        use crate::cli::ReportFormat;
+        // The PDF is iso20k-pdf's, not the report crate's.
+        let formats: Vec<_> = ReportFormat::value_variants()
+            .iter()
+            .filter(|f| !matches!(f, ReportFormat::Pdf))
+            .collect();
+        for f in &formats {
             assert!(
                 iso20k_report::Format::named(&f.name()).is_some(),
                 "{}",
                 f.name()
             );
         }
-        assert_eq!(
-            crate::cli::ReportFormat::value_variants().len(),
-            iso20k_report::Format::ALL.len()
-        );
+        assert_eq!(formats.len(), iso20k_report::Format::ALL.len());
     }
 }

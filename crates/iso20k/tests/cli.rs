@@ -1041,6 +1041,64 @@ fn reports_in_every_format_say_the_same_from_a_folder_and_a_database() {
     );
 }
 
+#[test]
+fn the_pdf_report_holds_every_finding_as_text_and_is_the_same_each_time() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = example("demo");
+    let write = |name: &str| {
+        let out = data.path().join(name);
+        ok(iso20k_in(
+            data.path(),
+            &[
+                "report",
+                demo.to_str().unwrap(),
+                "--as-of",
+                AS_OF,
+                "--format",
+                "pdf",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            None,
+        ));
+        std::fs::read(out).unwrap()
+    };
+    let pdf = write("report.pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    // Its date and id come from the report, not the clock.
+    assert!(
+        write("again.pdf") == pdf,
+        "the same report gives the same bytes"
+    );
+
+    // Read back by another library than the one that wrote it.
+    let text = words(&pdf_extract::extract_text_from_mem(&pdf).unwrap());
+    for section in [
+        "1. Objectives, scope and criteria",
+        "2. Method",
+        "3. Summary and verdict",
+        "4. Score by clause",
+        "5. Findings",
+        "6. Clauses without findings",
+        "7. Action plan",
+        "Appendix: records examined",
+    ] {
+        assert!(text.contains(section), "{section}");
+    }
+    let (_, json) = check_json(&example("demo"), &[]);
+    for f in json["findings"].as_array().unwrap() {
+        let title = words(f["title"].as_str().unwrap());
+        assert!(text.contains(&title), "{title}");
+    }
+    // A major found on 2026-06-30 is due 90 days later.
+    assert!(text.contains("2026-09-28"));
+}
+
+/// Text with every run of whitespace as one space: a PDF breaks lines where the page does.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Copies a folder and everything in it.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
