@@ -1255,6 +1255,19 @@ fn the_gap_analysis_workbook_round_trips_checklist_answers() {
         "not_assessed",
     ];
     assert!(gap.iter().all(|r| statuses.contains(&r["status"].as_str())));
+    // The gap analysis pinned in short: each row's clause or question, status and grade.
+    let pinned: Vec<String> = gap
+        .iter()
+        .map(|r| {
+            let id = if r["kind"] == "clause" {
+                &r["clause"]
+            } else {
+                &r["pattern"]
+            };
+            format!("{} {id}: {} {}", r["kind"], r["status"], r["grade"])
+        })
+        .collect();
+    insta::assert_json_snapshot!("report-xlsx-gap-analysis", pinned);
 
     // A finding shows under its clause, in the register and in the action plan.
     let (_, before) = check_json(&dir, &[]);
