@@ -453,9 +453,13 @@ const PAGES = [
   REVIEW,
   '/orgs/demo/records/management-reviews/new',
   '/orgs',
-  // Pages added since the brief: the ticket figures and the RACI grid.
+  // Pages added since the brief: the ticket figures, the RACI grid, the ticket import, a
+  // document with its lifecycle panel and a checklist answer form.
   '/orgs/demo/metrics',
   '/orgs/demo/raci',
+  '/orgs/demo/tickets/import',
+  '/orgs/demo/records/documents/POL-001%2F3.0',
+  '/orgs/demo/records/checklist/new?pattern=F-012',
 ];
 
 test('no page has a serious or critical accessibility violation', async (t) => {
