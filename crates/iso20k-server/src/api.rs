@@ -706,6 +706,60 @@ async fn readiness(
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
+/// A format the server writes reports in: the report crate's, and PDF when built with it.
+#[derive(Clone, Copy)]
+pub(crate) enum ReportKind {
+    Plain(iso20k_report::Format),
+    #[cfg(feature = "pdf")]
+    Pdf,
+}
+
+impl ReportKind {
+    pub(crate) fn names() -> Vec<&'static str> {
+        let names = iso20k_report::Format::ALL.iter().map(|f| f.name());
+        #[cfg(feature = "pdf")]
+        let names = names.chain(["pdf"]);
+        names.collect()
+    }
+
+    fn named(name: &str) -> Option<ReportKind> {
+        #[cfg(feature = "pdf")]
+        if name == "pdf" {
+            return Some(ReportKind::Pdf);
+        }
+        iso20k_report::Format::named(name).map(ReportKind::Plain)
+    }
+
+    fn media_type(self) -> &'static str {
+        match self {
+            ReportKind::Plain(f) => f.media_type(),
+            #[cfg(feature = "pdf")]
+            ReportKind::Pdf => "application/pdf",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            ReportKind::Plain(f) => f.extension(),
+            #[cfg(feature = "pdf")]
+            ReportKind::Pdf => "pdf",
+        }
+    }
+
+    fn render(
+        self,
+        report: &iso20k_core::audit::Report,
+        sms: &iso20k_core::model::Sms,
+    ) -> Result<Vec<u8>, String> {
+        let deadlines = iso20k_report::Deadlines::default();
+        match self {
+            ReportKind::Plain(f) => f.render(report, sms, &deadlines, ""),
+            #[cfg(feature = "pdf")]
+            ReportKind::Pdf => iso20k_pdf::render(report, sms, &deadlines),
+        }
+    }
+}
+
 /// The report in one of the formats of `iso20k report`, as a file to save.
 async fn download_report(
     State(app): State<App>,
@@ -714,14 +768,10 @@ async fn download_report(
     Query(q): Query<ReadinessQuery>,
 ) -> ApiResult<Response> {
     let access = app.access(auth, &slug).await?;
-    let format = iso20k_report::Format::named(&format).ok_or_else(|| {
-        let known: Vec<&str> = iso20k_report::Format::ALL
-            .iter()
-            .map(|f| f.name())
-            .collect();
+    let format = ReportKind::named(&format).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no report format `{format}`; there are {}",
-            known.join(", ")
+            ReportKind::names().join(", ")
         ))
     })?;
     let edition = match q.edition.as_deref() {
@@ -743,7 +793,7 @@ async fn download_report(
     let bytes = tokio::task::spawn_blocking(move || {
         let report =
             iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
-        format.render(&report, &sms, &iso20k_report::Deadlines::default(), "")
+        format.render(&report, &sms)
     })
     .await
     .map_err(ApiError::internal)?

@@ -442,7 +442,7 @@ fn build() -> Value {
                 path_param(
                     "format",
                     "The format",
-                    json!({ "type": "string", "enum": iso20k_report::Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>() }),
+                    json!({ "type": "string", "enum": crate::api::ReportKind::names() }),
                 ),
                 query_param(
                     "edition",
@@ -467,7 +467,8 @@ fn build() -> Value {
                     "application/xml": text(),
                     "application/json": { "schema": { "type": "object" } },
                     "application/sarif+json": { "schema": { "type": "object" } },
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "contentMediaType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" } }
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "contentMediaType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" } },
+                    "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } }
                 })),
             )],
             errors: vec![401, 403, 404, 422],

@@ -2370,3 +2370,29 @@ async fn reports_download_in_every_format_as_the_command_line_writes_them() {
         unknown.text()
     );
 }
+
+/// With the `pdf` feature (the iso20k binary turns it on, and so does `cargo test --workspace`)
+/// the server writes the PDF report too.
+#[cfg(feature = "pdf")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pdf_report_downloads_when_built_with_it() {
+    let f = fixtures(quiet()).await.remove(0);
+    let reply = call(
+        &f.router,
+        Method::GET,
+        "/api/v1/orgs/acme/reports/pdf?as_of=2026-06-30",
+        &f.token("viewer"),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(reply.body.starts_with(b"%PDF-"));
+    let doc = iso20k_server::openapi_document();
+    let formats = &doc["paths"]["/api/v1/orgs/{slug}/reports/{format}"]["get"]["parameters"][1]["schema"]
+        ["enum"];
+    assert!(
+        formats.as_array().unwrap().contains(&json!("pdf")),
+        "{formats}"
+    );
+}

@@ -255,6 +255,18 @@ pub(crate) async fn dashboard(
         .score_history(access.org.id, edition.as_str(), 90)
         .await?;
     let trend = (history.len() >= 2).then(|| svg::trend(&history));
+    let mut downloads = vec![("html", "HTML")];
+    if cfg!(feature = "pdf") {
+        downloads.push(("pdf", "PDF"));
+    }
+    downloads.extend([
+        ("xlsx", "Excel gap analysis"),
+        ("md", "Markdown"),
+        ("csv", "findings CSV"),
+        ("oscal-results", "OSCAL results"),
+        ("sarif", "SARIF"),
+        ("junit", "JUnit"),
+    ]);
     Ok(render(
         "dashboard.html",
         json!({
@@ -266,15 +278,7 @@ pub(crate) async fn dashboard(
             "bars": svg::clause_bars(&report, edition, &base, &query),
             "editions": ["2018", "2011"],
             "trend": trend,
-            "downloads": [
-                ("html", "HTML"),
-                ("xlsx", "Excel gap analysis"),
-                ("md", "Markdown"),
-                ("csv", "findings CSV"),
-                ("oscal-results", "OSCAL results"),
-                ("sarif", "SARIF"),
-                ("junit", "JUnit"),
-            ],
+            "downloads": downloads,
             "history": history,
         }),
     ))
