@@ -190,41 +190,10 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
         .collect();
     let unassessed: Vec<String> = leaf().filter(|c| !c.assessed).map(name).collect();
 
-    let t = &sms.tickets;
-    let registers: Vec<Value> = [
-        (
-            "Service management policy",
-            usize::from(sms.policy.is_some()),
-        ),
-        ("People", sms.people.len()),
-        ("Processes", sms.processes.len()),
-        ("RACI assignments", sms.raci.len()),
-        ("Objectives", sms.objectives.len()),
-        ("Management reviews", sms.management_reviews.len()),
-        ("Documents (versions)", sms.documents.len()),
-        ("Services", sms.services.len()),
-        ("SLAs", sms.slas.len()),
-        ("Suppliers", sms.suppliers.len()),
-        ("Risks", sms.risks.len()),
-        ("Internal audits", sms.audits.len()),
-        ("Nonconformities", sms.nonconformities.len()),
-        ("Improvements", sms.improvements.len()),
-        ("Continuity plans", sms.continuity_plans.len()),
-        ("Capacity plans", sms.capacity_plans.len()),
-        ("Training records", sms.training.len()),
-        ("Customers", sms.customers.len()),
-        ("Complaints", sms.complaints.len()),
-        ("Checklist answers", sms.checklist.len()),
-        ("Incidents", t.incidents.len()),
-        ("Service requests", t.requests.len()),
-        ("Problems", t.problems.len()),
-        ("Changes", t.changes.len()),
-        ("Releases", t.releases.len()),
-        ("Configuration items", t.cis.len()),
-    ]
-    .into_iter()
-    .map(|(name, count)| json!({ "name": name, "count": count }))
-    .collect();
+    let registers: Vec<Value> = iso20k_report::records_examined(sms)
+        .into_iter()
+        .map(|(name, count)| json!({ "name": name, "count": count }))
+        .collect();
 
     json!({
         "organisation": report.organisation,

@@ -279,44 +279,11 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
     let _ = writeln!(out, "</tbody></table>");
 
     let _ = writeln!(out, "<h2>Appendix: records examined</h2>");
-    let t = &sms.tickets;
-    let registers: [(&str, usize); 25] = [
-        ("People", sms.people.len()),
-        ("Processes", sms.processes.len()),
-        ("RACI assignments", sms.raci.len()),
-        ("Objectives", sms.objectives.len()),
-        ("Management reviews", sms.management_reviews.len()),
-        ("Documents (versions)", sms.documents.len()),
-        ("Services", sms.services.len()),
-        ("SLAs", sms.slas.len()),
-        ("Suppliers", sms.suppliers.len()),
-        ("Risks", sms.risks.len()),
-        ("Internal audits", sms.audits.len()),
-        ("Nonconformities", sms.nonconformities.len()),
-        ("Improvements", sms.improvements.len()),
-        ("Continuity plans", sms.continuity_plans.len()),
-        ("Capacity plans", sms.capacity_plans.len()),
-        ("Training records", sms.training.len()),
-        ("Customers", sms.customers.len()),
-        ("Complaints", sms.complaints.len()),
-        ("Checklist answers", sms.checklist.len()),
-        ("Incidents", t.incidents.len()),
-        ("Service requests", t.requests.len()),
-        ("Problems", t.problems.len()),
-        ("Changes", t.changes.len()),
-        ("Releases", t.releases.len()),
-        ("Configuration items", t.cis.len()),
-    ];
     let _ = writeln!(
         out,
         "<table><thead><tr><th scope=\"col\">Register</th><th scope=\"col\">Records</th></tr></thead><tbody>"
     );
-    let _ = writeln!(
-        out,
-        "<tr><td>Service management policy</td><td class=\"num\">{}</td></tr>",
-        usize::from(sms.policy.is_some())
-    );
-    for (name, count) in registers {
+    for (name, count) in crate::records_examined(sms) {
         let _ = writeln!(
             out,
             "<tr><td>{name}</td><td class=\"num\">{count}</td></tr>"

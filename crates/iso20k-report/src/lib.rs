@@ -31,6 +31,42 @@ pub fn finding_id(f: &Finding) -> String {
     }
 }
 
+/// How many records of each register the audit examined, for a report's appendix.
+pub fn records_examined(sms: &iso20k_core::model::Sms) -> [(&'static str, usize); 26] {
+    let t = &sms.tickets;
+    [
+        (
+            "Service management policy",
+            usize::from(sms.policy.is_some()),
+        ),
+        ("People", sms.people.len()),
+        ("Processes", sms.processes.len()),
+        ("RACI assignments", sms.raci.len()),
+        ("Objectives", sms.objectives.len()),
+        ("Management reviews", sms.management_reviews.len()),
+        ("Documents (versions)", sms.documents.len()),
+        ("Services", sms.services.len()),
+        ("SLAs", sms.slas.len()),
+        ("Suppliers", sms.suppliers.len()),
+        ("Risks", sms.risks.len()),
+        ("Internal audits", sms.audits.len()),
+        ("Nonconformities", sms.nonconformities.len()),
+        ("Improvements", sms.improvements.len()),
+        ("Continuity plans", sms.continuity_plans.len()),
+        ("Capacity plans", sms.capacity_plans.len()),
+        ("Training records", sms.training.len()),
+        ("Customers", sms.customers.len()),
+        ("Complaints", sms.complaints.len()),
+        ("Checklist answers", sms.checklist.len()),
+        ("Incidents", t.incidents.len()),
+        ("Service requests", t.requests.len()),
+        ("Problems", t.problems.len()),
+        ("Changes", t.changes.len()),
+        ("Releases", t.releases.len()),
+        ("Configuration items", t.cis.len()),
+    ]
+}
+
 /// How long the action plan gives to fix a finding, by grade.
 #[derive(Clone, Copy, Debug)]
 pub struct Deadlines {
