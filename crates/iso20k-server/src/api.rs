@@ -687,21 +687,7 @@ async fn readiness(
     Query(q): Query<ReadinessQuery>,
 ) -> ApiResult<Response> {
     let access = app.access(auth, &slug).await?;
-    let edition = match q.edition.as_deref() {
-        None => None,
-        Some("2018") => Some(Edition::Y2018),
-        Some("2011") => Some(Edition::Y2011),
-        Some(other) => {
-            return Err(ApiError::field(
-                "edition",
-                format!("unknown edition `{other}`: expected 2018 or 2011"),
-            ));
-        }
-    };
-    let as_of = match q.as_of.as_deref() {
-        None => crate::readiness::today(),
-        Some(text) => parse_day(text).map_err(|m| ApiError::field("as_of", m))?,
-    };
+    let (edition, as_of) = edition_and_day(q.edition.as_deref(), q.as_of.as_deref())?;
     let json = app.readiness(&access.org, edition, as_of).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
@@ -774,20 +760,10 @@ async fn download_report(
             ReportKind::names().join(", ")
         ))
     })?;
-    let edition = match q.edition.as_deref() {
+    let (edition, as_of) = edition_and_day(q.edition.as_deref(), q.as_of.as_deref())?;
+    let edition = match edition {
+        Some(e) => e,
         None => app.declared_edition(&access.org).await?,
-        Some("2018") => Edition::Y2018,
-        Some("2011") => Edition::Y2011,
-        Some(other) => {
-            return Err(ApiError::field(
-                "edition",
-                format!("unknown edition `{other}`: expected 2018 or 2011"),
-            ));
-        }
-    };
-    let as_of = match q.as_of.as_deref() {
-        None => crate::readiness::today(),
-        Some(text) => parse_day(text).map_err(|m| ApiError::field("as_of", m))?,
     };
     let sms = app.model(&access.org, access.org.revision).await?;
     let bytes = tokio::task::spawn_blocking(move || {
@@ -813,6 +789,30 @@ async fn download_report(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// The edition and day a report is asked for: each optional (empty counts as left out, as an
+/// emptied form field sends it); the day defaults to today.
+pub(crate) fn edition_and_day(
+    edition: Option<&str>,
+    as_of: Option<&str>,
+) -> ApiResult<(Option<Edition>, iso20k_core::Date)> {
+    let edition = match edition.filter(|e| !e.is_empty()) {
+        None => None,
+        Some("2018") => Some(Edition::Y2018),
+        Some("2011") => Some(Edition::Y2011),
+        Some(other) => {
+            return Err(ApiError::field(
+                "edition",
+                format!("unknown edition `{other}`: expected 2018 or 2011"),
+            ));
+        }
+    };
+    let as_of = match as_of.filter(|d| !d.is_empty()) {
+        None => crate::readiness::today(),
+        Some(text) => parse_day(text).map_err(|m| ApiError::field("as_of", m))?,
+    };
+    Ok((edition, as_of))
 }
 
 fn parse_day(text: &str) -> Result<iso20k_core::Date, String> {

@@ -139,23 +139,7 @@ pub(crate) struct ReportQuery {
 
 /// The readiness report of the organisation as JSON, with the edition and day it is for.
 pub(crate) async fn report(app: &App, access: &Access, q: &ReportQuery) -> Result<Value, Failure> {
-    let edition = match q.edition.as_deref() {
-        None | Some("") => None,
-        Some("2018") => Some(Edition::Y2018),
-        Some("2011") => Some(Edition::Y2011),
-        Some(other) => {
-            return Err(Failure(ApiError::field(
-                "edition",
-                format!("unknown edition `{other}`: expected 2018 or 2011"),
-            )));
-        }
-    };
-    let as_of = match q.as_of.as_deref() {
-        None | Some("") => crate::readiness::today(),
-        Some(text) => text
-            .parse()
-            .map_err(|_| ApiError::field("as_of", format!("invalid date `{text}`")))?,
-    };
+    let (edition, as_of) = crate::api::edition_and_day(q.edition.as_deref(), q.as_of.as_deref())?;
     let bytes = app.readiness(&access.org, edition, as_of).await?;
     serde_json::from_slice(&bytes).map_err(|e| Failure(ApiError::internal(e)))
 }
