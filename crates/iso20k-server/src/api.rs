@@ -810,7 +810,9 @@ pub(crate) fn edition_and_day(
     };
     let as_of = match as_of.filter(|d| !d.is_empty()) {
         None => crate::readiness::today(),
-        Some(text) => parse_day(text).map_err(|m| ApiError::field("as_of", m))?,
+        Some(text) => parse_day(text)
+            .and_then(iso20k_core::check_as_of)
+            .map_err(|m| ApiError::field("as_of", m))?,
     };
     Ok((edition, as_of))
 }

@@ -325,6 +325,16 @@ async fn readiness_is_the_report_of_iso20k_check_and_follows_changes() {
         .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad.json()["fields"][0]["field"], "as_of");
+
+        // A day centuries away is refused at once rather than computed for ever.
+        for url in [
+            "/api/v1/orgs/acme/readiness?as_of=9999-12-31",
+            "/api/v1/orgs/acme/reports/md?as_of=9999-12-31",
+        ] {
+            let far = call(&f.router, Method::GET, url, &viewer, None).await;
+            assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+            assert_eq!(far.json()["fields"][0]["field"], "as_of");
+        }
     }
 }
 

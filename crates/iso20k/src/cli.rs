@@ -488,7 +488,9 @@ fn parse_date(s: &str) -> Result<Date, String> {
     if s.len() != 10 {
         return Err(bad());
     }
-    s.parse().map_err(|_| bad())
+    s.parse()
+        .map_err(|_| bad())
+        .and_then(iso20k_core::check_as_of)
 }
 
 #[cfg(test)]
@@ -506,5 +508,7 @@ mod tests {
         assert!(parse_date("2026-06-30").is_ok());
         assert!(parse_date("2026-6-30").is_err());
         assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date("9999-12-31").is_err(), "out of the as-of range");
+        assert!(parse_date("1850-01-01").is_err(), "out of the as-of range");
     }
 }

@@ -27,10 +27,21 @@ pub(crate) struct Next {
     next: Option<String>,
 }
 
-/// Only a path on this server may follow a sign-in: never another site.
-fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_owned)
+/// Only a path on this server may follow a sign-in: never another site. Browsers drop tabs and
+/// newlines from a URL and read a backslash as a slash, so `/\t/evil.example` would become
+/// `//evil.example`, another host: anything holding whitespace, a control character, a
+/// backslash or an encoded slash is refused outright rather than cleaned.
+pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
+    let n = next?;
+    let lower = n.to_ascii_lowercase();
+    let plain_path = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && !lower.contains("%2f")
+        && !lower.contains("%5c");
+    plain_path.then(|| n.to_owned())
 }
 
 pub(crate) async fn login_form(Query(q): Query<Next>) -> Response {
@@ -580,4 +591,29 @@ pub(crate) async fn metrics(
             "to": q.to.unwrap_or_default(),
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn sign_in_never_redirects_off_site() {
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\\evil.example/",
+            "/%2F/evil.example/",
+            "/%5c/evil.example/",
+            "https://evil.example/",
+            "/ /evil.example",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/orgs/acme?as_of=2026-06-30")).as_deref(),
+            Some("/orgs/acme?as_of=2026-06-30")
+        );
+    }
 }
