@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Evidence, RecordKind, when};
+use super::{Check, Evidence, Examines, RecordKind, when};
 use crate::model::{Change, ChangeType};
 
 /// Changes implemented on or before `as_of` that are not pre-authorised standard changes.
@@ -28,6 +28,7 @@ pub(super) static CHANGE_NOT_APPROVED: Check = Check {
     doc: "Fires for each normal change implemented with no approval, or approved only after it \
           was implemented. Emergency changes are left to `emergency-change-not-reviewed`. \
           Graded by extent over the normal changes implemented: systemic is major.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let normal: Vec<_> = assessed_changes(cx)
             .into_iter()
@@ -73,6 +74,7 @@ pub(super) static CHANGE_NO_RISK_ASSESSMENT: Check = Check {
     clauses_2011: &["9.2"],
     doc: "Fires for each normal or emergency change implemented with no risk assessment \
           recorded. Graded by extent over those changes.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let changes = assessed_changes(cx);
         let bad: Vec<_> = changes
@@ -102,6 +104,7 @@ pub(super) static EMERGENCY_CHANGE_NOT_REVIEWED: Check = Check {
     doc: "Fires for each emergency change implemented with no post-implementation review \
           (noting when it was not even approved after the fact). Graded by extent over the \
           emergency changes.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let emergency: Vec<_> = assessed_changes(cx)
             .into_iter()
@@ -137,6 +140,7 @@ pub(super) static CHANGE_NO_BACKOUT: Check = Check {
     clauses_2011: &["9.2"],
     doc: "Fires for each normal or emergency change implemented with no back-out plan or no test \
           plan, and for each failed change with no review. Graded by extent over those changes.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let changes = assessed_changes(cx);
         let bad: Vec<_> = changes
@@ -174,6 +178,7 @@ pub(super) static RELEASE_NO_CHANGE: Check = Check {
     clauses_2011: &["9.3"],
     doc: "Fires for each release deployed on or before the as-of date that names no change, or a \
           change not in the change records. Graded by extent over the releases deployed.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let known: HashSet<&str> = cx
             .sms
@@ -225,6 +230,7 @@ pub(super) static RELEASE_NOT_TESTED: Check = Check {
     clauses_2011: &["9.3"],
     doc: "Fires for each release deployed on or before the as-of date with no test evidence. \
           Graded by extent over the releases deployed.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let deployed: Vec<_> = cx
             .sms

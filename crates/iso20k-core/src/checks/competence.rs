@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Evidence, RecordKind};
+use super::{Check, Evidence, Examines, RecordKind};
 use crate::interval::Activity;
 use crate::model::Raci;
 
@@ -16,6 +16,7 @@ pub(super) static TRAINING_MISSING: Check = Check {
     doc: "Takes everyone still here who owns a process or is responsible or accountable for one \
           in the RACI, and fires for each with no training record in force (completed, and not \
           expired on the as-of date). Graded by extent over those people.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let sms = cx.sms;
         let mut holders: BTreeSet<&str> = sms
@@ -68,6 +69,7 @@ pub(super) static TRAINING_NOT_EVALUATED: Check = Check {
     clauses_2011: &["4.4.2"],
     doc: "Fires for each training completed within the `training_evaluation` interval (default \
           12 months) whose effectiveness was not evaluated. Graded by extent over that training.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let since = cx.since(Activity::TrainingEvaluation);
         let recent: Vec<_> = cx

@@ -1,7 +1,7 @@
 //! Configuration information: every item has an owner, a type and a service, and the records
 //! are checked against reality at planned intervals.
 
-use super::{Check, Evidence, RecordKind};
+use super::{Check, Evidence, Examines, RecordKind};
 use crate::interval::Activity;
 
 pub(super) static CI_INCOMPLETE: Check = Check {
@@ -12,6 +12,7 @@ pub(super) static CI_INCOMPLETE: Check = Check {
     clauses_2011: &["9.1"],
     doc: "Fires for each configuration item with no owner, no type, or no service it supports. \
           Graded by extent over the configuration items.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let cis = &cx.sms.tickets.cis;
         let bad: Vec<_> = cis
@@ -54,6 +55,7 @@ pub(super) static CI_NOT_VERIFIED: Check = Check {
     clauses_2011: &["9.1"],
     doc: "Fires for each configuration item not verified against reality within \
           `ci_verification` (default 12 months). Graded by extent over the configuration items.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let cis = &cx.sms.tickets.cis;
         let interval = cx.interval(Activity::CiVerification);

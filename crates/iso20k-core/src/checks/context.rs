@@ -2,7 +2,7 @@
 //! analysis kept current (with the 2024 climate decision), an SMS plan that follows changes of
 //! scope, and risks that are owned, treated and reviewed.
 
-use super::{Check, Evidence, RecordKind};
+use super::{Check, Evidence, Examines, RecordKind};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{DocStatus, DocType, Lifecycle};
@@ -16,6 +16,7 @@ pub(super) static SCOPE_INCOMPLETE: Check = Check {
     doc: "Fires when the organisation's `scope` statement is empty, when it names no units or no \
           locations, or when no service in the catalogue is in scope. Minor; major when there is \
           no scope statement at all.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let org = &cx.sms.organisation;
         let mut evidence = Vec::new();
@@ -78,6 +79,7 @@ pub(super) static CONTEXT_NOT_REVIEWED: Check = Check {
     doc: "2018 only. Fires when the organisation records no context analysis, when it lists no \
           issues or no interested parties, or when it was last reviewed longer ago than \
           `context_review` (default 12 months). Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let Some(c) = &cx.sms.organisation.context else {
             out.push(
@@ -150,6 +152,7 @@ pub(super) static CLIMATE_DECISION_MISSING: Check = Check {
     clauses_2011: &[],
     doc: "2018 with its 2024 amendment. Fires when a context analysis exists but records no \
           decision, either way, on whether climate change is a relevant issue. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let Some(c) = &cx.sms.organisation.context else {
             return;
@@ -184,6 +187,7 @@ pub(super) static SMS_PLAN_OUTDATED: Check = Check {
           and fires when a service has gone live or been retired since, within the \
           `sms_plan_review` interval before the as-of date (default 12 months), or when the plan \
           is older than that interval. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let Some(plan) = cx
             .sms
@@ -251,6 +255,7 @@ pub(super) static RISKS_UNTREATED: Check = Check {
     doc: "Fires when the risk register is empty (major), or for each open risk without an \
           owner, a treatment, a likelihood and impact, or a review within `risk_review` (default \
           12 months). Graded by extent over the open risks.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         if cx.sms.risks.is_empty() {
             out.push(

@@ -1,7 +1,7 @@
 //! Continuity and capacity: every critical service covered by a continuity plan that is tested
 //! at planned intervals, and capacity plans kept under review.
 
-use super::{Check, Evidence, RecordKind, n};
+use super::{Check, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Lifecycle, PlanKind, TestResult};
@@ -14,6 +14,7 @@ pub(super) static SERVICE_NO_CONTINUITY_PLAN: Check = Check {
     clauses_2011: &["6.3.2"],
     doc: "Fires for each critical, in-scope service not retired that no continuity plan covers. \
           Major: losing a critical service with no plan is the risk the clause exists for.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let bad: Vec<_> = cx
             .sms
@@ -58,6 +59,7 @@ pub(super) static CONTINUITY_TEST_OVERDUE: Check = Check {
     clauses_2011: &["6.3.3"],
     doc: "Fires for each continuity plan with no test held in the `continuity_test` interval \
           (default 12 months). Minor; major when a plan has never been tested.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let interval = cx.interval(Activity::ContinuityTest);
         let mut grade = Grade::Minor;
@@ -111,6 +113,7 @@ pub(super) static CAPACITY_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each capacity plan whose last review is older than its own \
           `review_interval`, else the `capacity_plan_review` interval (default 12 months). Graded \
           by extent over the capacity plans.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let default = cx.interval(Activity::CapacityPlanReview);
         let plans = &cx.sms.capacity_plans;
@@ -185,6 +188,7 @@ pub(super) static CONTINUITY_PLAN_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each continuity or availability plan whose last review is older than its own \
           `review_interval`, else `continuity_plan_review` (default 12 months). Graded by extent \
           over the plans.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let default = cx.interval(Activity::ContinuityPlanReview);
         let plans = &cx.sms.continuity_plans;
@@ -218,6 +222,7 @@ pub(super) static CONTINUITY_TEST_NOT_ACTIONED: Check = Check {
     clauses_2011: &["6.3.3"],
     doc: "Fires for each continuity test that passed only partly or failed and records no \
           actions. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let evidence: Vec<_> = cx
             .sms
@@ -270,6 +275,7 @@ pub(super) static CONTINUITY_NO_RECOVERY_OBJECTIVES: Check = Check {
     clauses_2011: &["6.3.1"],
     doc: "Fires for each continuity plan covering a critical service that states no recovery \
           time objective (`rto`) or recovery point objective (`rpo`). Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let critical = |id: &String| cx.sms.service(id).is_some_and(|s| s.critical);
         let evidence: Vec<_> = cx
@@ -321,6 +327,7 @@ pub(super) static CAPACITY_PLAN_NO_FORECAST: Check = Check {
     clauses_2011: &["6.5"],
     doc: "Fires for each capacity plan that states no forecast horizon (`horizon_months`): a plan \
           that does not look ahead only describes today. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let evidence: Vec<_> = cx
             .sms

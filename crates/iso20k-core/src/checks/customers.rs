@@ -2,7 +2,7 @@
 //! satisfied it is and meets the organisation to review its services, and its complaints are
 //! acted on and closed.
 
-use super::{Check, Evidence, RecordKind, by_extent, n};
+use super::{Check, Evidence, Examines, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 
@@ -15,6 +15,7 @@ pub(super) static CUSTOMER_NO_RELATIONSHIP_OWNER: Check = Check {
     doc: "Fires when services name customers but no customer is recorded (minor), for each \
           customer whose `relationship_owner` is empty, unknown or gone, and for each customer a \
           service names that the customer register lacks. Graded by extent over the customers.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let customers = &cx.sms.customers;
         if customers.is_empty() {
@@ -88,6 +89,7 @@ pub(super) static CUSTOMER_SATISFACTION_OVERDUE: Check = Check {
     clauses_2011: &["7.1"],
     doc: "Fires for each customer with no satisfaction survey in the `customer_satisfaction` \
           interval (default 12 months). Graded by extent over the customers.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let customers = &cx.sms.customers;
         let interval = cx.interval(Activity::CustomerSatisfaction);
@@ -129,6 +131,7 @@ pub(super) static CUSTOMER_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each customer with no service review meeting in the \
           `customer_service_review` interval (default 12 months). Graded by extent over the \
           customers.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let customers = &cx.sms.customers;
         let interval = cx.interval(Activity::CustomerServiceReview);
@@ -170,6 +173,7 @@ pub(super) static COMPLAINT_UNRESOLVED: Check = Check {
     doc: "Fires for each complaint received longer ago than `complaint_resolution` (default 30 \
           days) that is still open or has no recorded action, and for each complaint closed with \
           no action recorded. Graded by extent over the complaints.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let complaints: Vec<_> = cx
             .sms

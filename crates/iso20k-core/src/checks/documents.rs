@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Context, Evidence, RecordKind, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::Edition;
 use crate::interval::Activity;
 use crate::kb::Grade;
@@ -29,6 +29,7 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
     clauses_2011: &["4.3.2"],
     doc: "Fires for each current, internally written document missing its `approver`, \
           `approved_on` or `version`. Graded by extent over the current documents.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let docs: Vec<_> = current(cx).into_iter().filter(|d| !d.external).collect();
         let bad: Vec<_> = docs
@@ -69,6 +70,7 @@ pub(super) static DOC_REVIEW_OVERDUE: Check = Check {
           `review_interval`, else the `document_review` interval (default 12 months). Records \
           (minutes, reports, records) are kept, not reviewed, so they are left out. Graded by \
           extent over the current documents reviewed.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let docs: Vec<_> = current(cx)
             .into_iter()
@@ -105,6 +107,7 @@ pub(super) static DOC_DUPLICATE_CURRENT: Check = Check {
     clauses_2011: &["4.3.2"],
     doc: "Fires for each document id with more than one version marked current: staff cannot \
           tell which one applies. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let mut by_id: BTreeMap<&str, Vec<&Document>> = BTreeMap::new();
         for d in current(cx) {
@@ -171,6 +174,7 @@ pub(super) static DOC_REQUIRED_MISSING: Check = Check {
           One finding per type, also filed under the clause that asks for the document. Major for \
           the scope, policy, objectives, SMS plan and catalogue, or when three or more are \
           missing; minor otherwise.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let docs = current(cx);
         let missing: Vec<_> = DocType::ALL
@@ -293,6 +297,7 @@ pub(super) static EXTERNAL_DOC_UNCONTROLLED: Check = Check {
     doc: "Fires for each current external document (contract, vendor manual, law) with no owner \
           or never reviewed by the organisation: nobody would notice a new edition. Graded by \
           extent over the current external documents.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let external: Vec<_> = current(cx).into_iter().filter(|d| d.external).collect();
         let bad: Vec<_> = external

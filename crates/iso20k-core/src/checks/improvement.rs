@@ -1,7 +1,7 @@
 //! Improvement: nonconformities traced to a root cause, corrective actions checked for effect
 //! before closure, and improvements with an owner and a measurable target.
 
-use super::{Check, Evidence, RecordKind, n};
+use super::{Check, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 
@@ -14,6 +14,7 @@ pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
     doc: "Fires for each nonconformity with no `root_cause` that is closed, already has \
           corrective actions, or was raised longer ago than `nonconformity_root_cause` (default \
           30 days). Graded by extent over the nonconformities.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let ncs: Vec<_> = cx
             .sms
@@ -61,6 +62,7 @@ pub(super) static CA_NO_EFFECTIVENESS_CHECK: Check = Check {
     doc: "Fires for each nonconformity closed on or before the as-of date with no effectiveness \
           review, with one dated before its last action was implemented, or with one that found \
           the actions did not work. Graded by extent over the closed nonconformities.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let closed: Vec<_> = cx
             .sms
@@ -107,6 +109,7 @@ pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
     doc: "Fires when the improvement register is empty, or for each improvement not yet \
           completed that lacks an `owner` or a `target`. Minor; graded by extent over the open \
           improvements.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         if cx.sms.improvements.is_empty() {
             out.push(
@@ -223,6 +226,7 @@ pub(super) static NC_RECURRING: Check = Check {
     doc: "Fires for each nonconformity raised against a clause on which an earlier \
           nonconformity was already closed, within two years: the corrective action did not \
           remove the cause. Major, as certification bodies grade a repeat.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let ncs: Vec<_> = cx
             .sms
@@ -284,6 +288,7 @@ pub(super) static IMPROVEMENT_OUTCOME_MISSING: Check = Check {
     doc: "Fires for each improvement completed on or before the as-of date with no measured \
           `outcome`: nobody knows whether it reached its target. Graded by extent over the \
           completed improvements.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let done: Vec<_> = cx
             .sms

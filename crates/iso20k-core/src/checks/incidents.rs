@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Check, Evidence, RecordKind, by_extent, capped, n};
+use super::{Check, Evidence, Examines, RecordKind, by_extent, capped, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::Incident;
@@ -22,6 +22,7 @@ pub(super) static INCIDENT_UNCLASSIFIED: Check = Check {
     doc: "Fires for each incident recorded without a priority, a category or a configuration \
           item: it cannot have been prioritised or routed consistently. Graded by extent over the \
           incidents.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let incidents: Vec<_> = cx
             .sms
@@ -70,6 +71,7 @@ pub(super) static INCIDENT_CLOSED_WITHOUT_RESOLUTION: Check = Check {
     clauses_2011: &["8.1"],
     doc: "Fires for each incident closed on or before the as-of date with no resolution code or \
           notes. Graded by extent over the closed incidents.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let closed: Vec<_> = cx
             .sms
@@ -111,6 +113,7 @@ pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
           longer ago than `major_incident_problem` (default 5 days) with no linked problem, and \
           lists every one. An auditor expectation rather than the standard's words; graded by \
           extent over the major incidents.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let org = &cx.sms.organisation;
         let deadline = cx.since(Activity::MajorIncidentProblem);
@@ -166,6 +169,7 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
     doc: "Fires for each configuration item with three or more incidents opened within one \
           `recurring_incidents` window (default 30 days) none of which is linked to a problem: \
           nobody looked for the common cause. Graded by extent over the items with incidents.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let window = cx.interval(Activity::RecurringIncidents);
         // Number the items, then one sort of plain integers by item and date and a walk along
@@ -264,6 +268,7 @@ pub(super) static PROBLEM_NO_ROOT_CAUSE: Check = Check {
     clauses_2011: &["8.2"],
     doc: "Fires for each problem closed on or before the as-of date with no root cause recorded. \
           Graded by extent over the closed problems.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let closed: Vec<_> = cx
             .sms
@@ -298,6 +303,7 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
     clauses_2011: &["8.2"],
     doc: "Fires for each problem closed with a root cause and linked to no change: the \
           permanent fix went in outside change management. Graded by extent over those problems.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let fixed: Vec<_> = cx
             .sms
@@ -332,6 +338,7 @@ pub(super) static KNOWN_ERRORS_MISSING: Check = Check {
     clauses_2011: &[],
     doc: "2018 only. Fires for each open problem whose root cause is known but which has no \
           known-error record, so the service desk cannot use what is already known. Observation.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let evidence: Vec<_> = cx
             .sms
@@ -490,6 +497,7 @@ pub(super) static SLA_ATTAINMENT_BELOW_TARGET: Check = Check {
           or name) closed within `ticket_window` (default 12 months) whose SLA outcome is known, \
           and fires when fewer met it than promised, listing the breached ones. Minor; major \
           when the shortfall is ten points or more.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let since = cx.since(Activity::TicketWindow);
         let incidents: Vec<_> = cx
@@ -651,6 +659,7 @@ pub(super) static BREACHES_NOT_REVIEWED: Check = Check {
     doc: "Fires for each incident closed within `ticket_window` (default 12 months) that breached \
           its SLA and records no `breach_review` (why it breached and what was done). Graded \
           by extent over the breached incidents.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let since = cx.since(Activity::TicketWindow);
         let breached: Vec<_> = cx

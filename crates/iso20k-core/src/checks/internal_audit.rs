@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Context, Evidence, RecordKind, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::clause;
 use crate::interval::Activity;
 use crate::kb::Grade;
@@ -50,6 +50,7 @@ pub(super) static AUDIT_OVERDUE: Check = Check {
     doc: "Fires when no internal audit was held in the `internal_audit` interval before the \
           as-of date (default 12 months). Always major: certification bodies expect at least one \
           full internal audit before stage 2 and every year after.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let interval = cx.interval(Activity::InternalAudit);
         match held(cx).last() {
@@ -90,6 +91,7 @@ pub(super) static AUDIT_PROGRAMME_GAPS: Check = Check {
           edition (e.g. 8.5, 9.3) is touched by none of their clauses or their processes' \
           clauses. Minor; major when a third or more of the processes or of the clauses are \
           uncovered.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let (start, end) = cycle(cx);
         let audits: Vec<_> = cx
@@ -194,6 +196,7 @@ pub(super) static AUDITOR_NOT_INDEPENDENT: Check = Check {
     clauses_2011: &["4.5.4.2"],
     doc: "Fires for each audit held or planned in the current cycle whose auditor owns one of \
           the audited processes, or is responsible or accountable for it in the RACI. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let (start, end) = cycle(cx);
         let evidence: Vec<_> = cx
@@ -255,6 +258,7 @@ pub(super) static AUDIT_FINDINGS_OVERDUE: Check = Check {
     clauses_2011: &["4.5.4.2"],
     doc: "Fires for each major or minor internal-audit finding still open on the as-of date \
           after its `due` date. Minor; major when one of them is itself a major nonconformity.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let mut worst = Grade::Minor;
         let evidence: Vec<_> = held(cx)
@@ -408,6 +412,7 @@ pub(super) static AUDIT_NO_SCOPE: Check = Check {
     clauses_2011: &["4.5.4.2"],
     doc: "Fires for each audit held or planned in the current cycle that names no process and \
           no clause, or no auditor: nobody can tell what was audited or by whom. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let (start, end) = cycle(cx);
         let evidence: Vec<_> = cx

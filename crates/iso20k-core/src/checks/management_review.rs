@@ -1,7 +1,7 @@
 //! Management review: held at planned intervals, by top management, on the inputs the edition
 //! expects, ending in decisions and actions that are followed through.
 
-use super::{Check, Context, Evidence, RecordKind, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{ActionStatus, ManagementReview, ReviewInput};
@@ -47,6 +47,7 @@ pub(super) static MR_OVERDUE: Check = Check {
     doc: "Fires when no management review was held in the `management_review` interval before \
           the as-of date (default 12 months). Always major: certification bodies treat a missing \
           review as a missing part of the system.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let interval = cx.interval(Activity::ManagementReview);
         match held(cx).last() {
@@ -81,6 +82,7 @@ pub(super) static MR_NO_TOP_MANAGEMENT: Check = Check {
     doc: "Looks at the reviews held within the interval (or the last one) and fires for each \
           without an attendee flagged `top_management` in the people register. Major when none \
           of them had top management present, minor when only some lacked it.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let sample = sampled(cx);
         let without: Vec<_> = sample
@@ -125,6 +127,7 @@ pub(super) static MR_INPUTS_MISSING: Check = Check {
     clauses_2011: &["4.5.4.3"],
     doc: "For each review within the interval (or the last one), compares the `inputs` recorded \
           with those the audited edition expects. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let evidence: Vec<_> = sampled(cx)
             .into_iter()
@@ -174,6 +177,7 @@ pub(super) static MR_NO_OUTPUTS: Check = Check {
     clauses_2011: &["4.5.4.3"],
     doc: "Fires for each review within the interval (or the last one) with neither decisions nor \
           actions recorded. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let evidence: Vec<_> = sampled(cx)
             .into_iter()
@@ -208,6 +212,7 @@ pub(super) static MR_ACTIONS_INCOMPLETE: Check = Check {
     clauses_2011: &["4.5.4.3"],
     doc: "Fires for every action of any review that is still open, or was raised within the \
           interval, and lacks an owner or a due date. Graded by extent over those actions.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let since = cx.since(Activity::ManagementReview);
         let actions: Vec<_> = held(cx)
@@ -261,6 +266,7 @@ pub(super) static MR_ACTIONS_NOT_FOLLOWED: Check = Check {
     doc: "Fires for open actions past their due date, and for actions still open when a later \
           review was held that did not list them in `followed_up`. Minor; major when half or \
           more of the actions raised are affected (at least three).",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let reviews = held(cx);
         let mut evidence = Vec::new();

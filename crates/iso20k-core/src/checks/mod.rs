@@ -45,8 +45,32 @@ pub struct Check {
     pub clauses_2011: &'static [&'static str],
     /// How the check decides, and how it grades.
     pub doc: &'static str,
+    /// What the check examines, which decides whether its clauses count as assessed.
+    pub examines: Examines,
     /// Reads the records and reports what it finds.
     pub evaluate: fn(&Context<'_>, &mut Vec<Finding>),
+}
+
+/// What a check looks at, so that the score can tell "nothing to look at" from "looked and
+/// found nothing".
+#[derive(Clone, Copy)]
+pub enum Examines {
+    /// Whether a required record exists at all (a policy, a review held in its interval): the
+    /// answer is evidence either way, so the check's clauses are always assessed.
+    Presence,
+    /// A population of records, counted by the function: the check's clauses are assessed only
+    /// when there is at least one record to look at.
+    Records(fn(&Context<'_>) -> usize),
+}
+
+impl Examines {
+    /// How many records the check examines in `cx` (1 for a presence check).
+    pub fn population(self, cx: &Context<'_>) -> usize {
+        match self {
+            Examines::Presence => 1,
+            Examines::Records(count) => count(cx),
+        }
+    }
 }
 
 impl Check {

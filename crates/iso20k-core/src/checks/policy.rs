@@ -1,7 +1,7 @@
 //! Policy and objectives: an approved, reviewed policy with the commitments the standard asks
 //! for, and objectives someone owns, can measure, and does measure.
 
-use super::{Check, Context, Evidence, RecordKind, by_extent};
+use super::{Check, Context, Evidence, Examines, RecordKind, by_extent};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Commitment, DocStatus};
@@ -23,6 +23,7 @@ pub(super) static POLICY_MISSING: Check = Check {
     doc: "Fires when `policy.yaml` is absent, lacks an approver or approval date (or is approved \
           after the as-of date), or names a register document that is not current. Major: \
           without an approved policy the SMS has no stated direction.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else {
             out.push(
@@ -97,6 +98,7 @@ pub(super) static POLICY_REVIEW_OVERDUE: Check = Check {
     clauses_2011: &["4.1.2"],
     doc: "Fires when the policy's last review (or approval) is older than its own \
           `review_interval`, else the `policy_review` interval (default 12 months). Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
         let interval = p
@@ -131,6 +133,7 @@ pub(super) static POLICY_COMMITMENTS_MISSING: Check = Check {
     clauses_2011: &["4.1.2"],
     doc: "Fires when the policy's `commitments` leave out meeting service requirements, continual \
           improvement, or a framework for objectives; both editions ask for all three. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
         let missing: Vec<_> = Commitment::ALL
@@ -171,6 +174,7 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
     clauses_2011: &["4.1.1"],
     doc: "Fires when no objectives are recorded (major), or for each objective lacking a numeric \
           `target`, an `owner` or a `due` date (graded by extent).",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let objectives = &cx.sms.objectives;
         if objectives.is_empty() {
@@ -234,6 +238,7 @@ pub(super) static OBJECTIVES_NOT_MEASURED: Check = Check {
     doc: "Fires for each objective still in force (due on or after the start of the window) with \
           no measurement in the `objective_measurement` interval (default 6 months). Graded by \
           extent.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let since = cx.since(Activity::ObjectiveMeasurement);
         let live: Vec<_> = cx
@@ -361,6 +366,7 @@ pub(super) static POLICY_NOT_COMMUNICATED: Check = Check {
     clauses_2011: &["4.1.2"],
     doc: "Fires when the policy records no communication to staff, or when its last \
           communication predates its current approval, so staff may know an older version. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
         let note = match (p.communicated_on, p.approved_on) {

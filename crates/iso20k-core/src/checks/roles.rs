@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, Context, Evidence, RecordKind, by_extent, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, by_extent, n};
 use crate::kb::Grade;
 use crate::model::Raci;
 
@@ -23,6 +23,7 @@ pub(super) static PROCESS_NO_OWNER: Check = Check {
     clauses_2011: &["4.1.3"],
     doc: "Fires when no processes are defined (major), or for each process whose `owner` is empty, \
           unknown to the people register or has left (graded by extent).",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let processes = &cx.sms.processes;
         if processes.is_empty() {
@@ -66,6 +67,7 @@ pub(super) static RACI_ACCOUNTABLE: Check = Check {
     doc: "Groups the RACI by process and activity. Fires when the RACI is empty while processes \
           exist (major), for processes with no RACI entry, and for each process activity with no \
           `A` or more than one. Graded by extent over the processes.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let processes = &cx.sms.processes;
         if processes.is_empty() {
@@ -139,6 +141,7 @@ pub(super) static RACI_UNKNOWN_PERSON: Check = Check {
     clauses_2011: &["4.1.3"],
     doc: "Fires for each RACI entry whose person is not in the people register or has left. \
           Graded by extent over the RACI entries.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let raci = &cx.sms.raci;
         let bad: Vec<_> = raci
@@ -187,6 +190,7 @@ pub(super) static SMS_OWNER_MISSING: Check = Check {
     clauses_2011: &["4.1.4"],
     doc: "Fires when the organisation names no `sms_owner`, or names someone unknown or gone. \
           Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let org = &cx.sms.organisation;
         let evidence = match &org.sms_owner {
@@ -299,6 +303,7 @@ pub(super) static PROCESS_NO_KPI: Check = Check {
     clauses_2011: &["4.5.4.1"],
     doc: "Fires for each process with no `kpis`: nobody can say whether it works. Graded by \
           extent over the processes.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let processes = &cx.sms.processes;
         let bad: Vec<_> = processes

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Check, Context, Evidence, RecordKind, by_extent, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::model::{Lifecycle, Service};
 
@@ -22,6 +22,7 @@ pub(super) static SERVICE_NO_SLA: Check = Check {
     clauses_2011: &["6.1"],
     doc: "Fires for each live, in-scope service that no SLA names. Graded by extent over the \
           live services in scope.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let live: Vec<_> = in_service(cx)
             .filter(|s| s.in_scope && s.lifecycle == Lifecycle::Live)
@@ -49,6 +50,7 @@ pub(super) static SLA_NO_NUMERIC_TARGET: Check = Check {
     clauses_2011: &["6.1"],
     doc: "Fires for each SLA with no targets, or with a target written in words rather than as \
           a number. Graded by extent over the SLAs.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let slas = &cx.sms.slas;
         let bad: Vec<_> = slas
@@ -94,6 +96,7 @@ pub(super) static SLA_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each SLA whose last review with the customer (or its agreement) is older \
           than its own `review_interval`, else the `sla_review` interval (default 12 months). \
           Graded by extent over the SLAs.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let slas = &cx.sms.slas;
         let default = cx.interval(Activity::SlaReview);
@@ -121,6 +124,7 @@ pub(super) static SERVICE_NO_OWNER: Check = Check {
     clauses_2011: &["6.1"],
     doc: "Fires for each service not retired whose `owner` is empty, unknown or gone. Graded by \
           extent over those services.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let services: Vec<_> = in_service(cx).collect();
         let bad: Vec<_> = services
@@ -155,6 +159,7 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
           pointing at the first \
           record that names it and counting the rest. Minor; major when the unknown services are \
           three or more and a third of the catalogue's size.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         // Unknown service -> the first record naming it, and how many records of each kind do.
         let mut unknown: BTreeMap<&str, Naming> = BTreeMap::new();
@@ -247,6 +252,7 @@ pub(super) static SERVICE_NO_TRANSITION_PLAN: Check = Check {
           `new_service_window` (default 12 months). Fires for each new service whose \
           `transition_plan` is empty or names no document in the register. Graded by extent over \
           the new services.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let since = cx.since(Activity::NewServiceWindow);
         let new: Vec<_> = in_service(cx)
@@ -399,6 +405,7 @@ pub(super) static SERVICE_RETIRED_NO_PLAN: Check = Check {
     doc: "Fires for each service retired within the `new_service_window` (default 12 months), or \
           retired with no date, whose `transition_plan` (here: the removal plan) is empty or \
           names no document in the register. Minor.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let since = cx.since(Activity::NewServiceWindow);
         let evidence: Vec<_> = cx

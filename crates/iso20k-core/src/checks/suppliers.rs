@@ -1,7 +1,7 @@
 //! Suppliers: every supplier in use has a contract in force, reviewed at planned intervals, and
 //! someone who manages it.
 
-use super::{Check, Context, Evidence, RecordKind, by_extent, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::model::{Contract, Supplier, SupplierKind};
 
@@ -26,6 +26,7 @@ pub(super) static CONTRACT_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each contract in force with an active external supplier whose last review \
           (or start) is older than its own `review_interval`, else the `contract_review` interval \
           (default 12 months). Graded by extent over those contracts.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let default = cx.interval(Activity::ContractReview);
         let contracts: Vec<_> = external(cx)
@@ -65,6 +66,7 @@ pub(super) static CONTRACT_EXPIRED: Check = Check {
     doc: "Fires for each active external supplier none of whose contracts is in force on the \
           as-of date: the last one expired, the next has not started, or there never was one. \
           Graded by extent over the active external suppliers.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let suppliers = external(cx);
         let bad: Vec<_> = suppliers
@@ -129,6 +131,7 @@ pub(super) static SUPPLIER_NO_CONTRACT_MANAGER: Check = Check {
     clauses_2011: &["7.2"],
     doc: "Fires for each active external supplier whose `contract_manager` is empty, unknown or \
           gone. Graded by extent over the active external suppliers.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let suppliers = external(cx);
         let bad: Vec<_> = suppliers
@@ -213,6 +216,7 @@ pub(super) static OUTSOURCED_PROCESS_UNGOVERNED: Check = Check {
     doc: "Fires for each process whose `operated_by` names a supplier that is unknown, no longer \
           active, or has no contract or agreement in force: nothing binds the party to the \
           process. Minor; major when it is most of the outsourced processes (at least three).",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let outsourced: Vec<_> = cx
             .sms
@@ -260,6 +264,7 @@ pub(super) static INTERNAL_SUPPLIER_NO_AGREEMENT: Check = Check {
     doc: "Fires for each active internal supplier (an internal group, or a customer acting as a \
           supplier) with no agreement in force: the targets it must meet for the SLAs are \
           written nowhere. Graded by extent over the active internal suppliers.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let internal: Vec<_> = cx
             .sms
@@ -307,6 +312,7 @@ pub(super) static SUPPLIER_PERFORMANCE_NOT_REVIEWED: Check = Check {
     doc: "Fires for each active external supplier whose performance was not reviewed within \
           `supplier_performance_review` (default 12 months). Graded by extent over the active \
           external suppliers.",
+    examines: Examines::Presence,
     evaluate: |cx, out| {
         let suppliers = external(cx);
         let interval = cx.interval(Activity::SupplierPerformanceReview);
