@@ -2,10 +2,19 @@
 //! analysis kept current (with the 2024 climate decision), an SMS plan that follows changes of
 //! scope, and risks that are owned, treated and reviewed.
 
-use super::{Check, Evidence, Examines, RecordKind};
+use super::{Check, Context, Evidence, Examines, RecordKind};
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::model::{DocStatus, DocType, Lifecycle};
+use crate::model::{DocStatus, DocType, Document, Lifecycle};
+
+/// The current SMS plan last reviewed (or approved), if the register holds one.
+fn current_plan<'a>(cx: &Context<'a>) -> Option<&'a Document> {
+    cx.sms
+        .documents
+        .iter()
+        .filter(|d| d.kind == DocType::SmsPlan && d.status == DocStatus::Current)
+        .max_by_key(|d| d.reviewed())
+}
 
 pub(super) static SCOPE_INCOMPLETE: Check = Check {
     id: "scope-incomplete",
@@ -187,15 +196,9 @@ pub(super) static SMS_PLAN_OUTDATED: Check = Check {
           and fires when a service has gone live or been retired since, within the \
           `sms_plan_review` interval before the as-of date (default 12 months), or when the plan \
           is older than that interval. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| usize::from(current_plan(cx).is_some())),
     evaluate: |cx, out| {
-        let Some(plan) = cx
-            .sms
-            .documents
-            .iter()
-            .filter(|d| d.kind == DocType::SmsPlan && d.status == DocStatus::Current)
-            .max_by_key(|d| d.reviewed())
-        else {
+        let Some(plan) = current_plan(cx) else {
             return;
         };
         let reviewed = plan.reviewed();
