@@ -4,7 +4,7 @@
 use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::model::{ActionStatus, ManagementReview, ReviewInput};
+use crate::model::{ActionStatus, ManagementReview, ReviewAction, ReviewInput};
 
 /// Reviews held on or before `as_of`, oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a ManagementReview> {
@@ -32,6 +32,20 @@ fn sampled<'a>(cx: &Context<'a>) -> Vec<&'a ManagementReview> {
     } else {
         recent
     }
+}
+
+/// The actions mr-actions-incomplete examines: those of held reviews still open, or raised at a
+/// review held within the interval.
+fn current_actions<'a>(
+    cx: &Context<'a>,
+) -> impl Iterator<Item = (&'a ManagementReview, &'a ReviewAction)> {
+    let since = cx.since(Activity::ManagementReview);
+    held(cx)
+        .into_iter()
+        .flat_map(|r| r.actions.iter().map(move |a| (r, a)))
+        .filter(move |(r, a)| {
+            a.status == ActionStatus::Open || r.held_on.is_some_and(|d| d >= since)
+        })
 }
 
 fn review(r: &ManagementReview, note: impl Into<String>) -> Evidence {
@@ -82,7 +96,7 @@ pub(super) static MR_NO_TOP_MANAGEMENT: Check = Check {
     doc: "Looks at the reviews held within the interval (or the last one) and fires for each \
           without an attendee flagged `top_management` in the people register. Major when none \
           of them had top management present, minor when only some lacked it.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| sampled(cx).len()),
     evaluate: |cx, out| {
         let sample = sampled(cx);
         let without: Vec<_> = sample
@@ -127,7 +141,7 @@ pub(super) static MR_INPUTS_MISSING: Check = Check {
     clauses_2011: &["4.5.4.3"],
     doc: "For each review within the interval (or the last one), compares the `inputs` recorded \
           with those the audited edition expects. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| sampled(cx).len()),
     evaluate: |cx, out| {
         let evidence: Vec<_> = sampled(cx)
             .into_iter()
@@ -177,7 +191,7 @@ pub(super) static MR_NO_OUTPUTS: Check = Check {
     clauses_2011: &["4.5.4.3"],
     doc: "Fires for each review within the interval (or the last one) with neither decisions nor \
           actions recorded. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| sampled(cx).len()),
     evaluate: |cx, out| {
         let evidence: Vec<_> = sampled(cx)
             .into_iter()
@@ -212,16 +226,9 @@ pub(super) static MR_ACTIONS_INCOMPLETE: Check = Check {
     clauses_2011: &["4.5.4.3"],
     doc: "Fires for every action of any review that is still open, or was raised within the \
           interval, and lacks an owner or a due date. Graded by extent over those actions.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| current_actions(cx).count()),
     evaluate: |cx, out| {
-        let since = cx.since(Activity::ManagementReview);
-        let actions: Vec<_> = held(cx)
-            .into_iter()
-            .flat_map(|r| r.actions.iter().map(move |a| (r, a)))
-            .filter(|(r, a)| {
-                a.status == ActionStatus::Open || r.held_on.is_some_and(|d| d >= since)
-            })
-            .collect();
+        let actions: Vec<_> = current_actions(cx).collect();
         let bad: Vec<_> = actions
             .iter()
             .filter_map(|(_, a)| {
@@ -266,7 +273,7 @@ pub(super) static MR_ACTIONS_NOT_FOLLOWED: Check = Check {
     doc: "Fires for open actions past their due date, and for actions still open when a later \
           review was held that did not list them in `followed_up`. Minor; major when half or \
           more of the actions raised are affected (at least three).",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| held(cx).iter().map(|r| r.actions.len()).sum()),
     evaluate: |cx, out| {
         let reviews = held(cx);
         let mut evidence = Vec::new();
