@@ -4,7 +4,7 @@
 use super::{Check, Context, Evidence, Examines, RecordKind, by_extent};
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::model::{Commitment, DocStatus};
+use crate::model::{Commitment, DocStatus, Objective};
 
 fn policy_id(cx: &Context<'_>) -> String {
     cx.sms
@@ -12,6 +12,20 @@ fn policy_id(cx: &Context<'_>) -> String {
         .as_ref()
         .and_then(|p| p.document.clone())
         .unwrap_or_else(|| "policy".into())
+}
+
+/// The policy, when there is one: the record the policy checks other than presence look at.
+fn policy_count(cx: &Context<'_>) -> usize {
+    usize::from(cx.sms.policy.is_some())
+}
+
+/// Objectives still in force: due on or after the start of the measurement window.
+fn in_force<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Objective> {
+    let since = cx.since(Activity::ObjectiveMeasurement);
+    cx.sms
+        .objectives
+        .iter()
+        .filter(move |o| o.due.is_none_or(|d| d >= since))
 }
 
 pub(super) static POLICY_MISSING: Check = Check {
@@ -98,7 +112,7 @@ pub(super) static POLICY_REVIEW_OVERDUE: Check = Check {
     clauses_2011: &["4.1.2"],
     doc: "Fires when the policy's last review (or approval) is older than its own \
           `review_interval`, else the `policy_review` interval (default 12 months). Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(policy_count),
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
         let interval = p
@@ -133,7 +147,7 @@ pub(super) static POLICY_COMMITMENTS_MISSING: Check = Check {
     clauses_2011: &["4.1.2"],
     doc: "Fires when the policy's `commitments` leave out meeting service requirements, continual \
           improvement, or a framework for objectives; both editions ask for all three. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(policy_count),
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
         let missing: Vec<_> = Commitment::ALL
@@ -238,15 +252,10 @@ pub(super) static OBJECTIVES_NOT_MEASURED: Check = Check {
     doc: "Fires for each objective still in force (due on or after the start of the window) with \
           no measurement in the `objective_measurement` interval (default 6 months). Graded by \
           extent.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| in_force(cx).count()),
     evaluate: |cx, out| {
         let since = cx.since(Activity::ObjectiveMeasurement);
-        let live: Vec<_> = cx
-            .sms
-            .objectives
-            .iter()
-            .filter(|o| o.due.is_none_or(|d| d >= since))
-            .collect();
+        let live: Vec<_> = in_force(cx).collect();
         let bad: Vec<_> = live
             .iter()
             .filter_map(|o| {
@@ -366,7 +375,7 @@ pub(super) static POLICY_NOT_COMMUNICATED: Check = Check {
     clauses_2011: &["4.1.2"],
     doc: "Fires when the policy records no communication to staff, or when its last \
           communication predates its current approval, so staff may know an older version. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(policy_count),
     evaluate: |cx, out| {
         let Some(p) = &cx.sms.policy else { return };
         let note = match (p.communicated_on, p.approved_on) {
