@@ -23,7 +23,7 @@ pub(super) static PROCESS_NO_OWNER: Check = Check {
     clauses_2011: &["4.1.3"],
     doc: "Fires when no processes are defined (major), or for each process whose `owner` is empty, \
           unknown to the people register or has left (graded by extent).",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.processes.len()),
     evaluate: |cx, out| {
         let processes = &cx.sms.processes;
         if processes.is_empty() {
@@ -67,7 +67,7 @@ pub(super) static RACI_ACCOUNTABLE: Check = Check {
     doc: "Groups the RACI by process and activity. Fires when the RACI is empty while processes \
           exist (major), for processes with no RACI entry, and for each process activity with no \
           `A` or more than one. Graded by extent over the processes.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.processes.len()),
     evaluate: |cx, out| {
         let processes = &cx.sms.processes;
         if processes.is_empty() {
@@ -141,7 +141,7 @@ pub(super) static RACI_UNKNOWN_PERSON: Check = Check {
     clauses_2011: &["4.1.3"],
     doc: "Fires for each RACI entry whose person is not in the people register or has left. \
           Graded by extent over the RACI entries.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.raci.len()),
     evaluate: |cx, out| {
         let raci = &cx.sms.raci;
         let bad: Vec<_> = raci
@@ -303,7 +303,7 @@ pub(super) static PROCESS_NO_KPI: Check = Check {
     clauses_2011: &["4.5.4.1"],
     doc: "Fires for each process with no `kpis`: nobody can say whether it works. Graded by \
           extent over the processes.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.processes.len()),
     evaluate: |cx, out| {
         let processes = &cx.sms.processes;
         let bad: Vec<_> = processes
