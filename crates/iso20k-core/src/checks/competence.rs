@@ -3,9 +3,39 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Evidence, Examines, RecordKind};
+use super::{Check, Context, Evidence, Examines, RecordKind};
 use crate::interval::Activity;
-use crate::model::Raci;
+use crate::model::{Raci, TrainingRecord};
+
+/// Everyone still here who owns a process or is responsible or accountable for one in the RACI.
+fn role_holders<'a>(cx: &Context<'a>) -> Vec<&'a str> {
+    let sms = cx.sms;
+    let mut holders: BTreeSet<&str> = sms
+        .processes
+        .iter()
+        .filter_map(|p| p.owner.as_deref())
+        .collect();
+    holders.extend(
+        sms.raci
+            .iter()
+            .filter(|e| matches!(e.raci, Raci::Responsible | Raci::Accountable))
+            .map(|e| e.person.as_str()),
+    );
+    holders
+        .into_iter()
+        .filter(|p| cx.is_active_person(p))
+        .collect()
+}
+
+/// Training completed within the `training_evaluation` interval, up to the as-of date.
+fn recent_training<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a TrainingRecord> {
+    let since = cx.since(Activity::TrainingEvaluation);
+    let as_of = cx.as_of;
+    cx.sms
+        .training
+        .iter()
+        .filter(move |t| t.completed_on.is_some_and(|d| d >= since && d <= as_of))
+}
 
 pub(super) static TRAINING_MISSING: Check = Check {
     id: "training-missing",
@@ -16,24 +46,10 @@ pub(super) static TRAINING_MISSING: Check = Check {
     doc: "Takes everyone still here who owns a process or is responsible or accountable for one \
           in the RACI, and fires for each with no training record in force (completed, and not \
           expired on the as-of date). Graded by extent over those people.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| role_holders(cx).len()),
     evaluate: |cx, out| {
         let sms = cx.sms;
-        let mut holders: BTreeSet<&str> = sms
-            .processes
-            .iter()
-            .filter_map(|p| p.owner.as_deref())
-            .collect();
-        holders.extend(
-            sms.raci
-                .iter()
-                .filter(|e| matches!(e.raci, Raci::Responsible | Raci::Accountable))
-                .map(|e| e.person.as_str()),
-        );
-        let holders: Vec<_> = holders
-            .into_iter()
-            .filter(|p| cx.is_active_person(p))
-            .collect();
+        let holders = role_holders(cx);
         let bad: Vec<_> = holders
             .iter()
             .filter(|p| {
@@ -69,15 +85,9 @@ pub(super) static TRAINING_NOT_EVALUATED: Check = Check {
     clauses_2011: &["4.4.2"],
     doc: "Fires for each training completed within the `training_evaluation` interval (default \
           12 months) whose effectiveness was not evaluated. Graded by extent over that training.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| recent_training(cx).count()),
     evaluate: |cx, out| {
-        let since = cx.since(Activity::TrainingEvaluation);
-        let recent: Vec<_> = cx
-            .sms
-            .training
-            .iter()
-            .filter(|t| t.completed_on.is_some_and(|d| d >= since && d <= cx.as_of))
-            .collect();
+        let recent: Vec<_> = recent_training(cx).collect();
         let bad: Vec<_> = recent
             .iter()
             .filter(|t| !t.evaluated)
