@@ -9,12 +9,26 @@ use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{DocStatus, DocType, Document};
 
-fn current<'a>(cx: &Context<'a>) -> Vec<&'a Document> {
+fn current<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Document> {
     cx.sms
         .documents
         .iter()
         .filter(|d| d.status == DocStatus::Current)
-        .collect()
+}
+
+/// Current documents the organisation wrote itself.
+fn current_internal<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Document> {
+    current(cx).filter(|d| !d.external)
+}
+
+/// Current documents that are reviewed, not merely kept (minutes, reports and records are kept).
+fn current_reviewed<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Document> {
+    current(cx).filter(|d| !d.kind.is_record())
+}
+
+/// Current documents from outside (contracts, vendor manuals, laws).
+fn current_external<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Document> {
+    current(cx).filter(|d| d.external)
 }
 
 fn doc(d: &Document, note: impl Into<String>) -> Evidence {
@@ -29,9 +43,9 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
     clauses_2011: &["4.3.2"],
     doc: "Fires for each current, internally written document missing its `approver`, \
           `approved_on` or `version`. Graded by extent over the current documents.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| current_internal(cx).count()),
     evaluate: |cx, out| {
-        let docs: Vec<_> = current(cx).into_iter().filter(|d| !d.external).collect();
+        let docs: Vec<_> = current_internal(cx).collect();
         let bad: Vec<_> = docs
             .iter()
             .filter_map(|d| {
@@ -70,12 +84,9 @@ pub(super) static DOC_REVIEW_OVERDUE: Check = Check {
           `review_interval`, else the `document_review` interval (default 12 months). Records \
           (minutes, reports, records) are kept, not reviewed, so they are left out. Graded by \
           extent over the current documents reviewed.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| current_reviewed(cx).count()),
     evaluate: |cx, out| {
-        let docs: Vec<_> = current(cx)
-            .into_iter()
-            .filter(|d| !d.kind.is_record())
-            .collect();
+        let docs: Vec<_> = current_reviewed(cx).collect();
         let default = cx.interval(Activity::DocumentReview);
         let bad: Vec<_> = docs
             .iter()
@@ -107,7 +118,7 @@ pub(super) static DOC_DUPLICATE_CURRENT: Check = Check {
     clauses_2011: &["4.3.2"],
     doc: "Fires for each document id with more than one version marked current: staff cannot \
           tell which one applies. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| current(cx).count()),
     evaluate: |cx, out| {
         let mut by_id: BTreeMap<&str, Vec<&Document>> = BTreeMap::new();
         for d in current(cx) {
@@ -176,7 +187,7 @@ pub(super) static DOC_REQUIRED_MISSING: Check = Check {
           missing; minor otherwise.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
-        let docs = current(cx);
+        let docs: Vec<_> = current(cx).collect();
         let missing: Vec<_> = DocType::ALL
             .iter()
             .filter(|t| t.required_by(cx.edition).is_some() && !docs.iter().any(|d| d.kind == **t))
@@ -297,9 +308,9 @@ pub(super) static EXTERNAL_DOC_UNCONTROLLED: Check = Check {
     doc: "Fires for each current external document (contract, vendor manual, law) with no owner \
           or never reviewed by the organisation: nobody would notice a new edition. Graded by \
           extent over the current external documents.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| current_external(cx).count()),
     evaluate: |cx, out| {
-        let external: Vec<_> = current(cx).into_iter().filter(|d| d.external).collect();
+        let external: Vec<_> = current_external(cx).collect();
         let bad: Vec<_> = external
             .iter()
             .filter_map(|d| {
