@@ -14,6 +14,69 @@ fn in_service<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Service> {
         .filter(|s| s.lifecycle != Lifecycle::Retired)
 }
 
+/// Live services in scope: those that need an SLA.
+fn live_in_scope<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Service> {
+    in_service(cx).filter(|s| s.in_scope && s.lifecycle == Lifecycle::Live)
+}
+
+/// Every record that names a service (SLAs, incidents, problems, changes, releases and
+/// configuration items): its kind, its id and the service it names.
+fn naming_records<'a>(cx: &Context<'a>) -> impl Iterator<Item = (RecordKind, &'a str, &'a str)> {
+    let t = &cx.sms.tickets;
+    cx.sms
+        .slas
+        .iter()
+        .map(|a| (RecordKind::Sla, a.id.as_str(), Some(a.service.as_str())))
+        .chain(
+            t.incidents
+                .iter()
+                .map(|i| (RecordKind::Incident, i.id.as_str(), i.service.as_deref())),
+        )
+        .chain(
+            t.problems
+                .iter()
+                .map(|p| (RecordKind::Problem, p.id.as_str(), p.service.as_deref())),
+        )
+        .chain(
+            t.changes
+                .iter()
+                .map(|c| (RecordKind::Change, c.id.as_str(), c.service.as_deref())),
+        )
+        .chain(
+            t.releases
+                .iter()
+                .map(|r| (RecordKind::Release, r.id.as_str(), r.service.as_deref())),
+        )
+        .chain(t.cis.iter().map(|c| {
+            (
+                RecordKind::ConfigurationItem,
+                c.id.as_str(),
+                c.service.as_deref(),
+            )
+        }))
+        .filter_map(|(kind, id, service)| Some((kind, id, service.filter(|s| !s.is_empty())?)))
+}
+
+/// New services: planned, in transition, or gone live within the `new_service_window`.
+fn new_services<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Service> {
+    let since = cx.since(Activity::NewServiceWindow);
+    let as_of = cx.as_of;
+    in_service(cx).filter(move |s| match s.lifecycle {
+        Lifecycle::Planned | Lifecycle::Transition => true,
+        Lifecycle::Live => s.live_on.is_some_and(|d| d >= since && d <= as_of),
+        Lifecycle::Retired => false,
+    })
+}
+
+/// Services retired within the `new_service_window`, or retired with no date.
+fn recently_retired<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Service> {
+    let since = cx.since(Activity::NewServiceWindow);
+    let as_of = cx.as_of;
+    cx.sms.services.iter().filter(move |s| {
+        s.lifecycle == Lifecycle::Retired && s.retired_on.is_none_or(|d| d >= since && d <= as_of)
+    })
+}
+
 pub(super) static SERVICE_NO_SLA: Check = Check {
     id: "service-no-sla",
     pattern: "F-005",
@@ -22,11 +85,9 @@ pub(super) static SERVICE_NO_SLA: Check = Check {
     clauses_2011: &["6.1"],
     doc: "Fires for each live, in-scope service that no SLA names. Graded by extent over the \
           live services in scope.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| live_in_scope(cx).count()),
     evaluate: |cx, out| {
-        let live: Vec<_> = in_service(cx)
-            .filter(|s| s.in_scope && s.lifecycle == Lifecycle::Live)
-            .collect();
+        let live: Vec<_> = live_in_scope(cx).collect();
         let bad: Vec<_> = live
             .iter()
             .filter(|s| !cx.sms.slas.iter().any(|a| a.service == s.id))
@@ -50,7 +111,7 @@ pub(super) static SLA_NO_NUMERIC_TARGET: Check = Check {
     clauses_2011: &["6.1"],
     doc: "Fires for each SLA with no targets, or with a target written in words rather than as \
           a number. Graded by extent over the SLAs.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.slas.len()),
     evaluate: |cx, out| {
         let slas = &cx.sms.slas;
         let bad: Vec<_> = slas
@@ -96,7 +157,7 @@ pub(super) static SLA_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each SLA whose last review with the customer (or its agreement) is older \
           than its own `review_interval`, else the `sla_review` interval (default 12 months). \
           Graded by extent over the SLAs.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.slas.len()),
     evaluate: |cx, out| {
         let slas = &cx.sms.slas;
         let default = cx.interval(Activity::SlaReview);
@@ -124,7 +185,7 @@ pub(super) static SERVICE_NO_OWNER: Check = Check {
     clauses_2011: &["6.1"],
     doc: "Fires for each service not retired whose `owner` is empty, unknown or gone. Graded by \
           extent over those services.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| in_service(cx).count()),
     evaluate: |cx, out| {
         let services: Vec<_> = in_service(cx).collect();
         let bad: Vec<_> = services
@@ -159,7 +220,7 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
           pointing at the first \
           record that names it and counting the rest. Minor; major when the unknown services are \
           three or more and a third of the catalogue's size.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| naming_records(cx).count()),
     evaluate: |cx, out| {
         // Unknown service -> the first record naming it, and how many records of each kind do.
         let mut unknown: BTreeMap<&str, Naming> = BTreeMap::new();
@@ -170,43 +231,10 @@ pub(super) static SERVICE_NOT_IN_CATALOGUE: Check = Check {
             .iter()
             .flat_map(|s| [s.id.as_str(), s.name.as_str()])
             .collect();
-        let t = &cx.sms.tickets;
-        let named = cx
-            .sms
-            .slas
-            .iter()
-            .map(|a| (RecordKind::Sla, a.id.as_str(), Some(a.service.as_str())))
-            .chain(
-                t.incidents
-                    .iter()
-                    .map(|i| (RecordKind::Incident, i.id.as_str(), i.service.as_deref())),
-            )
-            .chain(
-                t.problems
-                    .iter()
-                    .map(|p| (RecordKind::Problem, p.id.as_str(), p.service.as_deref())),
-            )
-            .chain(
-                t.changes
-                    .iter()
-                    .map(|c| (RecordKind::Change, c.id.as_str(), c.service.as_deref())),
-            )
-            .chain(
-                t.releases
-                    .iter()
-                    .map(|r| (RecordKind::Release, r.id.as_str(), r.service.as_deref())),
-            )
-            .chain(t.cis.iter().map(|c| {
-                (
-                    RecordKind::ConfigurationItem,
-                    c.id.as_str(),
-                    c.service.as_deref(),
-                )
-            }));
-        for (kind, id, service) in named {
-            let Some(service) = service.filter(|s| !s.is_empty() && !catalogue.contains(s)) else {
+        for (kind, id, service) in naming_records(cx) {
+            if catalogue.contains(service) {
                 continue;
-            };
+            }
             let counts = &mut unknown.entry(service).or_insert((kind, id, Vec::new())).2;
             match counts.iter_mut().find(|c| c.0 == kind) {
                 Some(c) => c.1 += 1,
@@ -252,16 +280,9 @@ pub(super) static SERVICE_NO_TRANSITION_PLAN: Check = Check {
           `new_service_window` (default 12 months). Fires for each new service whose \
           `transition_plan` is empty or names no document in the register. Graded by extent over \
           the new services.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| new_services(cx).count()),
     evaluate: |cx, out| {
-        let since = cx.since(Activity::NewServiceWindow);
-        let new: Vec<_> = in_service(cx)
-            .filter(|s| match s.lifecycle {
-                Lifecycle::Planned | Lifecycle::Transition => true,
-                Lifecycle::Live => s.live_on.is_some_and(|d| d >= since && d <= cx.as_of),
-                Lifecycle::Retired => false,
-            })
-            .collect();
+        let new: Vec<_> = new_services(cx).collect();
         let bad: Vec<_> = new
             .iter()
             .filter_map(|s| match &s.transition_plan {
@@ -405,17 +426,9 @@ pub(super) static SERVICE_RETIRED_NO_PLAN: Check = Check {
     doc: "Fires for each service retired within the `new_service_window` (default 12 months), or \
           retired with no date, whose `transition_plan` (here: the removal plan) is empty or \
           names no document in the register. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| recently_retired(cx).count()),
     evaluate: |cx, out| {
-        let since = cx.since(Activity::NewServiceWindow);
-        let evidence: Vec<_> = cx
-            .sms
-            .services
-            .iter()
-            .filter(|s| {
-                s.lifecycle == Lifecycle::Retired
-                    && s.retired_on.is_none_or(|d| d >= since && d <= cx.as_of)
-            })
+        let evidence: Vec<_> = recently_retired(cx)
             .filter(|s| {
                 s.transition_plan
                     .as_ref()
