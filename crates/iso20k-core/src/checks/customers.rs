@@ -2,9 +2,36 @@
 //! satisfied it is and meets the organisation to review its services, and its complaints are
 //! acted on and closed.
 
-use super::{Check, Evidence, Examines, RecordKind, by_extent, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, by_extent, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
+use crate::model::{Complaint, Service};
+
+/// Customers a service names that the customer register lacks, with the service naming them.
+fn unregistered<'a>(cx: &Context<'a>) -> impl Iterator<Item = (&'a Service, &'a String)> {
+    let customers = &cx.sms.customers;
+    cx.sms.services.iter().flat_map(move |s| {
+        s.customers
+            .iter()
+            .filter(move |n| !customers.iter().any(|c| &c.id == *n))
+            .map(move |n| (s, n))
+    })
+}
+
+/// The customer relationships there are to look at: the customers in the register, and those
+/// only a service names.
+fn relationships(cx: &Context<'_>) -> usize {
+    cx.sms.customers.len() + unregistered(cx).count()
+}
+
+/// Complaints received on or before the as-of date (or undated).
+fn received<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Complaint> {
+    let as_of = cx.as_of;
+    cx.sms
+        .complaints
+        .iter()
+        .filter(move |c| c.received_on.is_none_or(|d| d <= as_of))
+}
 
 pub(super) static CUSTOMER_NO_RELATIONSHIP_OWNER: Check = Check {
     id: "customer-no-relationship-owner",
@@ -15,7 +42,7 @@ pub(super) static CUSTOMER_NO_RELATIONSHIP_OWNER: Check = Check {
     doc: "Fires when services name customers but no customer is recorded (minor), for each \
           customer whose `relationship_owner` is empty, unknown or gone, and for each customer a \
           service names that the customer register lacks. Graded by extent over the customers.",
-    examines: Examines::Presence,
+    examines: Examines::Records(relationships),
     evaluate: |cx, out| {
         let customers = &cx.sms.customers;
         if customers.is_empty() {
@@ -45,21 +72,15 @@ pub(super) static CUSTOMER_NO_RELATIONSHIP_OWNER: Check = Check {
             })
             .collect();
         // A customer a service names but the customer register lacks has no relationship at all.
-        for s in &cx.sms.services {
-            for name in s
-                .customers
-                .iter()
-                .filter(|n| !customers.iter().any(|c| &c.id == *n))
-            {
-                bad.push(
-                    Evidence::new(
-                        RecordKind::Service,
-                        &s.id,
-                        format!("names customer {name}, which the customer register lacks"),
-                    )
-                    .field("customers", Some(name)),
-                );
-            }
+        for (s, name) in unregistered(cx) {
+            bad.push(
+                Evidence::new(
+                    RecordKind::Service,
+                    &s.id,
+                    format!("names customer {name}, which the customer register lacks"),
+                )
+                .field("customers", Some(name)),
+            );
         }
         if !bad.is_empty() {
             out.push(
@@ -89,7 +110,7 @@ pub(super) static CUSTOMER_SATISFACTION_OVERDUE: Check = Check {
     clauses_2011: &["7.1"],
     doc: "Fires for each customer with no satisfaction survey in the `customer_satisfaction` \
           interval (default 12 months). Graded by extent over the customers.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.customers.len()),
     evaluate: |cx, out| {
         let customers = &cx.sms.customers;
         let interval = cx.interval(Activity::CustomerSatisfaction);
@@ -131,7 +152,7 @@ pub(super) static CUSTOMER_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each customer with no service review meeting in the \
           `customer_service_review` interval (default 12 months). Graded by extent over the \
           customers.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.customers.len()),
     evaluate: |cx, out| {
         let customers = &cx.sms.customers;
         let interval = cx.interval(Activity::CustomerServiceReview);
@@ -173,14 +194,9 @@ pub(super) static COMPLAINT_UNRESOLVED: Check = Check {
     doc: "Fires for each complaint received longer ago than `complaint_resolution` (default 30 \
           days) that is still open or has no recorded action, and for each complaint closed with \
           no action recorded. Graded by extent over the complaints.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| received(cx).count()),
     evaluate: |cx, out| {
-        let complaints: Vec<_> = cx
-            .sms
-            .complaints
-            .iter()
-            .filter(|c| c.received_on.is_none_or(|d| d <= cx.as_of))
-            .collect();
+        let complaints: Vec<_> = received(cx).collect();
         let deadline = cx.since(Activity::ComplaintResolution);
         let bad: Vec<_> = complaints
             .iter()
