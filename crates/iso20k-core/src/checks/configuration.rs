@@ -12,7 +12,7 @@ pub(super) static CI_INCOMPLETE: Check = Check {
     clauses_2011: &["9.1"],
     doc: "Fires for each configuration item with no owner, no type, or no service it supports. \
           Graded by extent over the configuration items.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.tickets.cis.len()),
     evaluate: |cx, out| {
         let cis = &cx.sms.tickets.cis;
         let bad: Vec<_> = cis
@@ -55,7 +55,7 @@ pub(super) static CI_NOT_VERIFIED: Check = Check {
     clauses_2011: &["9.1"],
     doc: "Fires for each configuration item not verified against reality within \
           `ci_verification` (default 12 months). Graded by extent over the configuration items.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.tickets.cis.len()),
     evaluate: |cx, out| {
         let cis = &cx.sms.tickets.cis;
         let interval = cx.interval(Activity::CiVerification);
