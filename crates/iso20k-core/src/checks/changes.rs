@@ -5,18 +5,32 @@
 use std::collections::HashSet;
 
 use super::{Check, Evidence, Examines, RecordKind, when};
-use crate::model::{Change, ChangeType};
+use crate::model::{Change, ChangeType, Release};
 
 /// Changes implemented on or before `as_of` that are not pre-authorised standard changes.
-fn assessed_changes<'a>(cx: &super::Context<'a>) -> Vec<&'a Change> {
+fn assessed_changes<'a>(cx: &super::Context<'a>) -> impl Iterator<Item = &'a Change> {
+    let as_of = cx.as_of;
+    cx.sms.tickets.changes.iter().filter(move |c| {
+        c.kind != ChangeType::Standard && c.implemented_at.is_some_and(|t| t.date() <= as_of)
+    })
+}
+
+/// Assessed changes of one kind.
+fn assessed_of<'a>(
+    cx: &super::Context<'a>,
+    kind: ChangeType,
+) -> impl Iterator<Item = &'a Change> {
+    assessed_changes(cx).filter(move |c| c.kind == kind)
+}
+
+/// Releases deployed on or before `as_of`.
+fn deployed_releases<'a>(cx: &super::Context<'a>) -> impl Iterator<Item = &'a Release> {
+    let as_of = cx.as_of;
     cx.sms
         .tickets
-        .changes
+        .releases
         .iter()
-        .filter(|c| {
-            c.kind != ChangeType::Standard && c.implemented_at.is_some_and(|t| t.date() <= cx.as_of)
-        })
-        .collect()
+        .filter(move |r| r.deployed_at.is_some_and(|t| t.date() <= as_of))
 }
 
 pub(super) static CHANGE_NOT_APPROVED: Check = Check {
@@ -28,12 +42,9 @@ pub(super) static CHANGE_NOT_APPROVED: Check = Check {
     doc: "Fires for each normal change implemented with no approval, or approved only after it \
           was implemented. Emergency changes are left to `emergency-change-not-reviewed`. \
           Graded by extent over the normal changes implemented: systemic is major.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| assessed_of(cx, ChangeType::Normal).count()),
     evaluate: |cx, out| {
-        let normal: Vec<_> = assessed_changes(cx)
-            .into_iter()
-            .filter(|c| c.kind == ChangeType::Normal)
-            .collect();
+        let normal: Vec<_> = assessed_of(cx, ChangeType::Normal).collect();
         let bad: Vec<_> = normal
             .iter()
             .filter_map(|c| {
@@ -74,9 +85,9 @@ pub(super) static CHANGE_NO_RISK_ASSESSMENT: Check = Check {
     clauses_2011: &["9.2"],
     doc: "Fires for each normal or emergency change implemented with no risk assessment \
           recorded. Graded by extent over those changes.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| assessed_changes(cx).count()),
     evaluate: |cx, out| {
-        let changes = assessed_changes(cx);
+        let changes: Vec<_> = assessed_changes(cx).collect();
         let bad: Vec<_> = changes
             .iter()
             .filter(|c| c.risk.is_none())
@@ -104,12 +115,9 @@ pub(super) static EMERGENCY_CHANGE_NOT_REVIEWED: Check = Check {
     doc: "Fires for each emergency change implemented with no post-implementation review \
           (noting when it was not even approved after the fact). Graded by extent over the \
           emergency changes.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| assessed_of(cx, ChangeType::Emergency).count()),
     evaluate: |cx, out| {
-        let emergency: Vec<_> = assessed_changes(cx)
-            .into_iter()
-            .filter(|c| c.kind == ChangeType::Emergency)
-            .collect();
+        let emergency: Vec<_> = assessed_of(cx, ChangeType::Emergency).collect();
         let bad: Vec<_> = emergency
             .iter()
             .filter(|c| c.reviewed_on.is_none_or(|d| d > cx.as_of))
@@ -140,9 +148,9 @@ pub(super) static CHANGE_NO_BACKOUT: Check = Check {
     clauses_2011: &["9.2"],
     doc: "Fires for each normal or emergency change implemented with no back-out plan or no test \
           plan, and for each failed change with no review. Graded by extent over those changes.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| assessed_changes(cx).count()),
     evaluate: |cx, out| {
-        let changes = assessed_changes(cx);
+        let changes: Vec<_> = assessed_changes(cx).collect();
         let bad: Vec<_> = changes
             .iter()
             .filter_map(|c| {
@@ -178,7 +186,7 @@ pub(super) static RELEASE_NO_CHANGE: Check = Check {
     clauses_2011: &["9.3"],
     doc: "Fires for each release deployed on or before the as-of date that names no change, or a \
           change not in the change records. Graded by extent over the releases deployed.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| deployed_releases(cx).count()),
     evaluate: |cx, out| {
         let known: HashSet<&str> = cx
             .sms
@@ -187,13 +195,7 @@ pub(super) static RELEASE_NO_CHANGE: Check = Check {
             .iter()
             .map(|c| c.id.as_str())
             .collect();
-        let deployed: Vec<_> = cx
-            .sms
-            .tickets
-            .releases
-            .iter()
-            .filter(|r| r.deployed_at.is_some_and(|t| t.date() <= cx.as_of))
-            .collect();
+        let deployed: Vec<_> = deployed_releases(cx).collect();
         let bad: Vec<_> = deployed
             .iter()
             .filter_map(|r| match r.change.as_deref() {
@@ -230,15 +232,9 @@ pub(super) static RELEASE_NOT_TESTED: Check = Check {
     clauses_2011: &["9.3"],
     doc: "Fires for each release deployed on or before the as-of date with no test evidence. \
           Graded by extent over the releases deployed.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| deployed_releases(cx).count()),
     evaluate: |cx, out| {
-        let deployed: Vec<_> = cx
-            .sms
-            .tickets
-            .releases
-            .iter()
-            .filter(|r| r.deployed_at.is_some_and(|t| t.date() <= cx.as_of))
-            .collect();
+        let deployed: Vec<_> = deployed_releases(cx).collect();
         let bad: Vec<_> = deployed
             .iter()
             .filter(|r| !r.tested)
