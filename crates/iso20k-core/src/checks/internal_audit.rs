@@ -7,7 +7,7 @@ use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::clause;
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::model::{InternalAudit, Raci};
+use crate::model::{AuditFinding, InternalAudit, Raci};
 
 /// Audits held on or before `as_of` (not cancelled), oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a InternalAudit> {
@@ -39,6 +39,23 @@ fn cycle(cx: &Context<'_>) -> (crate::Date, crate::Date) {
             cx.as_of.tomorrow().unwrap_or(cx.as_of),
         ),
     }
+}
+
+/// Audits held or planned (not cancelled) in the current programme cycle.
+fn in_cycle<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a InternalAudit> {
+    let (start, end) = cycle(cx);
+    cx.sms
+        .audits
+        .iter()
+        .filter(move |a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
+}
+
+/// The major and minor findings (not observations) of the audits held.
+fn nonconformities<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a AuditFinding> {
+    held(cx)
+        .into_iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| f.grade > Grade::Observation)
 }
 
 pub(super) static AUDIT_OVERDUE: Check = Check {
@@ -94,12 +111,7 @@ pub(super) static AUDIT_PROGRAMME_GAPS: Check = Check {
     examines: Examines::Presence,
     evaluate: |cx, out| {
         let (start, end) = cycle(cx);
-        let audits: Vec<_> = cx
-            .sms
-            .audits
-            .iter()
-            .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
-            .collect();
+        let audits: Vec<_> = in_cycle(cx).collect();
         let audited: BTreeSet<&str> = audits
             .iter()
             .flat_map(|a| a.processes.iter().map(String::as_str))
@@ -196,14 +208,9 @@ pub(super) static AUDITOR_NOT_INDEPENDENT: Check = Check {
     clauses_2011: &["4.5.4.2"],
     doc: "Fires for each audit held or planned in the current cycle whose auditor owns one of \
           the audited processes, or is responsible or accountable for it in the RACI. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| in_cycle(cx).count()),
     evaluate: |cx, out| {
-        let (start, end) = cycle(cx);
-        let evidence: Vec<_> = cx
-            .sms
-            .audits
-            .iter()
-            .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
+        let evidence: Vec<_> = in_cycle(cx)
             .filter_map(|a| {
                 let auditor = a.auditor.as_deref()?;
                 let own: Vec<&str> =
@@ -258,13 +265,10 @@ pub(super) static AUDIT_FINDINGS_OVERDUE: Check = Check {
     clauses_2011: &["4.5.4.2"],
     doc: "Fires for each major or minor internal-audit finding still open on the as-of date \
           after its `due` date. Minor; major when one of them is itself a major nonconformity.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| nonconformities(cx).count()),
     evaluate: |cx, out| {
         let mut worst = Grade::Minor;
-        let evidence: Vec<_> = held(cx)
-            .into_iter()
-            .flat_map(|a| &a.findings)
-            .filter(|f| f.grade > Grade::Observation)
+        let evidence: Vec<_> = nonconformities(cx)
             .filter(|f| {
                 f.due.is_some_and(|d| d < cx.as_of) && f.closed_on.is_none_or(|c| c > cx.as_of)
             })
@@ -412,14 +416,9 @@ pub(super) static AUDIT_NO_SCOPE: Check = Check {
     clauses_2011: &["4.5.4.2"],
     doc: "Fires for each audit held or planned in the current cycle that names no process and \
           no clause, or no auditor: nobody can tell what was audited or by whom. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| in_cycle(cx).count()),
     evaluate: |cx, out| {
-        let (start, end) = cycle(cx);
-        let evidence: Vec<_> = cx
-            .sms
-            .audits
-            .iter()
-            .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
+        let evidence: Vec<_> = in_cycle(cx)
             .filter_map(|a| {
                 let mut gaps = Vec::new();
                 if a.processes.is_empty() && a.clauses.is_empty() {
