@@ -1,9 +1,46 @@
 //! Improvement: nonconformities traced to a root cause, corrective actions checked for effect
 //! before closure, and improvements with an owner and a measurable target.
 
-use super::{Check, Evidence, Examines, RecordKind, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
+use crate::model::{Improvement, Nonconformity};
+
+/// Nonconformities raised on or before the as-of date, or undated.
+fn raised_by<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Nonconformity> {
+    let as_of = cx.as_of;
+    cx.sms
+        .nonconformities
+        .iter()
+        .filter(move |n| n.raised_on.is_none_or(|d| d <= as_of))
+}
+
+/// Nonconformities closed on or before the as-of date.
+fn closed_by<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Nonconformity> {
+    let as_of = cx.as_of;
+    cx.sms
+        .nonconformities
+        .iter()
+        .filter(move |n| n.closed_on.is_some_and(|d| d <= as_of))
+}
+
+/// Nonconformities with a date raised on or before the as-of date.
+fn dated_by<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Nonconformity> {
+    let as_of = cx.as_of;
+    cx.sms
+        .nonconformities
+        .iter()
+        .filter(move |n| n.raised_on.is_some_and(|d| d <= as_of))
+}
+
+/// Improvements completed on or before the as-of date.
+fn completed_by<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Improvement> {
+    let as_of = cx.as_of;
+    cx.sms
+        .improvements
+        .iter()
+        .filter(move |i| i.completed_on.is_some_and(|d| d <= as_of))
+}
 
 pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
     id: "nc-no-root-cause",
@@ -14,14 +51,9 @@ pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
     doc: "Fires for each nonconformity with no `root_cause` that is closed, already has \
           corrective actions, or was raised longer ago than `nonconformity_root_cause` (default \
           30 days). Graded by extent over the nonconformities.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| raised_by(cx).count()),
     evaluate: |cx, out| {
-        let ncs: Vec<_> = cx
-            .sms
-            .nonconformities
-            .iter()
-            .filter(|n| n.raised_on.is_none_or(|d| d <= cx.as_of))
-            .collect();
+        let ncs: Vec<_> = raised_by(cx).collect();
         let grace = cx.since(Activity::NonconformityRootCause);
         let bad: Vec<_> = ncs
             .iter()
@@ -62,14 +94,9 @@ pub(super) static CA_NO_EFFECTIVENESS_CHECK: Check = Check {
     doc: "Fires for each nonconformity closed on or before the as-of date with no effectiveness \
           review, with one dated before its last action was implemented, or with one that found \
           the actions did not work. Graded by extent over the closed nonconformities.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| closed_by(cx).count()),
     evaluate: |cx, out| {
-        let closed: Vec<_> = cx
-            .sms
-            .nonconformities
-            .iter()
-            .filter(|n| n.closed_on.is_some_and(|d| d <= cx.as_of))
-            .collect();
+        let closed: Vec<_> = closed_by(cx).collect();
         let bad: Vec<_> = closed
             .iter()
             .filter_map(|n| {
@@ -226,14 +253,9 @@ pub(super) static NC_RECURRING: Check = Check {
     doc: "Fires for each nonconformity raised against a clause on which an earlier \
           nonconformity was already closed, within two years: the corrective action did not \
           remove the cause. Major, as certification bodies grade a repeat.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| dated_by(cx).count()),
     evaluate: |cx, out| {
-        let ncs: Vec<_> = cx
-            .sms
-            .nonconformities
-            .iter()
-            .filter(|n| n.raised_on.is_some_and(|d| d <= cx.as_of))
-            .collect();
+        let ncs: Vec<_> = dated_by(cx).collect();
         let window = crate::interval::Interval::Months(24);
         let evidence: Vec<_> = ncs
             .iter()
@@ -288,14 +310,9 @@ pub(super) static IMPROVEMENT_OUTCOME_MISSING: Check = Check {
     doc: "Fires for each improvement completed on or before the as-of date with no measured \
           `outcome`: nobody knows whether it reached its target. Graded by extent over the \
           completed improvements.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| completed_by(cx).count()),
     evaluate: |cx, out| {
-        let done: Vec<_> = cx
-            .sms
-            .improvements
-            .iter()
-            .filter(|i| i.completed_on.is_some_and(|d| d <= cx.as_of))
-            .collect();
+        let done: Vec<_> = completed_by(cx).collect();
         let bad: Vec<_> = done
             .iter()
             .filter(|i| i.outcome.is_none())
