@@ -3,7 +3,7 @@
 
 use super::{Check, Context, Evidence, Examines, RecordKind, by_extent, n};
 use crate::interval::Activity;
-use crate::model::{Contract, Supplier, SupplierKind};
+use crate::model::{Contract, Process, Supplier, SupplierKind};
 
 fn external<'a>(cx: &Context<'a>) -> Vec<&'a Supplier> {
     cx.sms
@@ -17,6 +17,31 @@ fn in_force(cx: &Context<'_>, c: &Contract) -> bool {
     c.starts_on.is_none_or(|d| d <= cx.as_of) && c.ends_on.is_none_or(|d| d >= cx.as_of)
 }
 
+/// Contracts in force with active external suppliers.
+fn external_contracts<'a>(cx: &Context<'a>) -> Vec<&'a Contract> {
+    external(cx)
+        .into_iter()
+        .flat_map(|s| &s.contracts)
+        .filter(|c| in_force(cx, c))
+        .collect()
+}
+
+/// Processes run by another party.
+fn outsourced_processes<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Process> {
+    cx.sms
+        .processes
+        .iter()
+        .filter(|p| p.operated_by.is_some())
+}
+
+/// Active internal suppliers.
+fn internal_suppliers<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Supplier> {
+    cx.sms
+        .suppliers
+        .iter()
+        .filter(|s| s.active && s.kind == SupplierKind::Internal)
+}
+
 pub(super) static CONTRACT_REVIEW_OVERDUE: Check = Check {
     id: "contract-review-overdue",
     pattern: "F-084",
@@ -26,14 +51,10 @@ pub(super) static CONTRACT_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each contract in force with an active external supplier whose last review \
           (or start) is older than its own `review_interval`, else the `contract_review` interval \
           (default 12 months). Graded by extent over those contracts.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| external_contracts(cx).len()),
     evaluate: |cx, out| {
         let default = cx.interval(Activity::ContractReview);
-        let contracts: Vec<_> = external(cx)
-            .into_iter()
-            .flat_map(|s| &s.contracts)
-            .filter(|c| in_force(cx, c))
-            .collect();
+        let contracts = external_contracts(cx);
         let bad: Vec<_> = contracts
             .iter()
             .filter(|c| {
@@ -66,7 +87,7 @@ pub(super) static CONTRACT_EXPIRED: Check = Check {
     doc: "Fires for each active external supplier none of whose contracts is in force on the \
           as-of date: the last one expired, the next has not started, or there never was one. \
           Graded by extent over the active external suppliers.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| external(cx).len()),
     evaluate: |cx, out| {
         let suppliers = external(cx);
         let bad: Vec<_> = suppliers
@@ -131,7 +152,7 @@ pub(super) static SUPPLIER_NO_CONTRACT_MANAGER: Check = Check {
     clauses_2011: &["7.2"],
     doc: "Fires for each active external supplier whose `contract_manager` is empty, unknown or \
           gone. Graded by extent over the active external suppliers.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| external(cx).len()),
     evaluate: |cx, out| {
         let suppliers = external(cx);
         let bad: Vec<_> = suppliers
@@ -216,14 +237,9 @@ pub(super) static OUTSOURCED_PROCESS_UNGOVERNED: Check = Check {
     doc: "Fires for each process whose `operated_by` names a supplier that is unknown, no longer \
           active, or has no contract or agreement in force: nothing binds the party to the \
           process. Minor; major when it is most of the outsourced processes (at least three).",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| outsourced_processes(cx).count()),
     evaluate: |cx, out| {
-        let outsourced: Vec<_> = cx
-            .sms
-            .processes
-            .iter()
-            .filter(|p| p.operated_by.is_some())
-            .collect();
+        let outsourced: Vec<_> = outsourced_processes(cx).collect();
         let bad: Vec<_> = outsourced
             .iter()
             .filter_map(|p| {
@@ -264,14 +280,9 @@ pub(super) static INTERNAL_SUPPLIER_NO_AGREEMENT: Check = Check {
     doc: "Fires for each active internal supplier (an internal group, or a customer acting as a \
           supplier) with no agreement in force: the targets it must meet for the SLAs are \
           written nowhere. Graded by extent over the active internal suppliers.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| internal_suppliers(cx).count()),
     evaluate: |cx, out| {
-        let internal: Vec<_> = cx
-            .sms
-            .suppliers
-            .iter()
-            .filter(|s| s.active && s.kind == SupplierKind::Internal)
-            .collect();
+        let internal: Vec<_> = internal_suppliers(cx).collect();
         let bad: Vec<_> = internal
             .iter()
             .filter(|s| !s.contracts.iter().any(|c| in_force(cx, c)))
@@ -312,7 +323,7 @@ pub(super) static SUPPLIER_PERFORMANCE_NOT_REVIEWED: Check = Check {
     doc: "Fires for each active external supplier whose performance was not reviewed within \
           `supplier_performance_review` (default 12 months). Graded by extent over the active \
           external suppliers.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| external(cx).len()),
     evaluate: |cx, out| {
         let suppliers = external(cx);
         let interval = cx.interval(Activity::SupplierPerformanceReview);
