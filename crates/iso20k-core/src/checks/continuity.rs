@@ -1,10 +1,43 @@
 //! Continuity and capacity: every critical service covered by a continuity plan that is tested
 //! at planned intervals, and capacity plans kept under review.
 
-use super::{Check, Evidence, Examines, RecordKind, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::model::{Lifecycle, PlanKind, TestResult};
+use crate::model::{ContinuityPlan, ContinuityTest, Lifecycle, PlanKind, Service, TestResult};
+
+/// Critical services in scope and not retired: those that need a continuity plan.
+fn critical_services<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Service> {
+    cx.sms
+        .services
+        .iter()
+        .filter(|s| s.critical && s.in_scope && s.lifecycle != Lifecycle::Retired)
+}
+
+/// The continuity plans (not availability plans).
+fn continuity_plans<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a ContinuityPlan> {
+    cx.sms
+        .continuity_plans
+        .iter()
+        .filter(|p| p.kind == PlanKind::Continuity)
+}
+
+/// Continuity plans covering a critical service.
+fn critical_plans<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a ContinuityPlan> {
+    let sms = cx.sms;
+    continuity_plans(cx)
+        .filter(move |p| p.services.iter().any(|id| sms.service(id).is_some_and(|s| s.critical)))
+}
+
+/// Tests of any plan held on or before the as-of date.
+fn tests_held<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a ContinuityTest> {
+    let as_of = cx.as_of;
+    cx.sms
+        .continuity_plans
+        .iter()
+        .flat_map(|p| &p.tests)
+        .filter(move |t| t.held_on <= as_of)
+}
 
 pub(super) static SERVICE_NO_CONTINUITY_PLAN: Check = Check {
     id: "service-no-continuity-plan",
@@ -14,13 +47,9 @@ pub(super) static SERVICE_NO_CONTINUITY_PLAN: Check = Check {
     clauses_2011: &["6.3.2"],
     doc: "Fires for each critical, in-scope service not retired that no continuity plan covers. \
           Major: losing a critical service with no plan is the risk the clause exists for.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| critical_services(cx).count()),
     evaluate: |cx, out| {
-        let bad: Vec<_> = cx
-            .sms
-            .services
-            .iter()
-            .filter(|s| s.critical && s.in_scope && s.lifecycle != Lifecycle::Retired)
+        let bad: Vec<_> = critical_services(cx)
             .filter(|s| {
                 !cx.sms
                     .continuity_plans
@@ -59,15 +88,11 @@ pub(super) static CONTINUITY_TEST_OVERDUE: Check = Check {
     clauses_2011: &["6.3.3"],
     doc: "Fires for each continuity plan with no test held in the `continuity_test` interval \
           (default 12 months). Minor; major when a plan has never been tested.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| continuity_plans(cx).count()),
     evaluate: |cx, out| {
         let interval = cx.interval(Activity::ContinuityTest);
         let mut grade = Grade::Minor;
-        let bad: Vec<_> = cx
-            .sms
-            .continuity_plans
-            .iter()
-            .filter(|p| p.kind == PlanKind::Continuity)
+        let bad: Vec<_> = continuity_plans(cx)
             .filter_map(|p| {
                 let last = p
                     .tests
@@ -113,7 +138,7 @@ pub(super) static CAPACITY_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each capacity plan whose last review is older than its own \
           `review_interval`, else the `capacity_plan_review` interval (default 12 months). Graded \
           by extent over the capacity plans.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.capacity_plans.len()),
     evaluate: |cx, out| {
         let default = cx.interval(Activity::CapacityPlanReview);
         let plans = &cx.sms.capacity_plans;
@@ -188,7 +213,7 @@ pub(super) static CONTINUITY_PLAN_REVIEW_OVERDUE: Check = Check {
     doc: "Fires for each continuity or availability plan whose last review is older than its own \
           `review_interval`, else `continuity_plan_review` (default 12 months). Graded by extent \
           over the plans.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.continuity_plans.len()),
     evaluate: |cx, out| {
         let default = cx.interval(Activity::ContinuityPlanReview);
         let plans = &cx.sms.continuity_plans;
@@ -222,16 +247,10 @@ pub(super) static CONTINUITY_TEST_NOT_ACTIONED: Check = Check {
     clauses_2011: &["6.3.3"],
     doc: "Fires for each continuity test that passed only partly or failed and records no \
           actions. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| tests_held(cx).count()),
     evaluate: |cx, out| {
-        let evidence: Vec<_> = cx
-            .sms
-            .continuity_plans
-            .iter()
-            .flat_map(|p| &p.tests)
-            .filter(|t| {
-                t.held_on <= cx.as_of && t.result != TestResult::Passed && t.actions.is_empty()
-            })
+        let evidence: Vec<_> = tests_held(cx)
+            .filter(|t| t.result != TestResult::Passed && t.actions.is_empty())
             .map(|t| {
                 Evidence::new(
                     RecordKind::ContinuityPlan,
@@ -275,14 +294,9 @@ pub(super) static CONTINUITY_NO_RECOVERY_OBJECTIVES: Check = Check {
     clauses_2011: &["6.3.1"],
     doc: "Fires for each continuity plan covering a critical service that states no recovery \
           time objective (`rto`) or recovery point objective (`rpo`). Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| critical_plans(cx).count()),
     evaluate: |cx, out| {
-        let critical = |id: &String| cx.sms.service(id).is_some_and(|s| s.critical);
-        let evidence: Vec<_> = cx
-            .sms
-            .continuity_plans
-            .iter()
-            .filter(|p| p.kind == PlanKind::Continuity && p.services.iter().any(critical))
+        let evidence: Vec<_> = critical_plans(cx)
             .filter_map(|p| {
                 let missing: Vec<_> = [("rto", p.rto.is_none()), ("rpo", p.rpo.is_none())]
                     .into_iter()
@@ -327,7 +341,7 @@ pub(super) static CAPACITY_PLAN_NO_FORECAST: Check = Check {
     clauses_2011: &["6.5"],
     doc: "Fires for each capacity plan that states no forecast horizon (`horizon_months`): a plan \
           that does not look ahead only describes today. Minor.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| cx.sms.capacity_plans.len()),
     evaluate: |cx, out| {
         let evidence: Vec<_> = cx
             .sms
