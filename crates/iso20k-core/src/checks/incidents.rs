@@ -2,15 +2,150 @@
 //! resolved incidents, a problem record behind every major or recurring incident, and problems
 //! that end in a root cause, a known error or a change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::{Check, Evidence, Examines, RecordKind, by_extent, capped, n};
+use super::{Check, Context, Evidence, Examines, RecordKind, by_extent, capped, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
-use crate::model::Incident;
+use crate::model::{Attainment, Incident, Problem, Sla};
 
 fn opened_by(i: &Incident, as_of: crate::Date) -> bool {
     i.opened_at.is_none_or(|t| t.date() <= as_of)
+}
+
+/// Incidents opened on or before the as-of date (or undated).
+fn opened<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Incident> {
+    let as_of = cx.as_of;
+    cx.sms
+        .tickets
+        .incidents
+        .iter()
+        .filter(move |i| opened_by(i, as_of))
+}
+
+/// Incidents closed on or before the as-of date.
+fn closed_incidents<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Incident> {
+    let as_of = cx.as_of;
+    cx.sms
+        .tickets
+        .incidents
+        .iter()
+        .filter(move |i| i.closed_at.is_some_and(|t| t.date() <= as_of))
+}
+
+/// Major incidents (flagged, or of a major priority) opened longer ago than
+/// `major_incident_problem`, or undated.
+fn major_incidents<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Incident> {
+    let org = &cx.sms.organisation;
+    let deadline = cx.since(Activity::MajorIncidentProblem);
+    cx.sms
+        .tickets
+        .incidents
+        .iter()
+        .filter(move |i| i.major || i.priority.is_some_and(|p| org.is_major_priority(p)))
+        .filter(move |i| i.opened_at.is_none_or(|t| t.date() <= deadline))
+}
+
+/// The configuration item of an incident and the day it was opened, when it names one and was
+/// opened on or before `as_of`.
+fn on_item(i: &Incident, as_of: crate::Date) -> Option<(&str, crate::Date)> {
+    let (ci, opened) = (i.ci.as_deref()?, i.opened_at?.date());
+    (opened <= as_of).then_some((ci, opened))
+}
+
+/// The configuration items with incidents opened on or before the as-of date.
+fn items_with_incidents(cx: &Context<'_>) -> usize {
+    cx.sms
+        .tickets
+        .incidents
+        .iter()
+        .filter_map(|i| on_item(i, cx.as_of).map(|(ci, _)| ci))
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// Problems closed on or before the as-of date.
+fn closed_problems<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Problem> {
+    let as_of = cx.as_of;
+    cx.sms
+        .tickets
+        .problems
+        .iter()
+        .filter(move |p| p.closed_at.is_some_and(|t| t.date() <= as_of))
+}
+
+/// Problems closed on or before the as-of date with a root cause: fixed.
+fn fixed_problems<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Problem> {
+    closed_problems(cx).filter(|p| p.root_cause.is_some())
+}
+
+/// Problems open on the as-of date whose root cause is known.
+fn open_with_known_cause<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Problem> {
+    let as_of = cx.as_of;
+    cx.sms
+        .tickets
+        .problems
+        .iter()
+        .filter(move |p| {
+            p.opened_at.is_none_or(|t| t.date() <= as_of)
+                && p.closed_at.is_none_or(|t| t.date() > as_of)
+        })
+        .filter(|p| p.root_cause.is_some())
+}
+
+/// Incidents closed within `ticket_window` whose SLA outcome is known.
+fn sla_outcomes<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Incident> {
+    let since = cx.since(Activity::TicketWindow);
+    let as_of = cx.as_of;
+    cx.sms.tickets.incidents.iter().filter(move |i| {
+        i.closed_at
+            .is_some_and(|t| t.date() >= since && t.date() <= as_of)
+            && i.sla_met.is_some()
+    })
+}
+
+/// The names an SLA's service goes by: its id, and its name in the catalogue.
+fn service_names<'a>(cx: &Context<'a>, sla: &'a Sla) -> Vec<&'a str> {
+    std::iter::once(sla.service.as_str())
+        .chain(cx.sms.service(&sla.service).map(|s| s.name.as_str()))
+        .collect()
+}
+
+/// Whether an attainment promise of an SLA whose service goes by `names` covers an incident.
+fn covers(names: &[&str], promise: &Attainment, i: &Incident) -> bool {
+    i.service.as_deref().is_some_and(|s| names.contains(&s))
+        && promise.priority.is_none_or(|p| i.priority == Some(p))
+}
+
+/// The incidents some SLA attainment promise is judged on.
+fn promised_incidents(cx: &Context<'_>) -> usize {
+    let promises: Vec<(Vec<&str>, &Attainment)> = cx
+        .sms
+        .slas
+        .iter()
+        .filter(|sla| !sla.attainment.is_empty())
+        .flat_map(|sla| {
+            let names = service_names(cx, sla);
+            sla.attainment.iter().map(move |p| (names.clone(), p))
+        })
+        .collect();
+    if promises.is_empty() {
+        return 0;
+    }
+    sla_outcomes(cx)
+        .filter(|i| promises.iter().any(|(names, p)| covers(names, p, i)))
+        .count()
+}
+
+/// Incidents closed within `ticket_window` that breached their SLA.
+fn breached_incidents<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Incident> {
+    let since = cx.since(Activity::TicketWindow);
+    let as_of = cx.as_of;
+    cx.sms.tickets.incidents.iter().filter(move |i| {
+        i.sla_met == Some(false)
+            && i.closed_at
+                .is_some_and(|t| t.date() >= since && t.date() <= as_of)
+    })
 }
 
 pub(super) static INCIDENT_UNCLASSIFIED: Check = Check {
@@ -22,15 +157,9 @@ pub(super) static INCIDENT_UNCLASSIFIED: Check = Check {
     doc: "Fires for each incident recorded without a priority, a category or a configuration \
           item: it cannot have been prioritised or routed consistently. Graded by extent over the \
           incidents.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| opened(cx).count()),
     evaluate: |cx, out| {
-        let incidents: Vec<_> = cx
-            .sms
-            .tickets
-            .incidents
-            .iter()
-            .filter(|i| opened_by(i, cx.as_of))
-            .collect();
+        let incidents: Vec<_> = opened(cx).collect();
         let bad: Vec<_> = incidents
             .iter()
             .filter_map(|i| {
@@ -71,15 +200,9 @@ pub(super) static INCIDENT_CLOSED_WITHOUT_RESOLUTION: Check = Check {
     clauses_2011: &["8.1"],
     doc: "Fires for each incident closed on or before the as-of date with no resolution code or \
           notes. Graded by extent over the closed incidents.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| closed_incidents(cx).count()),
     evaluate: |cx, out| {
-        let closed: Vec<_> = cx
-            .sms
-            .tickets
-            .incidents
-            .iter()
-            .filter(|i| i.closed_at.is_some_and(|t| t.date() <= cx.as_of))
-            .collect();
+        let closed: Vec<_> = closed_incidents(cx).collect();
         let bad: Vec<_> = closed
             .iter()
             .filter(|i| i.resolution.is_none())
@@ -113,18 +236,9 @@ pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
           longer ago than `major_incident_problem` (default 5 days) with no linked problem, and \
           lists every one. An auditor expectation rather than the standard's words; graded by \
           extent over the major incidents.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| major_incidents(cx).count()),
     evaluate: |cx, out| {
-        let org = &cx.sms.organisation;
-        let deadline = cx.since(Activity::MajorIncidentProblem);
-        let major: Vec<_> = cx
-            .sms
-            .tickets
-            .incidents
-            .iter()
-            .filter(|i| i.major || i.priority.is_some_and(|p| org.is_major_priority(p)))
-            .filter(|i| i.opened_at.is_none_or(|t| t.date() <= deadline))
-            .collect();
+        let major: Vec<_> = major_incidents(cx).collect();
         let bad: Vec<_> = major
             .iter()
             .filter(|i| i.problem.is_none())
@@ -169,7 +283,7 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
     doc: "Fires for each configuration item with three or more incidents opened within one \
           `recurring_incidents` window (default 30 days) none of which is linked to a problem: \
           nobody looked for the common cause. Graded by extent over the items with incidents.",
-    examines: Examines::Presence,
+    examines: Examines::Records(items_with_incidents),
     evaluate: |cx, out| {
         let window = cx.interval(Activity::RecurringIncidents);
         // Number the items, then one sort of plain integers by item and date and a walk along
@@ -183,14 +297,12 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
             .iter()
             .enumerate()
             .filter_map(|(n, i)| {
-                let (ci, opened) = (i.ci.as_deref()?, i.opened_at?.date());
-                (opened <= cx.as_of).then(|| {
-                    let item = *numbers.entry(ci).or_insert_with(|| {
-                        names.push(ci);
-                        names.len() as u32 - 1
-                    });
-                    (item, opened, i.problem.is_some(), n as u32)
-                })
+                let (ci, opened) = on_item(i, cx.as_of)?;
+                let item = *numbers.entry(ci).or_insert_with(|| {
+                    names.push(ci);
+                    names.len() as u32 - 1
+                });
+                Some((item, opened, i.problem.is_some(), n as u32))
             })
             .collect();
         all.sort_unstable();
@@ -268,15 +380,9 @@ pub(super) static PROBLEM_NO_ROOT_CAUSE: Check = Check {
     clauses_2011: &["8.2"],
     doc: "Fires for each problem closed on or before the as-of date with no root cause recorded. \
           Graded by extent over the closed problems.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| closed_problems(cx).count()),
     evaluate: |cx, out| {
-        let closed: Vec<_> = cx
-            .sms
-            .tickets
-            .problems
-            .iter()
-            .filter(|p| p.closed_at.is_some_and(|t| t.date() <= cx.as_of))
-            .collect();
+        let closed: Vec<_> = closed_problems(cx).collect();
         let bad: Vec<_> = closed
             .iter()
             .filter(|p| p.root_cause.is_none())
@@ -303,15 +409,9 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
     clauses_2011: &["8.2"],
     doc: "Fires for each problem closed with a root cause and linked to no change: the \
           permanent fix went in outside change management. Graded by extent over those problems.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| fixed_problems(cx).count()),
     evaluate: |cx, out| {
-        let fixed: Vec<_> = cx
-            .sms
-            .tickets
-            .problems
-            .iter()
-            .filter(|p| p.closed_at.is_some_and(|t| t.date() <= cx.as_of) && p.root_cause.is_some())
-            .collect();
+        let fixed: Vec<_> = fixed_problems(cx).collect();
         let bad: Vec<_> = fixed
             .iter()
             .filter(|p| p.change.is_none())
@@ -338,18 +438,10 @@ pub(super) static KNOWN_ERRORS_MISSING: Check = Check {
     clauses_2011: &[],
     doc: "2018 only. Fires for each open problem whose root cause is known but which has no \
           known-error record, so the service desk cannot use what is already known. Observation.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| open_with_known_cause(cx).count()),
     evaluate: |cx, out| {
-        let evidence: Vec<_> = cx
-            .sms
-            .tickets
-            .problems
-            .iter()
-            .filter(|p| {
-                p.opened_at.is_none_or(|t| t.date() <= cx.as_of)
-                    && p.closed_at.is_none_or(|t| t.date() > cx.as_of)
-            })
-            .filter(|p| p.root_cause.is_some() && !p.known_error)
+        let evidence: Vec<_> = open_with_known_cause(cx)
+            .filter(|p| !p.known_error)
             .map(|p| {
                 Evidence::new(
                     RecordKind::Problem,
@@ -497,32 +589,18 @@ pub(super) static SLA_ATTAINMENT_BELOW_TARGET: Check = Check {
           or name) closed within `ticket_window` (default 12 months) whose SLA outcome is known, \
           and fires when fewer met it than promised, listing the breached ones. Minor; major \
           when the shortfall is ten points or more.",
-    examines: Examines::Presence,
+    examines: Examines::Records(promised_incidents),
     evaluate: |cx, out| {
-        let since = cx.since(Activity::TicketWindow);
-        let incidents: Vec<_> = cx
-            .sms
-            .tickets
-            .incidents
-            .iter()
-            .filter(|i| {
-                i.closed_at
-                    .is_some_and(|t| t.date() >= since && t.date() <= cx.as_of)
-                    && i.sla_met.is_some()
-            })
-            .collect();
+        let incidents: Vec<_> = sla_outcomes(cx).collect();
         let mut evidence = Vec::new();
         let mut worst = 0.0f64;
         let (mut breached_total, mut examined_total) = (0, 0);
         for sla in &cx.sms.slas {
-            let names: Vec<&str> = std::iter::once(sla.service.as_str())
-                .chain(cx.sms.service(&sla.service).map(|s| s.name.as_str()))
-                .collect();
+            let names = service_names(cx, sla);
             for promise in &sla.attainment {
                 let covered: Vec<_> = incidents
                     .iter()
-                    .filter(|i| i.service.as_deref().is_some_and(|s| names.contains(&s)))
-                    .filter(|i| promise.priority.is_none_or(|p| i.priority == Some(p)))
+                    .filter(|i| covers(&names, promise, i))
                     .collect();
                 if covered.is_empty() {
                     continue;
@@ -659,20 +737,9 @@ pub(super) static BREACHES_NOT_REVIEWED: Check = Check {
     doc: "Fires for each incident closed within `ticket_window` (default 12 months) that breached \
           its SLA and records no `breach_review` (why it breached and what was done). Graded \
           by extent over the breached incidents.",
-    examines: Examines::Presence,
+    examines: Examines::Records(|cx| breached_incidents(cx).count()),
     evaluate: |cx, out| {
-        let since = cx.since(Activity::TicketWindow);
-        let breached: Vec<_> = cx
-            .sms
-            .tickets
-            .incidents
-            .iter()
-            .filter(|i| {
-                i.sla_met == Some(false)
-                    && i.closed_at
-                        .is_some_and(|t| t.date() >= since && t.date() <= cx.as_of)
-            })
-            .collect();
+        let breached: Vec<_> = breached_incidents(cx).collect();
         let bad: Vec<_> = breached
             .iter()
             .filter(|i| i.breach_review.is_none())
