@@ -16,10 +16,7 @@ fn assessed_changes<'a>(cx: &super::Context<'a>) -> impl Iterator<Item = &'a Cha
 }
 
 /// Assessed changes of one kind.
-fn assessed_of<'a>(
-    cx: &super::Context<'a>,
-    kind: ChangeType,
-) -> impl Iterator<Item = &'a Change> {
+fn assessed_of<'a>(cx: &super::Context<'a>, kind: ChangeType) -> impl Iterator<Item = &'a Change> {
     assessed_changes(cx).filter(move |c| c.kind == kind)
 }
 

@@ -25,8 +25,11 @@ fn continuity_plans<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Continuity
 /// Continuity plans covering a critical service.
 fn critical_plans<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a ContinuityPlan> {
     let sms = cx.sms;
-    continuity_plans(cx)
-        .filter(move |p| p.services.iter().any(|id| sms.service(id).is_some_and(|s| s.critical)))
+    continuity_plans(cx).filter(move |p| {
+        p.services
+            .iter()
+            .any(|id| sms.service(id).is_some_and(|s| s.critical))
+    })
 }
 
 /// Tests of any plan held on or before the as-of date.

@@ -28,10 +28,7 @@ fn external_contracts<'a>(cx: &Context<'a>) -> Vec<&'a Contract> {
 
 /// Processes run by another party.
 fn outsourced_processes<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Process> {
-    cx.sms
-        .processes
-        .iter()
-        .filter(|p| p.operated_by.is_some())
+    cx.sms.processes.iter().filter(|p| p.operated_by.is_some())
 }
 
 /// Active internal suppliers.
