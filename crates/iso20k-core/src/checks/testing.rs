@@ -78,6 +78,15 @@ pub fn clean() -> Sms {
         .map(|t| document(&format!("DOC-{}", t.key()), *t))
         .collect();
     documents.push(document("TP-1", DocType::TransitionPlan));
+    let mut manual = document("EXT-mail-admin", DocType::Other);
+    manual.external = true;
+    documents.push(manual);
+    let mut processes = vec![
+        process("incident", "ops", "8.6.1"),
+        process("change", "cm", "8.5.1"),
+        process("slm", "sm", "8.3.3"),
+    ];
+    processes[0].operated_by = some("GRP-DESK");
     Sms {
         organisation: Organisation {
             name: s("Fixture Ltd"),
@@ -127,11 +136,7 @@ pub fn clean() -> Sms {
             person("ops", false),
             person("ia", false),
         ],
-        processes: vec![
-            process("incident", "ops", "8.6.1"),
-            process("change", "cm", "8.5.1"),
-            process("slm", "sm", "8.3.3"),
-        ],
+        processes,
         raci: vec![
             raci("incident", "ops", Raci::Accountable),
             raci("incident", "sm", Raci::Responsible),
@@ -207,26 +212,49 @@ pub fn clean() -> Sms {
             last_reviewed_on: Some(date(2026, 2, 1)),
             review_interval: None,
             document: some("DOC-sla"),
-            attainment: vec![],
-        }],
-        suppliers: vec![Supplier {
-            id: s("SUP-1"),
-            name: s("Hosting Co"),
-            kind: SupplierKind::External,
-            services: vec![s("S-MAIL")],
-            contract_manager: some("cm"),
-            active: true,
-            performance_reviewed_on: Some(date(2026, 2, 15)),
-            contracts: vec![Contract {
-                id: s("C-1"),
-                title: s("Hosting"),
-                starts_on: Some(date(2024, 1, 1)),
-                ends_on: Some(date(2027, 12, 31)),
-                last_reviewed_on: Some(date(2026, 1, 20)),
-                review_interval: None,
-                document: None,
+            attainment: vec![Attainment {
+                priority: Some(3),
+                target: 95.0,
             }],
         }],
+        suppliers: vec![
+            Supplier {
+                id: s("SUP-1"),
+                name: s("Hosting Co"),
+                kind: SupplierKind::External,
+                services: vec![s("S-MAIL")],
+                contract_manager: some("cm"),
+                active: true,
+                performance_reviewed_on: Some(date(2026, 2, 15)),
+                contracts: vec![Contract {
+                    id: s("C-1"),
+                    title: s("Hosting"),
+                    starts_on: Some(date(2024, 1, 1)),
+                    ends_on: Some(date(2027, 12, 31)),
+                    last_reviewed_on: Some(date(2026, 1, 20)),
+                    review_interval: None,
+                    document: None,
+                }],
+            },
+            Supplier {
+                id: s("GRP-DESK"),
+                name: s("Service desk team"),
+                kind: SupplierKind::Internal,
+                services: vec![s("S-MAIL")],
+                contract_manager: some("sm"),
+                active: true,
+                performance_reviewed_on: Some(date(2026, 2, 15)),
+                contracts: vec![Contract {
+                    id: s("OLA-1"),
+                    title: s("Service desk agreement"),
+                    starts_on: Some(date(2024, 1, 1)),
+                    ends_on: None,
+                    last_reviewed_on: Some(date(2026, 1, 20)),
+                    review_interval: None,
+                    document: None,
+                }],
+            },
+        ],
         risks: vec![Risk {
             id: s("R-1"),
             title: s("Hosting outage"),
@@ -285,18 +313,32 @@ pub fn clean() -> Sms {
             }),
             closed_on: Some(date(2026, 6, 10)),
         }],
-        improvements: vec![Improvement {
-            id: s("IMP-1"),
-            title: s("Self-service password reset"),
-            raised_on: Some(date(2026, 2, 1)),
-            owner: some("ops"),
-            target: some("30% fewer password tickets"),
-            due: Some(date(2026, 10, 31)),
-            priority: some("high"),
-            approved_by: some("sm"),
-            completed_on: None,
-            outcome: None,
-        }],
+        improvements: vec![
+            Improvement {
+                id: s("IMP-1"),
+                title: s("Self-service password reset"),
+                raised_on: Some(date(2026, 2, 1)),
+                owner: some("ops"),
+                target: some("30% fewer password tickets"),
+                due: Some(date(2026, 10, 31)),
+                priority: some("high"),
+                approved_by: some("sm"),
+                completed_on: None,
+                outcome: None,
+            },
+            Improvement {
+                id: s("IMP-2"),
+                title: s("Spam filter tuning"),
+                raised_on: Some(date(2025, 11, 1)),
+                owner: some("ops"),
+                target: some("half the spam complaints"),
+                due: Some(date(2026, 3, 31)),
+                priority: some("medium"),
+                approved_by: some("sm"),
+                completed_on: Some(date(2026, 3, 20)),
+                outcome: some("spam complaints down 60%"),
+            },
+        ],
         continuity_plans: vec![ContinuityPlan {
             id: s("BCP-1"),
             title: s("E-mail continuity"),
@@ -333,28 +375,69 @@ pub fn clean() -> Sms {
             })
             .to_vec(),
         tickets: Tickets {
-            incidents: vec![Incident {
-                id: s("INC-1"),
-                opened_at: Some(date(2026, 5, 2).at(8, 30, 0, 0)),
-                resolved_at: Some(date(2026, 5, 2).at(10, 0, 0, 0)),
-                closed_at: Some(date(2026, 5, 3).at(9, 0, 0, 0)),
-                priority: Some(3),
-                category: some("mail delivery"),
-                service: some("S-MAIL"),
-                ci: some("CI-1"),
-                resolution: some("Restarted the mail queue"),
-                ..Default::default()
-            }],
+            incidents: vec![
+                Incident {
+                    id: s("INC-1"),
+                    opened_at: Some(date(2026, 5, 2).at(8, 30, 0, 0)),
+                    resolved_at: Some(date(2026, 5, 2).at(10, 0, 0, 0)),
+                    closed_at: Some(date(2026, 5, 3).at(9, 0, 0, 0)),
+                    priority: Some(3),
+                    category: some("mail delivery"),
+                    service: some("S-MAIL"),
+                    ci: some("CI-1"),
+                    resolution: some("Restarted the mail queue"),
+                    sla_met: Some(true),
+                    ..Default::default()
+                },
+                Incident {
+                    id: s("INC-5"),
+                    opened_at: Some(date(2026, 3, 30).at(7, 0, 0, 0)),
+                    resolved_at: Some(date(2026, 3, 30).at(9, 0, 0, 0)),
+                    closed_at: Some(date(2026, 3, 31).at(9, 0, 0, 0)),
+                    priority: Some(1),
+                    category: some("mail delivery"),
+                    service: some("S-MAIL"),
+                    ci: some("CI-1"),
+                    problem: some("PRB-1"),
+                    resolution: some("Queue flushed, limit raised temporarily"),
+                    ..Default::default()
+                },
+                Incident {
+                    id: s("INC-6"),
+                    opened_at: Some(date(2026, 1, 12).at(9, 0, 0, 0)),
+                    resolved_at: Some(date(2026, 1, 14).at(9, 0, 0, 0)),
+                    closed_at: Some(date(2026, 1, 14).at(10, 0, 0, 0)),
+                    priority: Some(4),
+                    category: some("mailbox"),
+                    service: some("S-MAIL"),
+                    ci: some("CI-1"),
+                    resolution: some("Mailbox quota raised"),
+                    sla_met: Some(false),
+                    breach_review: some("Waited on the customer's approval; reviewed with Acme"),
+                    ..Default::default()
+                },
+            ],
             requests: vec![],
-            problems: vec![Problem {
-                id: s("PRB-1"),
-                opened_at: Some(date(2026, 4, 1).at(9, 0, 0, 0)),
-                closed_at: Some(date(2026, 5, 10).at(9, 0, 0, 0)),
-                service: some("S-MAIL"),
-                root_cause: some("Queue size limit too low"),
-                known_error: false,
-                change: some("CHG-1"),
-            }],
+            problems: vec![
+                Problem {
+                    id: s("PRB-1"),
+                    opened_at: Some(date(2026, 4, 1).at(9, 0, 0, 0)),
+                    closed_at: Some(date(2026, 5, 10).at(9, 0, 0, 0)),
+                    service: some("S-MAIL"),
+                    root_cause: some("Queue size limit too low"),
+                    known_error: false,
+                    change: some("CHG-1"),
+                },
+                Problem {
+                    id: s("PRB-3"),
+                    opened_at: Some(date(2026, 6, 2).at(9, 0, 0, 0)),
+                    closed_at: None,
+                    service: some("S-MAIL"),
+                    root_cause: some("The spam filter update leaks memory"),
+                    known_error: true,
+                    change: None,
+                },
+            ],
             changes: vec![
                 Change {
                     id: s("CHG-1"),
