@@ -568,6 +568,83 @@ mod tests {
         }
     }
 
+    /// Adds to records the one a check needs to have something to examine.
+    type AddRecord = fn(&mut Sms);
+
+    /// Record checks the clean organisation gives nothing to look at, each with the record that
+    /// would: adding it to `testing::clean` would break tests that address the records by index.
+    const EMPTY_ON_CLEAN: &[(&str, AddRecord)] = &[
+        // The clean organisation has one service, live for years; services tests push services
+        // and then address the one they pushed as `services[1]`.
+        ("service-no-transition-plan", |sms| {
+            let mut s = sms.services[0].clone();
+            s.id = "S-NEW".into();
+            s.lifecycle = crate::model::Lifecycle::Planned;
+            s.transition_plan = Some("TP-1".into());
+            sms.services.push(s);
+        }),
+        // Likewise a retired service: none in the clean organisation, for the same reason.
+        ("service-retired-no-plan", |sms| {
+            let mut s = sms.services[0].clone();
+            s.id = "S-OLD".into();
+            s.lifecycle = crate::model::Lifecycle::Retired;
+            s.retired_on = Some(testing::as_of());
+            s.transition_plan = Some("TP-1".into());
+            sms.services.push(s);
+        }),
+    ];
+
+    #[test]
+    fn record_checks_count_records_on_the_clean_organisation_and_none_on_empty_records() {
+        let clean = testing::clean();
+        let empty = Sms::default();
+        fn cx(sms: &Sms, edition: Edition) -> Context<'_> {
+            Context {
+                sms,
+                as_of: testing::as_of(),
+                edition,
+            }
+        }
+        for c in ALL {
+            let Examines::Records(count) = c.examines else {
+                continue;
+            };
+            let exception = EMPTY_ON_CLEAN.iter().find(|e| e.0 == c.id);
+            for edition in Edition::ALL {
+                match exception {
+                    None => assert!(
+                        count(&cx(&clean, edition)) > 0,
+                        "{}: nothing to examine in the clean organisation ({edition})",
+                        c.id
+                    ),
+                    Some((_, add)) => {
+                        assert_eq!(
+                            count(&cx(&clean, edition)),
+                            0,
+                            "{}: no longer an exception",
+                            c.id
+                        );
+                        let mut sms = clean.clone();
+                        add(&mut sms);
+                        assert!(count(&cx(&sms, edition)) > 0, "{} ({edition})", c.id);
+                    }
+                }
+                assert_eq!(
+                    count(&cx(&empty, edition)),
+                    0,
+                    "{}: examines records in empty records ({edition})",
+                    c.id
+                );
+            }
+        }
+        for (id, _) in EMPTY_ON_CLEAN {
+            assert!(
+                find(id).is_some_and(|c| matches!(c.examines, Examines::Records(_))),
+                "{id}: not a record check"
+            );
+        }
+    }
+
     #[test]
     fn grading_by_extent() {
         assert_eq!(
