@@ -572,10 +572,12 @@ mod tests {
     type AddRecord = fn(&mut Sms);
 
     /// Record checks the clean organisation gives nothing to look at, each with the record that
-    /// would: adding it to `testing::clean` would break tests that address the records by index.
+    /// would. The records are services, and `testing::clean` keeps its one service: the
+    /// transition-plan test pushes services and then edits the one it pushed as `services[1]`.
     const EMPTY_ON_CLEAN: &[(&str, AddRecord)] = &[
-        // The clean organisation has one service, live for years; services tests push services
-        // and then address the one they pushed as `services[1]`.
+        // Needs a new service; S-MAIL has been live for years. A planned service in the fixture
+        // would take `services[1]`, and the test would go on passing only because that service
+        // is new as well.
         ("service-no-transition-plan", |sms| {
             let mut s = sms.services[0].clone();
             s.id = "S-NEW".into();
@@ -583,7 +585,8 @@ mod tests {
             s.transition_plan = Some("TP-1".into());
             sms.services.push(s);
         }),
-        // Likewise a retired service: none in the clean organisation, for the same reason.
+        // Needs a recently retired service. One in the fixture would take `services[1]` and
+        // fail the transition-plan test.
         ("service-retired-no-plan", |sms| {
             let mut s = sms.services[0].clone();
             s.id = "S-OLD".into();
