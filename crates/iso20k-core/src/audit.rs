@@ -78,7 +78,19 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
         (std::cmp::Reverse(f.grade), clause, check)
     };
     findings.sort_by_key(order);
-    let readiness = readiness::score(sms, options.edition, options.as_of, &findings);
+    name_apart(&mut findings);
+    let examined = readiness::examined(&cx);
+    let scored = readiness::score(sms, options.edition, options.as_of, &examined, &findings);
+    // Worst grade first, then what resolving it gains; the clause order breaks ties.
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        findings[b]
+            .grade
+            .cmp(&findings[a].grade)
+            .then(scored.gains[b].total_cmp(&scored.gains[a]))
+    });
+    let findings: Vec<Finding> = order.into_iter().map(|i| findings[i].clone()).collect();
+    let readiness = readiness::score(sms, options.edition, options.as_of, &examined, &findings);
     Report {
         organisation: sms.organisation.name.clone(),
         edition: options.edition,
@@ -88,6 +100,44 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
         findings,
         readiness,
     }
+}
+
+/// Gives every finding of a check that reported several an id of its own, from the record its
+/// evidence starts with, so that ids stay put when other findings come and go.
+fn name_apart(findings: &mut [Finding]) {
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..findings.len() {
+        let check = findings[i].check;
+        let several = findings.iter().filter(|f| f.check == check).count() > 1;
+        if several && check != "checklist" {
+            let part = findings[i]
+                .evidence
+                .first()
+                .map(|e| slug(&e.id))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "finding".into());
+            findings[i].id = format!("{check}/{part}");
+        }
+        let base = findings[i].id.clone();
+        let mut n = 2;
+        while !seen.insert(findings[i].id.clone()) {
+            findings[i].id = format!("{base}-{n}");
+            n += 1;
+        }
+    }
+}
+
+/// Lower-case letters, digits and single dashes.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
 }
 
 #[cfg(test)]

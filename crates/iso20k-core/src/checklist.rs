@@ -99,6 +99,7 @@ pub fn findings(sms: &Sms, edition: Edition, as_of: Date) -> Vec<Finding> {
             let evidence = Evidence::new(RecordKind::Checklist, p.id, note)
                 .field("evidence", a.evidence.as_ref());
             Some(Finding {
+                id: format!("checklist/{}", p.id),
                 check: "checklist",
                 pattern: p,
                 grade,

@@ -1,16 +1,20 @@
-//! Readiness: a 0–100 score per clause and overall, where every point lost traces to a finding,
-//! and a verdict on whether the organisation is ready for its stage 1 and stage 2 audits.
+//! Readiness: a 0–100 score per clause and overall, and a verdict on whether the organisation is
+//! ready for its stage 1 and stage 2 audits. docs/scoring.md explains the model with a worked
+//! example; this is the one place it is computed.
 //!
-//! Scoring works on the leaf clauses of the audited edition (those no other clause refines) that
-//! were assessed: a check looks at them, the internal auditor answered a checklist question on
-//! them, or a finding falls under them. A clause nothing looked
-//! at is reported as not assessed, never as passed, and does not dilute the score.
+//! The score works on the leaf clauses of the audited edition (those no other clause refines).
+//! A leaf is *assessed* when something relevant to it was examined: a check looked at a
+//! non-empty population of records under it, a required record's presence was judged, the
+//! internal auditor answered a checklist question on it, or a finding falls under it. An
+//! assessed leaf scores 100 × Π(1 − w) over the findings under it, with w = 0.6 for a major,
+//! 0.15 for a minor and 0.05 for an observation, so one major leaves it at 40. A leaf nothing
+//! looked at scores 0: an auditor will look at every clause, and what nobody has shown is not
+//! evidence of conformity.
 //!
-//! Each finding costs every leaf clause it falls under a weight by grade (major 50, minor 15,
-//! observation 5); a leaf cannot lose more than 100, and when its findings would take more, each
-//! one's share is scaled down in proportion. A parent clause scores the mean of its assessed
-//! leaves, and the overall score is the mean of all assessed leaves, so a finding's cost to the
-//! overall score is its deductions divided by the number of assessed leaves.
+//! The overall score is the mean over every leaf, assessed or not, capped below 50 while
+//! anything blocks stage 1 and below 70 while anything blocks stage 2; the stage verdicts in
+//! turn need the uncapped mean to reach 50 and 70. So the bands and the verdicts always agree:
+//! 70 and above is ready for stage 2, 50 and above is ready for stage 1.
 
 use crate::checklist;
 use crate::checks::{self, Finding};
@@ -19,30 +23,66 @@ use crate::kb::Grade;
 use crate::model::Sms;
 use crate::{Date, Edition};
 
-/// Points a finding of each grade takes from each clause it falls under.
+/// The share of a leaf clause's score a finding of each grade takes.
 pub fn weight(grade: Grade) -> f64 {
     match grade {
-        Grade::Major => 50.0,
-        Grade::Minor => 15.0,
-        Grade::Observation => 5.0,
+        Grade::Major => 0.6,
+        Grade::Minor => 0.15,
+        Grade::Observation => 0.05,
     }
 }
+
+/// The lowest overall score at which stage 1 is ready; while anything blocks stage 1 the
+/// overall score stays below it.
+pub const STAGE1_BAND: f64 = 50.0;
+/// The lowest overall score at which stage 2 is ready.
+pub const STAGE2_BAND: f64 = 70.0;
+/// How far below a band a capped score sits: one point, so that no rounding of the figure can
+/// show a blocked organisation at the band.
+const BELOW_BAND: f64 = 1.0;
 
 /// The scored outcome.
 #[derive(Clone, Debug)]
 pub struct Readiness {
-    /// Overall score, 0–100.
+    /// Overall score, 0–100 to two decimals: the mean over every leaf clause, capped by the
+    /// stage blockers.
     pub overall: f64,
+    /// The mean over every leaf clause before any cap.
+    pub uncapped: f64,
+    /// The mean over the assessed leaf clauses only (0 when none was assessed).
+    pub assessed_score: f64,
     /// Every requirement clause of the edition, in document order.
     pub clauses: Vec<ClauseScore>,
     /// How many leaf clauses were assessed, and how many there are.
     pub assessed: (usize, usize),
-    /// Points each finding costs the overall score, by the finding's index.
-    pub finding_points: Vec<f64>,
+    /// How much the overall score rises when each finding (by index) alone is resolved, with
+    /// what was examined held fixed, to two decimals.
+    pub gains: Vec<f64>,
+    /// Which stage each finding (by index) blocks, if any.
+    pub blocks: Vec<Option<Stage>>,
     /// Whether a stage 1 audit would go ahead.
     pub stage1: Verdict,
     /// Whether a stage 2 audit would end in a recommendation.
     pub stage2: Verdict,
+}
+
+/// A certification audit stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// The documentation and readiness review.
+    One,
+    /// The audit of the SMS in operation.
+    Two,
+}
+
+impl Stage {
+    /// `stage-1` or `stage-2`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::One => "stage-1",
+            Stage::Two => "stage-2",
+        }
+    }
 }
 
 /// The score of one clause.
@@ -50,13 +90,13 @@ pub struct Readiness {
 pub struct ClauseScore {
     /// The clause.
     pub clause: &'static Clause,
-    /// Score, 0–100 (100 when nothing was assessed).
+    /// Score, 0–100: for a leaf, its own score (0 when not assessed); above, the mean of the
+    /// leaves below it.
     pub score: f64,
     /// Whether anything assessed this clause or a clause below it.
     pub assessed: bool,
-    /// Points lost to each finding (by index), summed over the leaves below this clause and
-    /// divided by their number, so that they add up to `100 - score`.
-    pub lost: Vec<(usize, f64)>,
+    /// The findings (by index) that fall under this clause or a clause below it.
+    pub findings: Vec<usize>,
 }
 
 /// A readiness verdict and what stands in its way.
@@ -65,30 +105,65 @@ pub struct Verdict {
     /// Whether nothing stands in the way.
     pub ready: bool,
     /// What stands in the way, worst first.
-    pub reasons: Vec<String>,
+    pub blockers: Vec<Blocker>,
 }
 
-/// Scores the findings against the clauses of `edition`.
-pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> Readiness {
-    let mut looked_at = checks::assessed(edition);
-    looked_at.extend(checklist::assessed(sms, edition, as_of));
-    let touched: Vec<&str> = findings
+impl Verdict {
+    /// The reasons, in words.
+    pub fn reasons(&self) -> impl Iterator<Item = &str> {
+        self.blockers.iter().map(|b| b.reason.as_str())
+    }
+}
+
+/// One thing standing in the way of a stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blocker {
+    /// What stands in the way, in words.
+    pub reason: String,
+    /// The finding (by index) that reports it, where one does.
+    pub finding: Option<usize>,
+}
+
+/// The clauses of an edition the records let the checks and the checklist examine.
+pub fn examined(cx: &checks::Context<'_>) -> Vec<&'static str> {
+    let mut out = checks::examined(cx);
+    for c in checklist::assessed(cx.sms, cx.edition, cx.as_of) {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Scores the findings against the clauses of `edition`, where `examined` lists the clauses
+/// the checks and the checklist examined (see [`examined`]).
+pub fn score(
+    sms: &Sms,
+    edition: Edition,
+    as_of: Date,
+    examined: &[&'static str],
+    findings: &[Finding],
+) -> Readiness {
+    let leaves: Vec<&'static Clause> = clause::leaves(edition).collect();
+    let assessed: Vec<bool> = leaves
         .iter()
-        .flat_map(|f| f.clauses(edition).iter().copied())
-        .collect();
-    let leaves: Vec<&'static Clause> = clause::leaves(edition)
-        .filter(|l| {
-            looked_at
+        .map(|l| {
+            examined
                 .iter()
-                .chain(&touched)
+                .copied()
+                .chain(
+                    findings
+                        .iter()
+                        .flat_map(|f| f.clauses(edition).iter().copied()),
+                )
                 .any(|c| clause::is_within(l.id, c))
         })
         .collect();
-    // Per leaf: the (finding, points) it loses, after scaling to at most 100.
-    let leaf_losses: Vec<Vec<(usize, f64)>> = leaves
+    // Which findings fall under each leaf.
+    let under: Vec<Vec<usize>> = leaves
         .iter()
         .map(|leaf| {
-            let raw: Vec<(usize, f64)> = findings
+            findings
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| {
@@ -96,11 +171,39 @@ pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> 
                         .iter()
                         .any(|c| clause::is_within(leaf.id, c))
                 })
-                .map(|(i, f)| (i, weight(f.grade)))
-                .collect();
-            let total: f64 = raw.iter().map(|r| r.1).sum();
-            let scale = if total > 100.0 { 100.0 / total } else { 1.0 };
-            raw.into_iter().map(|(i, p)| (i, p * scale)).collect()
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    let everything: Vec<bool> = vec![true; findings.len()];
+    let scores = leaf_scores(findings, &assessed, &under, &everything);
+    let (uncapped, assessed_score) = means(&scores, &assessed);
+    let (uncapped, assessed_score) = (round2(uncapped), round2(assessed_score));
+    let (stage1, stage2) = verdicts(sms, as_of, findings, &everything, uncapped);
+    let overall = round2(capped(uncapped, &stage1, &stage2));
+
+    // Each finding's gain: the overall score re-computed without it, what was examined held
+    // fixed, compared at the precision it is shown.
+    let gains = (0..findings.len())
+        .map(|i| {
+            let mut kept = everything.clone();
+            kept[i] = false;
+            let without = leaf_scores(findings, &assessed, &under, &kept);
+            let raw = round2(means(&without, &assessed).0);
+            let (s1, s2) = verdicts(sms, as_of, findings, &kept, raw);
+            round2(round2(capped(raw, &s1, &s2)) - overall)
+        })
+        .collect();
+    let blocks = (0..findings.len())
+        .map(|i| {
+            let names = |v: &Verdict| v.blockers.iter().any(|b| b.finding == Some(i));
+            if names(&stage1) {
+                Some(Stage::One)
+            } else if names(&stage2) {
+                Some(Stage::Two)
+            } else {
+                None
+            }
         })
         .collect();
 
@@ -108,207 +211,190 @@ pub fn score(sms: &Sms, edition: Edition, as_of: Date, findings: &[Finding]) -> 
         .iter()
         .filter(|c| c.is_requirement())
         .map(|c| {
-            let below: Vec<_> = leaves
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| clause::is_within(l.id, c.id))
-                .map(|(i, _)| i)
+            let below: Vec<usize> = (0..leaves.len())
+                .filter(|&i| clause::is_within(leaves[i].id, c.id))
                 .collect();
-            let n = below.len().max(1) as f64;
-            let mut lost: Vec<(usize, f64)> = Vec::new();
-            for i in &below {
-                for &(f, p) in &leaf_losses[*i] {
-                    match lost.iter_mut().find(|l| l.0 == f) {
-                        Some(l) => l.1 += p / n,
-                        None => lost.push((f, p / n)),
-                    }
-                }
-            }
-            let score = 100.0 - lost.iter().map(|l| l.1).sum::<f64>();
+            let score = if below.is_empty() {
+                0.0
+            } else {
+                below.iter().map(|&i| scores[i]).sum::<f64>() / below.len() as f64
+            };
+            let mut cited: Vec<usize> = below.iter().flat_map(|&i| under[i].clone()).collect();
+            cited.sort_unstable();
+            cited.dedup();
             ClauseScore {
                 clause: c,
-                score: score.max(0.0),
-                assessed: !below.is_empty(),
-                lost,
+                score,
+                assessed: below.iter().any(|&i| assessed[i]),
+                findings: cited,
             }
         })
         .collect();
 
-    let n = leaves.len().max(1) as f64;
-    let mut finding_points = vec![0.0; findings.len()];
-    for losses in &leaf_losses {
-        for &(f, p) in losses {
-            finding_points[f] += p / n;
-        }
-    }
-    let overall = (100.0 - finding_points.iter().sum::<f64>()).max(0.0);
-    let (stage1, stage2) = verdicts(sms, as_of, findings);
-    let assessed = (leaves.len(), clause::leaves(edition).count());
     Readiness {
         overall,
+        uncapped,
+        assessed_score,
         clauses,
-        assessed,
-        finding_points,
+        assessed: (assessed.iter().filter(|a| **a).count(), leaves.len()),
+        gains,
+        blocks,
         stage1,
         stage2,
     }
 }
 
-fn verdicts(sms: &Sms, as_of: Date, findings: &[Finding]) -> (Verdict, Verdict) {
-    let mut stage1 = Vec::new();
-    if findings.iter().any(|f| f.check == "policy-missing") {
-        stage1.push("there is no approved service management policy".to_string());
-    }
-    for f in findings
+/// Two decimals, the precision scores are computed to and published at, so that the verdicts
+/// compare with the bands exactly the figure people see.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A score for people to read, to one decimal, rounded down: 69.99 reads 69.9, never 70.0,
+/// so no figure shown rounds up into a band it has not reached.
+pub fn figure(score: f64) -> String {
+    format!("{:.1}", (round2(score) * 10.0 + 1e-9).floor() / 10.0)
+}
+
+fn leaf_scores(
+    findings: &[Finding],
+    assessed: &[bool],
+    under: &[Vec<usize>],
+    kept: &[bool],
+) -> Vec<f64> {
+    assessed
         .iter()
-        .filter(|f| f.check == "doc-required-missing" && f.grade == Grade::Major)
-    {
-        stage1.push(format!(
-            "document missing: {}",
-            f.title
-                .trim_start_matches("No current ")
-                .trim_end_matches(" in the document register")
+        .zip(under)
+        .map(|(&assessed, under)| {
+            if !assessed {
+                return 0.0;
+            }
+            under
+                .iter()
+                .filter(|&&i| kept[i])
+                .fold(100.0, |s, &i| s * (1.0 - weight(findings[i].grade)))
+        })
+        .collect()
+}
+
+/// The mean over every leaf, and over the assessed leaves.
+fn means(scores: &[f64], assessed: &[bool]) -> (f64, f64) {
+    let all = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+    let n = assessed.iter().filter(|a| **a).count();
+    let of_assessed = scores
+        .iter()
+        .zip(assessed)
+        .filter(|(_, a)| **a)
+        .map(|(s, _)| s)
+        .sum::<f64>()
+        / n.max(1) as f64;
+    (all, of_assessed)
+}
+
+fn capped(uncapped: f64, stage1: &Verdict, stage2: &Verdict) -> f64 {
+    let mut score = uncapped;
+    if !stage1.ready {
+        score = score.min(STAGE1_BAND - BELOW_BAND);
+    }
+    if !stage2.ready {
+        score = score.min(STAGE2_BAND - BELOW_BAND);
+    }
+    score.max(0.0)
+}
+
+/// The verdicts over the findings still `kept`, given the uncapped score.
+fn verdicts(
+    sms: &Sms,
+    as_of: Date,
+    findings: &[Finding],
+    kept: &[bool],
+    uncapped: f64,
+) -> (Verdict, Verdict) {
+    let open = || findings.iter().enumerate().filter(|(i, _)| kept[*i]);
+    let first = |check: &str| open().find(|(_, f)| f.check == check).map(|(i, _)| i);
+    let blocker = |reason: String, finding: Option<usize>| Blocker { reason, finding };
+
+    let mut stage1 = Vec::new();
+    if let Some(i) = first("policy-missing") {
+        stage1.push(blocker(
+            "there is no approved service management policy".into(),
+            Some(i),
         ));
     }
-    let planned_or_held = |d: Option<Date>| d.is_some();
-    if !sms
-        .audits
-        .iter()
-        .any(|a| !a.cancelled && planned_or_held(a.date()))
+    for (i, f) in
+        open().filter(|(_, f)| f.check == "doc-required-missing" && f.grade == Grade::Major)
     {
-        stage1.push("no internal audit has been held or planned".to_string());
+        let what = f
+            .title
+            .trim_start_matches("No current ")
+            .trim_end_matches(" in the document register");
+        stage1.push(blocker(format!("document missing: {what}"), Some(i)));
     }
-    if !sms
-        .management_reviews
-        .iter()
-        .any(|r| planned_or_held(r.held_on.or(r.planned_on)))
-    {
-        stage1.push("no management review has been held or planned".to_string());
+    // Whether an audit or a review was ever held or planned is a fact of the records, not of a
+    // finding; the finding that reports the gap is named so the reason links to it, and
+    // resolving that finding alone does not make the audit happen.
+    let audit = first("audit-overdue").or_else(|| first("audit-programme-gaps"));
+    let review = first("mr-overdue");
+    let audits = || sms.audits.iter().filter(|a| !a.cancelled);
+    if !audits().any(|a| a.date().is_some()) {
+        stage1.push(blocker(
+            "no internal audit has been held or planned".into(),
+            audit,
+        ));
+    } else if !audits().any(|a| a.held_on.is_some_and(|d| d <= as_of)) {
+        stage1.push(blocker("no internal audit has been held yet".into(), audit));
     }
-    if !sms
-        .audits
-        .iter()
-        .any(|a| !a.cancelled && a.held_on.is_some_and(|d| d <= as_of))
-    {
-        stage1.push("no internal audit has been held yet".to_string());
+    let reviews = || sms.management_reviews.iter();
+    if !reviews().any(|r| r.held_on.or(r.planned_on).is_some()) {
+        stage1.push(blocker(
+            "no management review has been held or planned".into(),
+            review,
+        ));
+    } else if !reviews().any(|r| r.held_on.is_some_and(|d| d <= as_of)) {
+        stage1.push(blocker(
+            "no management review has been held yet".into(),
+            review,
+        ));
     }
-    if !sms
-        .management_reviews
-        .iter()
-        .any(|r| r.held_on.is_some_and(|d| d <= as_of))
-    {
-        stage1.push("no management review has been held yet".to_string());
+    if stage1.is_empty() && uncapped < STAGE1_BAND {
+        stage1.push(blocker(
+            format!(
+                "readiness is {:.1}, below the {STAGE1_BAND:.0} a stage 1 audit needs",
+                uncapped
+            ),
+            None,
+        ));
     }
+
     let mut stage2 = Vec::new();
     if !stage1.is_empty() {
-        stage2.push("stage 1 is not ready".to_string());
+        stage2.push(blocker("stage 1 is not ready".into(), None));
     }
-    let majors = findings.iter().filter(|f| f.grade == Grade::Major);
-    stage2.extend(majors.map(|f| format!("major finding: {} ({})", f.title, f.check)));
+    for (i, f) in open().filter(|(_, f)| f.grade == Grade::Major) {
+        if stage1.iter().all(|b| b.finding != Some(i)) {
+            stage2.push(blocker(
+                format!("major finding: {} ({})", f.title, f.check),
+                Some(i),
+            ));
+        }
+    }
+    if stage2.is_empty() && uncapped < STAGE2_BAND {
+        stage2.push(blocker(
+            format!(
+                "readiness is {:.1}, below the {STAGE2_BAND:.0} a stage 2 audit needs",
+                uncapped
+            ),
+            None,
+        ));
+    }
     (
         Verdict {
             ready: stage1.is_empty(),
-            reasons: stage1,
+            blockers: stage1,
         },
         Verdict {
             ready: stage2.is_empty(),
-            reasons: stage2,
+            blockers: stage2,
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::checks::{Evidence, RecordKind, testing};
-
-    fn finding(check: &str, grade: Grade, clauses_2018: &[&'static str]) -> Finding {
-        let mut f = checks::find(check).unwrap().finding(grade, "test");
-        f.clauses_2018 = clauses_2018.to_vec();
-        f.with(Evidence::new(RecordKind::Register, "x", "y"))
-    }
-
-    #[test]
-    fn no_findings_scores_100_everywhere() {
-        let r = score(&testing::clean(), Edition::Y2018, testing::as_of(), &[]);
-        assert_eq!(r.overall, 100.0);
-        assert!(
-            r.clauses
-                .iter()
-                .all(|c| c.score == 100.0 && c.lost.is_empty())
-        );
-        assert!(
-            r.stage1.ready && r.stage2.ready,
-            "{:?} {:?}",
-            r.stage1,
-            r.stage2
-        );
-    }
-
-    #[test]
-    fn every_point_lost_traces_to_a_finding() {
-        let findings = [
-            finding("mr-overdue", Grade::Major, &["9.3"]),
-            finding("mr-inputs-missing", Grade::Minor, &["9.3"]),
-            finding("mr-no-top-management", Grade::Major, &["5.1", "9.3"]),
-            finding("mr-no-outputs", Grade::Minor, &["9.3"]),
-        ];
-        let r = score(
-            &testing::clean(),
-            Edition::Y2018,
-            testing::as_of(),
-            &findings,
-        );
-        let c93 = r.clauses.iter().find(|c| c.clause.id == "9.3").unwrap();
-        assert_eq!(
-            c93.score, 0.0,
-            "50 + 15 + 50 + 15 is more than a clause has"
-        );
-        let lost: f64 = c93.lost.iter().map(|l| l.1).sum();
-        assert!((lost - 100.0).abs() < 1e-9);
-        let c9 = r.clauses.iter().find(|c| c.clause.id == "9").unwrap();
-        assert!(
-            (c9.score - 200.0 / 3.0).abs() < 1e-9,
-            "9.1, 9.2 and 9.3 are the assessed leaves of 9: {}",
-            c9.score
-        );
-        let c94 = r.clauses.iter().find(|c| c.clause.id == "9.4").unwrap();
-        assert!(!c94.assessed, "no check looks at service reporting yet");
-        let total_lost: f64 = r.finding_points.iter().sum();
-        assert!((100.0 - r.overall - total_lost).abs() < 1e-9);
-        assert!(
-            r.finding_points[2] > r.finding_points[0],
-            "the top-management finding also costs 5.1"
-        );
-        assert!(!r.stage2.ready && r.stage2.reasons.len() == 2);
-    }
-
-    #[test]
-    fn stage1_needs_audits_and_reviews_on_the_calendar() {
-        let mut sms = testing::clean();
-        sms.audits.clear();
-        sms.management_reviews
-            .iter_mut()
-            .for_each(|r| r.held_on = None);
-        let r = score(&sms, Edition::Y2018, testing::as_of(), &[]);
-        assert!(!r.stage1.ready);
-        assert!(
-            r.stage1
-                .reasons
-                .contains(&"no internal audit has been held or planned".to_string())
-        );
-        assert!(
-            r.stage1
-                .reasons
-                .contains(&"no management review has been held yet".to_string())
-        );
-        assert_eq!(r.stage2.reasons, ["stage 1 is not ready"]);
-    }
-
-    #[test]
-    fn verdict_rules_name_real_checks() {
-        for id in ["policy-missing", "doc-required-missing"] {
-            assert!(checks::find(id).is_some(), "{id}");
-        }
-    }
 }

@@ -82,16 +82,17 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
         report.checks_run, report.checklist.answered, report.checklist.questions
     );
     let summary = format!(
-        "({} of {} clauses assessed). Findings: {} major, {} minor, {} observation.",
+        "Coverage: {} of {} clauses assessed; a clause not assessed counts 0. Score of the assessed clauses: {}. Findings: {} major, {} minor, {} observation.",
         r.assessed.0,
         r.assessed.1,
+        iso20k_core::readiness::figure(r.assessed_score),
         report.count(Grade::Major),
         report.count(Grade::Minor),
         report.count(Grade::Observation)
     );
     let verdicts: Vec<Value> = [("Stage 1", &r.stage1), ("Stage 2", &r.stage2)]
         .into_iter()
-        .map(|(stage, v)| json!({ "stage": stage, "ready": v.ready, "reasons": v.reasons }))
+        .map(|(stage, v)| json!({ "stage": stage, "ready": v.ready, "reasons": v.reasons().collect::<Vec<_>>() }))
         .collect();
 
     let bars: Vec<Value> = r
@@ -113,7 +114,7 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
         .iter()
         .map(|c| {
             let score = if c.assessed {
-                format!("{:.1}", c.score)
+                iso20k_core::readiness::figure(c.score)
             } else {
                 "not assessed".to_owned()
             };
@@ -121,7 +122,7 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
                 "id": c.clause.id,
                 "title": c.clause.title,
                 "score": score,
-                "findings": c.lost.len().to_string(),
+                "findings": c.findings.len().to_string(),
             })
         })
         .collect();
@@ -132,10 +133,10 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
     let mut plan = Vec::new();
     for grade in [Grade::Major, Grade::Minor, Grade::Observation] {
         let mut findings = Vec::new();
-        for (f, points) in report
+        for (f, gain) in report
             .findings
             .iter()
-            .zip(&r.finding_points)
+            .zip(&r.gains)
             .filter(|(f, _)| f.grade == grade)
         {
             n += 1;
@@ -159,7 +160,7 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
                 "clauses": clauses,
                 "pattern": format!("{} {}", f.pattern.id, f.pattern.title),
                 "check": f.check,
-                "points": format!("{points:.1}"),
+                "gain": format!("{gain:.2}"),
                 "counts": f.counts.map(|(affected, population)| {
                     format!("{affected} of {population} records examined are affected.")
                 }),
@@ -185,7 +186,7 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
     let name =
         |c: &iso20k_core::readiness::ClauseScore| format!("{} {}", c.clause.id, c.clause.title);
     let clean: Vec<String> = leaf()
-        .filter(|c| c.assessed && c.lost.is_empty())
+        .filter(|c| c.assessed && c.findings.is_empty())
         .map(name)
         .collect();
     let unassessed: Vec<String> = leaf().filter(|c| !c.assessed).map(name).collect();
@@ -204,7 +205,7 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
         "units_and_locations": units_and_locations,
         "dates": dates,
         "method": method,
-        "readiness": format!("Readiness: {:.1} / 100", r.overall),
+        "readiness": format!("Readiness: {} / 100", iso20k_core::readiness::figure(r.overall)),
         "summary": summary,
         "verdicts": verdicts,
         "bars": bars,

@@ -16,12 +16,12 @@ pub fn render(report: &Report) -> String {
         "affected",
         "population",
         "evidence",
-        "points",
+        "gain",
         "first_fix_step",
     ];
     w.write_record(header).expect("writing to memory");
-    for (f, points) in report.findings.iter().zip(&report.readiness.finding_points) {
-        let id = crate::finding_id(f);
+    for (f, gain) in report.findings.iter().zip(&report.readiness.gains) {
+        let id = f.id.clone();
         let evidence: Vec<String> = f
             .evidence
             .iter()
@@ -42,7 +42,7 @@ pub fn render(report: &Report) -> String {
             &affected,
             &population,
             &evidence.join("; "),
-            &format!("{points:.1}"),
+            &format!("{gain:.2}"),
             f.pattern.how_to_fix.first().copied().unwrap_or(""),
         ])
         .expect("writing to memory");

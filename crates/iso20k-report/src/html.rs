@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use iso20k_core::audit::Report;
 use iso20k_core::kb::Grade;
 use iso20k_core::model::Sms;
+use iso20k_core::readiness::figure;
 
 use crate::Deadlines;
 use crate::markup::escape as h;
@@ -101,10 +102,11 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
     let _ = writeln!(out, "<h2>3. Summary and verdict</h2>");
     let _ = writeln!(
         out,
-        "<p><strong>Readiness: {:.1} / 100</strong> ({} of {} clauses assessed). Findings: {} major, {} minor, {} observation.</p>",
-        r.overall,
+        "<p><strong>Readiness: {} / 100</strong>. Coverage: {} of {} clauses assessed; a clause not assessed counts 0. Score of the assessed clauses: {}. Findings: {} major, {} minor, {} observation.</p>",
+        figure(r.overall),
         r.assessed.0,
         r.assessed.1,
+        figure(r.assessed_score),
         report.count(Grade::Major),
         report.count(Grade::Minor),
         report.count(Grade::Observation)
@@ -116,9 +118,9 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
             ("not-ready", "not ready")
         };
         let _ = writeln!(out, "<p class=\"verdict {class}\">{stage}: {word}</p>");
-        if !v.reasons.is_empty() {
+        if !v.blockers.is_empty() {
             let _ = writeln!(out, "<ul>");
-            for why in &v.reasons {
+            for why in v.reasons() {
                 let _ = writeln!(out, "<li>{}</li>", h(why));
             }
             let _ = writeln!(out, "</ul>");
@@ -143,7 +145,7 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
     );
     for c in &r.clauses {
         let score = if c.assessed {
-            format!("{:.1}", c.score)
+            figure(c.score)
         } else {
             "not assessed".to_owned()
         };
@@ -152,7 +154,7 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
             "<tr><td>{}</td><td>{}</td><td class=\"num\">{score}</td><td class=\"num\">{}</td></tr>",
             c.clause.id,
             h(c.clause.title),
-            c.lost.len()
+            c.findings.len()
         );
     }
     let _ = writeln!(out, "</tbody></table>");
@@ -166,19 +168,19 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
         let found: Vec<_> = report
             .findings
             .iter()
-            .zip(&r.finding_points)
+            .zip(&r.gains)
             .filter(|(f, _)| f.grade == grade)
             .collect();
         if found.is_empty() {
             continue;
         }
         let _ = writeln!(out, "<h3>{} ({})</h3>", grade_name(grade), found.len());
-        for (f, points) in found {
+        for (f, gain) in found {
             n += 1;
             let _ = writeln!(out, "<section class=\"finding\" id=\"finding-{n}\">");
             let _ = writeln!(
                 out,
-                "<p><strong>{n}. {}</strong><br><span class=\"grade {}\">{}</span> <span class=\"meta\">clause {} · {} {} · check {} · −{points:.1} points</span></p>",
+                "<p><strong>{n}. {}</strong><br><span class=\"grade {}\">{}</span> <span class=\"meta\">clause {} · {} {} · check {} · resolving it adds {gain:.2} points</span></p>",
                 h(&f.title),
                 f.grade.as_str(),
                 grade_name(f.grade),
@@ -227,7 +229,7 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
     let _ = writeln!(out, "<h2>6. Clauses without findings</h2>");
     let leaf_scores = || r.clauses.iter().filter(|c| c.clause.is_leaf());
     let clean: Vec<String> = leaf_scores()
-        .filter(|c| c.assessed && c.lost.is_empty())
+        .filter(|c| c.assessed && c.findings.is_empty())
         .map(|c| format!("{} {}", c.clause.id, h(c.clause.title)))
         .collect();
     let unassessed: Vec<String> = leaf_scores()

@@ -5,7 +5,7 @@ use iso20k_core::Edition;
 use iso20k_core::audit::Report;
 use iso20k_core::checks::{Evidence, Finding};
 use iso20k_core::kb::Grade;
-use iso20k_core::readiness::{ClauseScore, Verdict};
+use iso20k_core::readiness::{ClauseScore, Readiness as Scored, Verdict, round2};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
@@ -48,40 +48,55 @@ struct Summary {
 
 #[derive(Serialize, JsonSchema)]
 struct Readiness<'a> {
+    /// The mean score of every leaf clause of the edition (a clause not assessed scores 0),
+    /// kept below 50 while anything blocks stage 1 and below 70 while anything blocks stage 2.
     overall: f64,
-    /// Leaf clauses assessed by a check or a finding, out of all leaf clauses of the edition.
-    assessed_clauses: usize,
-    leaf_clauses: usize,
+    /// The same mean before those caps.
+    uncapped: f64,
+    /// The mean score of the assessed leaf clauses only.
+    assessed_score: f64,
+    /// How many leaf clauses were assessed, of all the edition has.
+    coverage: Coverage,
     stage1: JsonVerdict<'a>,
     stage2: JsonVerdict<'a>,
-    clauses: Vec<JsonClause>,
+    clauses: Vec<JsonClause<'a>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Coverage {
+    assessed: usize,
+    total: usize,
 }
 
 #[derive(Serialize, JsonSchema)]
 struct JsonVerdict<'a> {
     ready: bool,
-    reasons: &'a [String],
+    reasons: Vec<&'a str>,
+    /// The same reasons, each with the id of the finding that reports it, where one does.
+    blockers: Vec<JsonBlocker<'a>>,
 }
 
 #[derive(Serialize, JsonSchema)]
-struct JsonClause {
+struct JsonBlocker<'a> {
+    reason: &'a str,
+    finding: Option<&'a str>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct JsonClause<'a> {
     clause: &'static str,
     title: &'static str,
     score: f64,
     assessed: bool,
     leaf: bool,
-    /// Points lost to each finding, by index into `findings`.
-    lost: Vec<Lost>,
-}
-
-#[derive(Serialize, JsonSchema)]
-struct Lost {
-    finding: usize,
-    points: f64,
+    /// The ids of the findings under this clause or a clause below it.
+    findings: Vec<&'a str>,
 }
 
 #[derive(Serialize, JsonSchema)]
 struct JsonFinding<'a> {
+    /// Unique within the report and stable across runs.
+    id: &'a str,
     check: &'static str,
     pattern: &'static str,
     pattern_title: &'static str,
@@ -90,7 +105,10 @@ struct JsonFinding<'a> {
     title: &'a str,
     evidence: Vec<JsonEvidence<'a>>,
     fix: &'static [&'static str],
-    points: f64,
+    /// How much `readiness.overall` rises when this finding alone is resolved.
+    gain: f64,
+    /// The audit stage this finding stands in the way of, if any.
+    blocks: Option<&'static str>,
     /// Records affected, where the check counts them; evidence may hold only a sample.
     #[serde(skip_serializing_if = "Option::is_none")]
     affected: Option<usize>,
@@ -116,32 +134,32 @@ struct JsonEvidence<'a> {
     note: &'a str,
 }
 
-/// One decimal is what people read; more only adds noise to diffs.
-fn round(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-fn verdict(v: &Verdict) -> JsonVerdict<'_> {
+fn verdict<'a>(v: &'a Verdict, findings: &'a [Finding]) -> JsonVerdict<'a> {
     JsonVerdict {
         ready: v.ready,
-        reasons: &v.reasons,
+        reasons: v.reasons().collect(),
+        blockers: v
+            .blockers
+            .iter()
+            .map(|b| JsonBlocker {
+                reason: &b.reason,
+                finding: b.finding.map(|i| findings[i].id.as_str()),
+            })
+            .collect(),
     }
 }
 
-fn clause(c: &ClauseScore) -> JsonClause {
+fn clause<'a>(c: &ClauseScore, findings: &'a [Finding]) -> JsonClause<'a> {
     JsonClause {
         clause: c.clause.id,
         title: c.clause.title,
-        score: round(c.score),
+        score: round2(c.score),
         assessed: c.assessed,
         leaf: c.clause.is_leaf(),
-        lost: c
-            .lost
+        findings: c
+            .findings
             .iter()
-            .map(|&(finding, points)| Lost {
-                finding,
-                points: round(points),
-            })
+            .map(|&i| findings[i].id.as_str())
             .collect(),
     }
 }
@@ -156,8 +174,9 @@ fn evidence(e: &Evidence) -> JsonEvidence<'_> {
     }
 }
 
-fn finding(f: &Finding, points: f64) -> JsonFinding<'_> {
+fn finding<'a>(f: &'a Finding, r: &Scored, i: usize) -> JsonFinding<'a> {
     JsonFinding {
+        id: &f.id,
         check: f.check,
         pattern: f.pattern.id,
         pattern_title: f.pattern.title,
@@ -169,7 +188,8 @@ fn finding(f: &Finding, points: f64) -> JsonFinding<'_> {
         title: &f.title,
         evidence: f.evidence.iter().map(evidence).collect(),
         fix: f.fix(),
-        points: round(points),
+        gain: r.gains[i],
+        blocks: r.blocks[i].map(|s| s.as_str()),
         affected: f.counts.map(|c| c.0),
         population: f.counts.map(|c| c.1),
     }
@@ -182,6 +202,7 @@ pub fn schema(generator: &mut SchemaGenerator) -> Schema {
 
 /// Renders the report as pretty JSON, ending with a newline.
 pub fn render(report: &Report) -> String {
+    let r = &report.readiness;
     let doc = JsonReport {
         tool: Tool {
             name: "iso20k",
@@ -202,18 +223,23 @@ pub fn render(report: &Report) -> String {
             total: report.findings.len(),
         },
         readiness: Readiness {
-            overall: round(report.readiness.overall),
-            assessed_clauses: report.readiness.assessed.0,
-            leaf_clauses: report.readiness.assessed.1,
-            stage1: verdict(&report.readiness.stage1),
-            stage2: verdict(&report.readiness.stage2),
-            clauses: report.readiness.clauses.iter().map(clause).collect(),
+            overall: round2(r.overall),
+            uncapped: round2(r.uncapped),
+            assessed_score: round2(r.assessed_score),
+            coverage: Coverage {
+                assessed: r.assessed.0,
+                total: r.assessed.1,
+            },
+            stage1: verdict(&r.stage1, &report.findings),
+            stage2: verdict(&r.stage2, &report.findings),
+            clauses: r
+                .clauses
+                .iter()
+                .map(|c| clause(c, &report.findings))
+                .collect(),
         },
-        findings: report
-            .findings
-            .iter()
-            .zip(&report.readiness.finding_points)
-            .map(|(f, p)| finding(f, *p))
+        findings: (0..report.findings.len())
+            .map(|i| finding(&report.findings[i], r, i))
             .collect(),
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("report types always serialize");

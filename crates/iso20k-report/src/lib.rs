@@ -18,18 +18,7 @@ pub mod text;
 pub mod xlsx;
 
 use iso20k_core::Date;
-use iso20k_core::checks::Finding;
 use iso20k_core::kb::Grade;
-
-/// The id a finding has in every register and log: its check, or `checklist/F-NNN` for an
-/// internal auditor's answer (one check, many questions).
-pub fn finding_id(f: &Finding) -> String {
-    if f.check == "checklist" {
-        format!("checklist/{}", f.pattern.id)
-    } else {
-        f.check.to_owned()
-    }
-}
 
 /// How many records of each register the audit examined, for a report's appendix.
 pub fn records_examined(sms: &iso20k_core::model::Sms) -> [(&'static str, usize); 26] {

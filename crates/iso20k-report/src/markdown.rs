@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use iso20k_core::audit::Report;
 use iso20k_core::kb::Grade;
+use iso20k_core::readiness::figure;
 
 /// Escapes what Markdown would read as markup in table cells and running text.
 fn md(text: &str) -> String {
@@ -49,8 +50,11 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(
         out,
-        "- **Readiness: {:.1}/100** ({} of {} clauses assessed)",
-        r.overall, r.assessed.0, r.assessed.1
+        "- **Readiness: {}/100**\n- Coverage: {} of {} clauses assessed (a clause not assessed counts 0)\n- Score of the assessed clauses: {}",
+        figure(r.overall),
+        r.assessed.0,
+        r.assessed.1,
+        figure(r.assessed_score)
     );
     for (stage, v) in [("Stage 1", &r.stage1), ("Stage 2", &r.stage2)] {
         let _ = write!(
@@ -58,11 +62,11 @@ pub fn render(report: &Report) -> String {
             "- **{stage}: {}**",
             if v.ready { "ready" } else { "not ready" }
         );
-        if v.reasons.is_empty() {
+        if v.blockers.is_empty() {
             let _ = writeln!(out);
         } else {
             let _ = writeln!(out, ":");
-            for why in &v.reasons {
+            for why in v.reasons() {
                 let _ = writeln!(out, "  - {}", md(why));
             }
         }
@@ -79,7 +83,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "| Clause | Title | Score |\n|---|---|---:|");
     for c in r.clauses.iter().filter(|c| !c.clause.id.contains('.')) {
         let score = if c.assessed {
-            format!("{:.1}", c.score)
+            figure(c.score)
         } else {
             "not assessed".to_owned()
         };
@@ -96,24 +100,24 @@ pub fn render(report: &Report) -> String {
         let found: Vec<_> = report
             .findings
             .iter()
-            .zip(&r.finding_points)
+            .zip(&r.gains)
             .filter(|(f, _)| f.grade == grade)
             .collect();
         if found.is_empty() {
             continue;
         }
         let _ = writeln!(out, "## {} findings\n", grade_name(grade));
-        for (f, points) in found {
+        for (f, gain) in found {
             let _ = writeln!(out, "### {}\n", md(&f.title));
             let _ = writeln!(
                 out,
-                "{} · {} {} · clauses {} · check `{}` · −{:.1} points\n",
+                "{} · {} {} · clauses {} · check `{}` · resolving it adds {:.2} points\n",
                 grade_name(f.grade),
                 f.pattern.id,
                 md(f.pattern.title),
                 f.clauses(e).join(", "),
                 f.check,
-                points
+                gain
             );
             if let Some((affected, population)) = f.counts {
                 let _ = writeln!(out, "{affected} of {population} records affected.\n");

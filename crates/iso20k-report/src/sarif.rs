@@ -46,7 +46,7 @@ pub fn render(report: &Report, bundle: &str) -> String {
         })
         .collect();
     for f in report.findings.iter().filter(|f| f.check == "checklist") {
-        rules.push(rule(&crate::finding_id(f), f.pattern, f.pattern.clauses(e)));
+        rules.push(rule(&f.id.clone(), f.pattern, f.pattern.clauses(e)));
     }
     let index_of = |id: &str| rules.iter().position(|r| r["id"] == id);
     let prefix = match bundle.trim_end_matches('/') {
@@ -57,7 +57,7 @@ pub fn render(report: &Report, bundle: &str) -> String {
         .findings
         .iter()
         .map(|f| {
-            let id = crate::finding_id(f);
+            let id = f.id.clone();
             let locations: Vec<Value> = f
                 .evidence
                 .iter()

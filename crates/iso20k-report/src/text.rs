@@ -10,6 +10,7 @@ use iso20k_core::audit::Report;
 use iso20k_core::checks::Finding;
 use iso20k_core::clause;
 use iso20k_core::kb::Grade;
+use iso20k_core::readiness::figure;
 
 /// How much evidence to show per finding before summarising the rest.
 const EVIDENCE_SHOWN: usize = 5;
@@ -64,17 +65,22 @@ fn heading(out: &mut String, report: &Report) {
     );
     let _ = writeln!(
         out,
-        "Readiness {BOLD}{:.0}/100{BOLD:#} {DIM}over the {} of {} clauses assessed{DIM:#}   stage 1: {}   stage 2: {}",
-        r.overall,
-        r.assessed.0,
-        r.assessed.1,
+        "Readiness {BOLD}{}/100{BOLD:#}   stage 1: {}   stage 2: {}",
+        figure(r.overall),
         verdict(r.stage1.ready),
         verdict(r.stage2.ready)
+    );
+    let _ = writeln!(
+        out,
+        "{DIM}{} of {} clauses assessed (a clause not assessed counts 0); the assessed clauses score {}{DIM:#}",
+        r.assessed.0,
+        r.assessed.1,
+        figure(r.assessed_score)
     );
     for (stage, v) in [("stage 1", &r.stage1), ("stage 2", &r.stage2)] {
         if !v.ready {
             let _ = writeln!(out, "{DIM}{stage} blocked by:{DIM:#}");
-            for reason in &v.reasons {
+            for reason in v.reasons() {
                 let _ = writeln!(out, "  - {reason}");
             }
         }
@@ -120,13 +126,13 @@ pub fn render(report: &Report) -> String {
             .iter()
             .find(|s| s.clause.id == *c)
             .map(|s| s.score)
-            .unwrap_or(100.0);
+            .unwrap_or(0.0);
         let _ = writeln!(
             out,
             "\n{BOLD}{c} {title}{BOLD:#}  {DIM}score {score:.0}{DIM:#}"
         );
         for (i, f) in findings {
-            finding(&mut out, f, r.finding_points[*i]);
+            finding(&mut out, f, r.gains[*i]);
         }
     }
 
@@ -169,11 +175,11 @@ fn verdict(ready: bool) -> String {
     }
 }
 
-fn finding(out: &mut String, f: &Finding, points: f64) {
+fn finding(out: &mut String, f: &Finding, gain: f64) {
     let s = style(f.grade);
     let _ = writeln!(
         out,
-        "  {s}{}{s:#} {}  {DIM}[{} · {} · -{points:.1} pts]{DIM:#}",
+        "  {s}{}{s:#} {}  {DIM}[{} · {} · +{gain:.2} if fixed]{DIM:#}",
         label(f.grade),
         f.title,
         f.check,

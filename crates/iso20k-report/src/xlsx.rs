@@ -69,7 +69,7 @@ fn clause_status(score: &ClauseScore, findings: &[Finding]) -> Status {
     if !score.assessed {
         return Status::NotAssessed;
     }
-    match score.lost.iter().map(|&(i, _)| findings[i].grade).max() {
+    match score.findings.iter().map(|&i| findings[i].grade).max() {
         Some(Grade::Major) => Status::NonCompliant,
         Some(_) => Status::PartiallyCompliant,
         None => Status::Compliant,
@@ -115,7 +115,7 @@ fn short_evidence<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String
             } else {
                 String::new()
             };
-            format!("{}: {}{more}", crate::finding_id(f), ids.join(", "))
+            format!("{}: {}{more}", f.id.clone(), ids.join(", "))
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -124,7 +124,7 @@ fn short_evidence<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String
 fn finding_lines<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
     findings
         .into_iter()
-        .map(|f| format!("{} ({}): {}", crate::finding_id(f), f.grade, f.title))
+        .map(|f| format!("{} ({}): {}", f.id.clone(), f.grade, f.title))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -303,8 +303,7 @@ fn gap_analysis(report: &Report, sms: &Sms, f: &Formats) -> Result<Worksheet, Xl
             .iter()
             .find(|s| s.clause.id == leaf.id)
             .expect("readiness scores every requirement clause");
-        let mut under: Vec<usize> = score.lost.iter().map(|l| l.0).collect();
-        under.sort_unstable();
+        let under: Vec<usize> = score.findings.clone();
         let under: Vec<&Finding> = under.iter().map(|&i| &report.findings[i]).collect();
         text(&mut ws, row, c("kind"), "clause", f)?;
         text(&mut ws, row, c("clause"), leaf.id, f)?;
@@ -426,7 +425,7 @@ fn findings(report: &Report, f: &Formats) -> Result<Worksheet, XlsxError> {
         let record = record.expect("CSV written in memory");
         for ((col, name), value) in (0u16..).zip(&header).zip(record.iter()) {
             let number = match name.as_str() {
-                "affected" | "population" | "points" => value.parse::<f64>().ok(),
+                "affected" | "population" | "gain" => value.parse::<f64>().ok(),
                 _ => None,
             };
             match number {
@@ -479,7 +478,7 @@ fn action_plan(
         .set_author("iso20k"),
     )?;
     for (row, finding) in (1u32..).zip(&report.findings) {
-        text(&mut ws, row, c("finding"), &crate::finding_id(finding), f)?;
+        text(&mut ws, row, c("finding"), &finding.id.clone(), f)?;
         text(&mut ws, row, c("grade"), finding.grade.as_str(), f)?;
         let clauses = finding.clauses(report.edition).join(", ");
         text(&mut ws, row, c("clauses"), &clauses, f)?;

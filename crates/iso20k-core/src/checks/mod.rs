@@ -119,6 +119,7 @@ impl Check {
     /// Starts a finding of this check.
     pub fn finding(&'static self, grade: Grade, title: impl Into<String>) -> Finding {
         Finding {
+            id: self.id.to_owned(),
             check: self.id,
             pattern: self.pattern(),
             grade,
@@ -288,6 +289,9 @@ impl Context<'_> {
 /// One audit failure found in the records.
 #[derive(Clone, Debug)]
 pub struct Finding {
+    /// Unique, stable id within a report: the check's id, followed by `/` and what tells its
+    /// findings apart when a check reports several (`checklist/F-012` for an answer).
+    pub id: String,
     /// The id of the check that found it (`checklist` for an internal auditor's answer).
     pub check: &'static str,
     /// The failure pattern it is an instance of.
@@ -481,14 +485,21 @@ pub fn by_extent(affected: usize, population: usize) -> Grade {
     }
 }
 
-/// The clauses the checks look at in an edition: those whose score rests on evidence rather
-/// than on the absence of a finding nobody could have raised.
-pub fn assessed(edition: Edition) -> Vec<&'static str> {
+/// The clauses the checks examine in `cx`: those of every presence check, and of every check
+/// that has at least one record to look at. A clause only a check with nothing to look at
+/// covers is not examined, so an empty register never passes for a good one.
+pub fn examined(cx: &Context<'_>) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
-    let declared = ALL.iter().flat_map(|c| c.clauses(edition).iter().copied());
-    for c in declared.chain(documents::required_clauses(edition)) {
-        if !out.contains(&c) {
-            out.push(c);
+    for check in ALL.iter().filter(|c| c.examines.population(cx) > 0) {
+        let extra: Vec<&'static str> = if check.id == documents::DOC_REQUIRED_MISSING.id {
+            documents::required_clauses(cx.edition).collect()
+        } else {
+            Vec::new()
+        };
+        for &c in check.clauses(cx.edition).iter().chain(&extra) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
         }
     }
     out

@@ -176,13 +176,10 @@ fn keep(q: &ReportQuery) -> String {
 }
 
 /// A finding's address: its check, or for a checklist answer the pattern it answers.
+/// A finding's id as one path segment: its `/` becomes `--`, which no check id or record slug
+/// holds, so the mapping is one to one.
 pub(crate) fn finding_slug(f: &Value) -> String {
-    let check = f["check"].as_str().unwrap_or_default();
-    if check == "checklist" {
-        format!("checklist-{}", f["pattern"].as_str().unwrap_or_default())
-    } else {
-        check.to_owned()
-    }
+    f["id"].as_str().unwrap_or_default().replace('/', "--")
 }
 
 /// A finding as lists show it.
@@ -194,7 +191,8 @@ struct FindingRow {
     pattern: String,
     pattern_title: String,
     clauses: Vec<String>,
-    points: f64,
+    gain: f64,
+    blocks: Option<String>,
 }
 
 fn finding_rows(report: &Value, only: impl Fn(&Value) -> bool) -> Vec<FindingRow> {
@@ -216,7 +214,8 @@ fn finding_rows(report: &Value, only: impl Fn(&Value) -> bool) -> Vec<FindingRow
                 .flatten()
                 .map(text)
                 .collect(),
-            points: f["points"].as_f64().unwrap_or(0.0),
+            gain: f["gain"].as_f64().unwrap_or(0.0),
+            blocks: f["blocks"].as_str().map(str::to_owned),
         })
         .collect()
 }
