@@ -18,6 +18,7 @@ mod incidents;
 mod internal_audit;
 mod management_review;
 mod policy;
+mod references;
 mod roles;
 mod services;
 mod suppliers;
@@ -221,6 +222,7 @@ pub static ALL: &[&Check] = &[
     &changes::CHANGE_NO_BACKOUT,
     &changes::RELEASE_NO_CHANGE,
     &changes::RELEASE_NOT_TESTED,
+    &references::REFERENCE_UNRESOLVED,
 ];
 
 /// Looks a check up by id.
@@ -433,6 +435,7 @@ record_kinds! {
     CapacityPlan = "capacity-plan";
     Training = "training";
     Incident = "incident";
+    ServiceRequest = "service-request";
     Problem = "problem";
     Change = "change";
     Release = "release";
