@@ -3,6 +3,7 @@
 
 use super::{Check, Evidence, Examines, RecordKind};
 use crate::interval::Activity;
+use crate::refs::{Index, Target};
 
 pub(super) static CI_INCOMPLETE: Check = Check {
     id: "ci-incomplete",
@@ -15,13 +16,20 @@ pub(super) static CI_INCOMPLETE: Check = Check {
     examines: Examines::Presence,
     evaluate: |cx, out| {
         let cis = &cx.sms.tickets.cis;
+        // A service the catalogue lacks counts as none.
+        let index = Index::new(cx.sms);
         let bad: Vec<_> = cis
             .iter()
             .filter_map(|c| {
                 let missing: Vec<_> = [
                     ("owner", c.owner.is_none()),
                     ("type", c.kind.is_none()),
-                    ("service", c.service.is_none()),
+                    (
+                        "service",
+                        !c.service
+                            .as_deref()
+                            .is_some_and(|s| index.has(Target::Service, s)),
+                    ),
                 ]
                 .into_iter()
                 .filter(|m| m.1)

@@ -8,6 +8,7 @@ use crate::Edition;
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{DocStatus, DocType, Document};
+use crate::refs::{Index, Target};
 
 fn current<'a>(cx: &Context<'a>) -> Vec<&'a Document> {
     cx.sms
@@ -27,16 +28,23 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
     title: "Current document without approver, approval date or version",
     clauses_2018: &["7.5.2"],
     clauses_2011: &["4.3.2"],
-    doc: "Fires for each current, internally written document missing its `approver`, \
-          `approved_on` or `version`. Graded by extent over the current documents.",
+    doc: "Fires for each current, internally written document missing its `approver` (or \
+          naming one who is not in the people register), `approved_on` or `version`. Graded by extent over the current documents.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
         let docs: Vec<_> = current(cx).into_iter().filter(|d| !d.external).collect();
+        // An approver who is not in the people register counts as none.
+        let people = Index::new(cx.sms);
         let bad: Vec<_> = docs
             .iter()
             .filter_map(|d| {
                 let missing: Vec<_> = [
-                    ("approver", d.approver.is_none()),
+                    (
+                        "approver",
+                        !d.approver
+                            .as_deref()
+                            .is_some_and(|a| people.has(Target::Person, a)),
+                    ),
                     ("approved_on", d.approved_on.is_none()),
                     ("version", d.version.is_none()),
                 ]

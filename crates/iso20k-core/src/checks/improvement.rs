@@ -4,6 +4,7 @@
 use super::{Check, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
+use crate::refs::Target;
 
 pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
     id: "nc-no-root-cause",
@@ -132,12 +133,16 @@ pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
         let bad: Vec<_> = open
             .iter()
             .filter_map(|i| {
-                let missing: Vec<_> =
-                    [("owner", i.owner.is_none()), ("target", i.target.is_none())]
-                        .into_iter()
-                        .filter(|m| m.1)
-                        .map(|m| m.0)
-                        .collect();
+                // An owner who is not in the people register counts as none.
+                let owned = i
+                    .owner
+                    .as_deref()
+                    .is_some_and(|o| cx.resolves(Target::Person, o));
+                let missing: Vec<_> = [("owner", !owned), ("target", i.target.is_none())]
+                    .into_iter()
+                    .filter(|m| m.1)
+                    .map(|m| m.0)
+                    .collect();
                 (!missing.is_empty()).then(|| {
                     Evidence::new(
                         RecordKind::Improvement,

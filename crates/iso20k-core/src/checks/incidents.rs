@@ -8,6 +8,7 @@ use super::{Check, Evidence, Examines, RecordKind, by_extent, capped, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::Incident;
+use crate::refs::{Index, Target};
 
 fn opened_by(i: &Incident, as_of: crate::Date) -> bool {
     i.opened_at.is_none_or(|t| t.date() <= as_of)
@@ -117,6 +118,8 @@ pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
     evaluate: |cx, out| {
         let org = &cx.sms.organisation;
         let deadline = cx.since(Activity::MajorIncidentProblem);
+        // A problem id the problem table lacks links to nothing.
+        let index = Index::new(cx.sms);
         let major: Vec<_> = cx
             .sms
             .tickets
@@ -127,18 +130,22 @@ pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
             .collect();
         let bad: Vec<_> = major
             .iter()
-            .filter(|i| i.problem.is_none())
+            .filter(|i| {
+                index
+                    .resolved(Target::Problem, i.problem.as_deref())
+                    .is_none()
+            })
             .map(|i| {
                 let p = i
                     .priority
                     .map(|p| format!("priority {p}"))
                     .unwrap_or_else(|| "major".into());
-                Evidence::new(
-                    RecordKind::Incident,
-                    &i.id,
-                    format!("{p} incident with no problem record"),
-                )
-                .field("problem", None::<String>)
+                let note = match &i.problem {
+                    None => format!("{p} incident with no problem record"),
+                    Some(x) => format!("{p} incident linked to problem {x}, which is not recorded"),
+                };
+                Evidence::new(RecordKind::Incident, &i.id, note)
+                    .field("problem", i.problem.as_deref())
             })
             .collect();
         if !bad.is_empty() {
@@ -172,6 +179,8 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
     examines: Examines::Presence,
     evaluate: |cx, out| {
         let window = cx.interval(Activity::RecurringIncidents);
+        // A problem id the problem table lacks links to nothing.
+        let index = Index::new(cx.sms);
         // Number the items, then one sort of plain integers by item and date and a walk along
         // each item: far cheaper than grouping or sorting a million incidents by name.
         let mut numbers: HashMap<&str, u32> = HashMap::new();
@@ -189,7 +198,10 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
                         names.push(ci);
                         names.len() as u32 - 1
                     });
-                    (item, opened, i.problem.is_some(), n as u32)
+                    let linked = index
+                        .resolved(Target::Problem, i.problem.as_deref())
+                        .is_some();
+                    (item, opened, linked, n as u32)
                 })
             })
             .collect();
@@ -305,6 +317,8 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
           permanent fix went in outside change management. Graded by extent over those problems.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
+        // A change id the change table lacks links to nothing.
+        let index = Index::new(cx.sms);
         let fixed: Vec<_> = cx
             .sms
             .tickets
@@ -314,10 +328,19 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
             .collect();
         let bad: Vec<_> = fixed
             .iter()
-            .filter(|p| p.change.is_none())
+            .filter(|p| {
+                index
+                    .resolved(Target::Change, p.change.as_deref())
+                    .is_none()
+            })
             .map(|p| {
-                Evidence::new(RecordKind::Problem, &p.id, "fixed with no change linked")
-                    .field("change", None::<String>)
+                let note = match &p.change {
+                    None => "fixed with no change linked".to_string(),
+                    Some(c) => {
+                        format!("fixed under change {c}, which is not in the change records")
+                    }
+                };
+                Evidence::new(RecordKind::Problem, &p.id, note).field("change", p.change.as_deref())
             })
             .collect();
         PROBLEM_FIX_NO_CHANGE.report_extent(

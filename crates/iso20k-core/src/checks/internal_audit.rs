@@ -8,6 +8,7 @@ use crate::clause;
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{InternalAudit, Raci};
+use crate::refs::Target;
 
 /// Audits held on or before `as_of` (not cancelled), oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a InternalAudit> {
@@ -422,7 +423,9 @@ pub(super) static AUDIT_NO_SCOPE: Check = Check {
             .filter(|a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
             .filter_map(|a| {
                 let mut gaps = Vec::new();
-                if a.processes.is_empty() && a.clauses.is_empty() {
+                // A process the register lacks scopes nothing.
+                let processes = a.processes.iter().any(|p| cx.resolves(Target::Process, p));
+                if !processes && a.clauses.is_empty() {
                     gaps.push("scope");
                 }
                 if a.auditor.is_none() {

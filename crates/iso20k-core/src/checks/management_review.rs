@@ -5,6 +5,7 @@ use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{ActionStatus, ManagementReview, ReviewInput};
+use crate::refs::Target;
 
 /// Reviews held on or before `as_of`, oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a ManagementReview> {
@@ -225,7 +226,12 @@ pub(super) static MR_ACTIONS_INCOMPLETE: Check = Check {
         let bad: Vec<_> = actions
             .iter()
             .filter_map(|(_, a)| {
-                let missing: Vec<_> = [("owner", a.owner.is_none()), ("due", a.due.is_none())]
+                // An owner who is not in the people register counts as none.
+                let owned = a
+                    .owner
+                    .as_deref()
+                    .is_some_and(|o| cx.resolves(Target::Person, o));
+                let missing: Vec<_> = [("owner", !owned), ("due", a.due.is_none())]
                     .into_iter()
                     .filter(|m| m.1)
                     .map(|m| m.0)

@@ -281,6 +281,12 @@ impl Context<'_> {
         out
     }
 
+    /// Whether a reference names a record of `target` (one scan; build a
+    /// [`crate::refs::Index`] to resolve many). A dangling reference counts as none.
+    pub fn resolves(&self, target: crate::refs::Target, id: &str) -> bool {
+        crate::refs::resolves(self.sms, target, id)
+    }
+
     /// Whether a person id names someone in the register who has not left.
     pub fn is_active_person(&self, id: &str) -> bool {
         self.sms.person(id).is_some_and(|p| p.is_active(self.as_of))

@@ -5,6 +5,7 @@ use super::{Check, Context, Evidence, Examines, RecordKind, by_extent};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Commitment, DocStatus};
+use crate::refs::{self, Target};
 
 fn policy_id(cx: &Context<'_>) -> String {
     cx.sms
@@ -21,7 +22,8 @@ pub(super) static POLICY_MISSING: Check = Check {
     clauses_2018: &["5.2.1"],
     clauses_2011: &["4.1.2"],
     doc: "Fires when `policy.yaml` is absent, lacks an approver or approval date (or is approved \
-          after the as-of date), or names a register document that is not current. Major: \
+          after the as-of date), names an approver who is not in the people register or not \
+          flagged `top_management`, or names a register document that is not current. Major: \
           without an approved policy the SMS has no stated direction.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
@@ -39,11 +41,29 @@ pub(super) static POLICY_MISSING: Check = Check {
         };
         let id = policy_id(cx);
         let mut evidence = Vec::new();
-        if p.approved_by.is_none() {
-            evidence.push(
+        // Only someone in the people register flagged as top management can approve it.
+        match p.approved_by.as_deref() {
+            None => evidence.push(
                 Evidence::new(RecordKind::Policy, &id, "no approver")
                     .field("approved_by", None::<String>),
-            );
+            ),
+            Some(a) if !cx.resolves(Target::Person, a) => evidence.push(
+                Evidence::new(
+                    RecordKind::Policy,
+                    &id,
+                    format!("approver {a} is not in the people register"),
+                )
+                .field("approved_by", Some(a)),
+            ),
+            Some(a) if !refs::is_top_management(cx.sms, a) => evidence.push(
+                Evidence::new(
+                    RecordKind::Policy,
+                    &id,
+                    format!("approver {a} is not top management"),
+                )
+                .field("approved_by", Some(a)),
+            ),
+            Some(_) => {}
         }
         match p.approved_on {
             None => evidence.push(
@@ -204,7 +224,12 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
                         "target",
                         o.target.as_ref().and_then(|t| t.number()).is_none(),
                     ),
-                    ("owner", o.owner.is_none()),
+                    (
+                        "owner",
+                        !o.owner
+                            .as_deref()
+                            .is_some_and(|w| cx.resolves(Target::Person, w)),
+                    ),
                     ("due", o.due.is_none()),
                 ];
                 let missing: Vec<_> = lacks.iter().filter(|l| l.1).map(|l| l.0).collect();
