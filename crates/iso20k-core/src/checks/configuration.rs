@@ -11,7 +11,8 @@ pub(super) static CI_INCOMPLETE: Check = Check {
     title: "Configuration items without owner, type or service",
     clauses_2018: &["8.2.6"],
     clauses_2011: &["9.1"],
-    doc: "Fires for each configuration item with no owner, no type, or no service it supports. \
+    doc: "Fires for each configuration item with no owner, no type, or no service it supports (a \
+          service the catalogue lacks by id or name counts as none). \
           Graded by extent over the configuration items.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
@@ -108,5 +109,15 @@ mod tests {
         let mut sms = clean();
         sms.tickets.cis[0].last_verified_on = None;
         assert_eq!(ids(&fires(&CI_NOT_VERIFIED, &sms)), ["CI-1"]);
+    }
+
+    #[test]
+    fn a_service_the_catalogue_lacks_is_no_service() {
+        let mut sms = clean();
+        sms.tickets.cis[0].service = Some("S-NONE".into());
+        let f = fires(&CI_INCOMPLETE, &sms);
+        assert_eq!(ids(&f), ["CI-1"]);
+        sms.tickets.cis[0].service = Some("Managed e-mail".into());
+        quiet(&CI_INCOMPLETE, &sms);
     }
 }

@@ -353,4 +353,17 @@ mod external_tests {
         sms.documents.push(manual);
         assert_eq!(ids(&fires(&EXTERNAL_DOC_UNCONTROLLED, &sms)), ["EXT-1"]);
     }
+
+    #[test]
+    fn an_approver_outside_the_people_register_is_no_approver() {
+        let mut sms = clean();
+        sms.documents[0].approver = Some("helena".into());
+        let f = fires(&DOC_UNCONTROLLED, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].field),
+            (vec!["DOC-scope"], Some("approver"))
+        );
+        sms.documents[0].approver = Some("sm".into());
+        quiet(&DOC_UNCONTROLLED, &sms);
+    }
 }

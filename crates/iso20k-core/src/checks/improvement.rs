@@ -108,7 +108,7 @@ pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
     clauses_2018: &["10.2"],
     clauses_2011: &["4.5.5.2"],
     doc: "Fires when the improvement register is empty, or for each improvement not yet \
-          completed that lacks an `owner` or a `target`. Minor; graded by extent over the open \
+          completed that lacks an `owner` (in the people register) or a `target`. Minor; graded by extent over the open \
           improvements.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
@@ -350,5 +350,18 @@ mod recurrence_tests {
         assert_eq!(ids(&fires(&IMPROVEMENT_OUTCOME_MISSING, &sms)), ["IMP-1"]);
         sms.improvements[0].outcome = Some("28% fewer tickets".into());
         quiet(&IMPROVEMENT_OUTCOME_MISSING, &sms);
+    }
+
+    #[test]
+    fn an_improvement_owner_outside_the_people_register_is_no_owner() {
+        let mut sms = clean();
+        sms.improvements[0].owner = Some("helena".into());
+        let f = fires(&IMPROVEMENT_INCOMPLETE, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].field),
+            (vec!["IMP-1"], Some("owner"))
+        );
+        sms.improvements[0].owner = Some("sm".into());
+        quiet(&IMPROVEMENT_INCOMPLETE, &sms);
     }
 }

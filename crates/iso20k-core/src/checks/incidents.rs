@@ -111,7 +111,7 @@ pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
     clauses_2011: &["8.1", "8.2"],
     doc: "An incident is major when flagged so or when its priority is at or above the \
           organisation's `major_priority` (default 1). Fires for each major incident opened \
-          longer ago than `major_incident_problem` (default 5 days) with no linked problem, and \
+          longer ago than `major_incident_problem` (default 5 days) with no linked problem (a `problem` the problem table lacks links nothing), and \
           lists every one. An auditor expectation rather than the standard's words; graded by \
           extent over the major incidents.",
     examines: Examines::Presence,
@@ -174,7 +174,7 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
     clauses_2018: &["8.6.3"],
     clauses_2011: &["8.2"],
     doc: "Fires for each configuration item with three or more incidents opened within one \
-          `recurring_incidents` window (default 30 days) none of which is linked to a problem: \
+          `recurring_incidents` window (default 30 days) none of which is linked to a problem in the problem table: \
           nobody looked for the common cause. Graded by extent over the items with incidents.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
@@ -313,7 +313,8 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
     title: "Problems fixed without a change record",
     clauses_2018: &["8.6.3"],
     clauses_2011: &["8.2"],
-    doc: "Fires for each problem closed with a root cause and linked to no change: the \
+    doc: "Fires for each problem closed with a root cause and linked to no change in the change \
+          table: the \
           permanent fix went in outside change management. Graded by extent over those problems.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
@@ -506,6 +507,44 @@ mod tests {
         });
         let f = fires(&KNOWN_ERRORS_MISSING, &sms);
         assert_eq!((ids(&f), f.grade), (vec!["PRB-2"], Grade::Observation));
+    }
+
+    #[test]
+    fn a_problem_the_tickets_lack_is_no_problem_record() {
+        let mut sms = clean();
+        let mut p1 = incident("INC-P1", 10, "CI-1");
+        p1.priority = Some(1);
+        p1.problem = Some("PRB-404".into());
+        sms.tickets.incidents.push(p1);
+        let f = fires(&MAJOR_INCIDENT_NO_PROBLEM, &sms);
+        assert_eq!(ids(&f), ["INC-P1"]);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("PRB-404"));
+        sms.tickets.incidents.last_mut().unwrap().problem = Some("PRB-1".into());
+        quiet(&MAJOR_INCIDENT_NO_PROBLEM, &sms);
+
+        let mut sms = clean();
+        sms.tickets.incidents.extend([
+            incident("A", 1, "CI-9"),
+            incident("B", 20, "CI-9"),
+            incident("C", 31, "CI-9"),
+        ]);
+        sms.tickets.incidents.last_mut().unwrap().problem = Some("PRB-404".into());
+        fires(&RECURRING_INCIDENTS_NO_PROBLEM, &sms);
+        sms.tickets.incidents.last_mut().unwrap().problem = Some("PRB-1".into());
+        quiet(&RECURRING_INCIDENTS_NO_PROBLEM, &sms);
+    }
+
+    #[test]
+    fn a_change_the_tickets_lack_is_no_change() {
+        let mut sms = clean();
+        sms.tickets.problems[0].change = Some("CHG-404".into());
+        let f = fires(&PROBLEM_FIX_NO_CHANGE, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].value.as_deref()),
+            (vec!["PRB-1"], Some("CHG-404"))
+        );
+        sms.tickets.problems[0].change = Some("CHG-2".into());
+        quiet(&PROBLEM_FIX_NO_CHANGE, &sms);
     }
 }
 

@@ -411,8 +411,8 @@ pub(super) static AUDIT_NO_SCOPE: Check = Check {
     title: "Internal audit without a defined scope or auditor",
     clauses_2018: &["9.2"],
     clauses_2011: &["4.5.4.2"],
-    doc: "Fires for each audit held or planned in the current cycle that names no process and \
-          no clause, or no auditor: nobody can tell what was audited or by whom. Minor.",
+    doc: "Fires for each audit held or planned in the current cycle that names no process in the \
+          process register and no clause, or no auditor: nobody can tell what was audited or by whom. Minor.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
         let (start, end) = cycle(cx);
@@ -472,5 +472,16 @@ mod scope_tests {
             (ids(&f), f.evidence[0].note.as_str()),
             (vec!["IA-1"], "no scope")
         );
+    }
+
+    #[test]
+    fn processes_the_register_lacks_are_no_scope() {
+        let mut sms = clean();
+        sms.audits[0].processes = vec!["billing".into()];
+        sms.audits[0].clauses.clear();
+        let f = fires(&AUDIT_NO_SCOPE, &sms);
+        assert_eq!(f.evidence[0].note, "no scope");
+        sms.audits[0].processes.push("change".into());
+        quiet(&AUDIT_NO_SCOPE, &sms);
     }
 }

@@ -193,7 +193,7 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
     clauses_2018: &["6.2.1"],
     clauses_2011: &["4.1.1"],
     doc: "Fires when no objectives are recorded (major), or for each objective lacking a numeric \
-          `target`, an `owner` or a `due` date (graded by extent).",
+          `target`, an `owner` in the people register or a `due` date (graded by extent).",
     examines: Examines::Presence,
     evaluate: |cx, out| {
         let objectives = &cx.sms.objectives;
@@ -432,5 +432,33 @@ mod communication_tests {
                 .as_deref(),
             Some("2025-12-01")
         );
+    }
+
+    #[test]
+    fn the_approver_must_be_top_management_in_the_people_register() {
+        let mut sms = clean();
+        sms.policy.as_mut().unwrap().approved_by = Some("helena".into());
+        let f = fires(&POLICY_MISSING, &sms);
+        assert_eq!(f.grade, Grade::Major);
+        assert_eq!(
+            (f.evidence[0].field, f.evidence[0].value.as_deref()),
+            (Some("approved_by"), Some("helena"))
+        );
+        assert!(f.evidence[0].note.contains("not in the people register"));
+        sms.policy.as_mut().unwrap().approved_by = Some("sm".into());
+        let f = fires(&POLICY_MISSING, &sms);
+        assert!(f.evidence[0].note.contains("not top management"), "{f:#?}");
+        sms.policy.as_mut().unwrap().approved_by = Some("ceo".into());
+        quiet(&POLICY_MISSING, &sms);
+    }
+
+    #[test]
+    fn an_objective_owner_outside_the_people_register_is_no_owner() {
+        let mut sms = clean();
+        sms.objectives[0].owner = Some("helena".into());
+        let f = fires(&OBJECTIVES_NOT_MEASURABLE, &sms);
+        assert_eq!(f.evidence[0].field, Some("owner"));
+        sms.objectives[0].owner = Some("cm".into());
+        quiet(&OBJECTIVES_NOT_MEASURABLE, &sms);
     }
 }
