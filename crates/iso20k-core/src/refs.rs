@@ -194,7 +194,7 @@ fields! {
         |s, f| for d in &s.documents { one(f, &d.label(), &d.approver) };
     Service "owner" -> Person ["8.2.4"] ["6.1"]:
         |s, f| for v in &s.services { one(f, &v.id, &v.owner) };
-    Service "customers" -> Customer (many) ["8.3.2"] ["7.1"]:
+    Service "customers" -> Customer (many) ["8.3.2"] ["7.1"] by "customer-no-relationship-owner":
         |s, f| for v in &s.services { all(f, &v.id, &v.customers) };
     Service "depends_on" -> Service (many) ["8.2.4"] ["6.1"]:
         |s, f| for v in &s.services { all(f, &v.id, &v.depends_on) };
@@ -202,8 +202,6 @@ fields! {
         |s, f| for v in &s.services { one(f, &v.id, &v.transition_plan) };
     Sla "service" -> Service ["8.3.3"] ["6.1"] by "service-not-in-catalogue":
         |s, f| for a in &s.slas { f(&a.id, &a.service) };
-    Sla "customer" -> Customer ["8.3.3"] ["6.1"]:
-        |s, f| for a in &s.slas { f(&a.id, &a.customer) };
     Sla "document" -> Document ["8.3.3"] ["6.1"]:
         |s, f| for a in &s.slas { one(f, &a.id, &a.document) };
     Supplier "services" -> Service (many) ["8.3.4.1"] ["7.2"]:
