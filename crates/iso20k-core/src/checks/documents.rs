@@ -8,7 +8,7 @@ use crate::Edition;
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{DocStatus, DocType, Document};
-use crate::refs::{Index, Target};
+use crate::refs::Target;
 
 fn current<'a>(cx: &Context<'a>) -> Vec<&'a Document> {
     cx.sms
@@ -34,7 +34,6 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
     evaluate: |cx, out| {
         let docs: Vec<_> = current(cx).into_iter().filter(|d| !d.external).collect();
         // An approver who is not in the people register counts as none.
-        let people = Index::new(cx.sms);
         let bad: Vec<_> = docs
             .iter()
             .filter_map(|d| {
@@ -43,7 +42,7 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
                         "approver",
                         !d.approver
                             .as_deref()
-                            .is_some_and(|a| people.has(Target::Person, a)),
+                            .is_some_and(|a| cx.resolves(Target::Person, a)),
                     ),
                     ("approved_on", d.approved_on.is_none()),
                     ("version", d.version.is_none()),
