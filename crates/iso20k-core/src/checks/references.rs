@@ -58,11 +58,8 @@ pub(super) static REFERENCE_UNRESOLVED: Check = Check {
     evaluate: |cx, out| {
         // Groups of fields sharing their clauses, in FIELDS order.
         let mut groups: Vec<Group> = Vec::new();
-        refs::walk(cx.sms, |i, record, value, ok| {
-            let f = &FIELDS[i];
-            if f.reported_by.is_some() {
-                return;
-            }
+        let index = refs::Index::new(cx.sms);
+        for f in FIELDS.iter().filter(|f| f.reported_by.is_none()) {
             let key: Clauses = (f.clauses_2018, f.clauses_2011);
             let g = match groups.iter().position(|g| g.clauses == key) {
                 Some(g) => &mut groups[g],
@@ -74,30 +71,32 @@ pub(super) static REFERENCE_UNRESOLVED: Check = Check {
                     groups.last_mut().expect("just pushed")
                 }
             };
-            g.population += 1;
-            if ok {
-                return;
-            }
-            g.dangling += 1;
-            if !g.kinds.contains(&f.kind) {
-                g.kinds.push(f.kind);
-            }
-            // Ticket tables can hold a million rows: keep a sample, count them all.
-            if g.evidence.len() < EVIDENCE_LIMIT {
-                g.evidence.push(
-                    Evidence::new(
-                        f.kind,
-                        record,
-                        format!(
-                            "names {} {value}, which is not in the {}",
-                            f.target.noun(),
-                            f.target.register()
-                        ),
-                    )
-                    .field(f.field, Some(value)),
-                );
-            }
-        });
+            f.each(cx.sms, &mut |record, value| {
+                g.population += 1;
+                if index.has(f.target, value) {
+                    return;
+                }
+                g.dangling += 1;
+                if !g.kinds.contains(&f.kind) {
+                    g.kinds.push(f.kind);
+                }
+                // Ticket tables can hold a million rows: keep a sample, count them all.
+                if g.evidence.len() < EVIDENCE_LIMIT {
+                    g.evidence.push(
+                        Evidence::new(
+                            f.kind,
+                            record,
+                            format!(
+                                "names {} {value}, which is not in the {}",
+                                f.target.noun(),
+                                f.target.register()
+                            ),
+                        )
+                        .field(f.field, Some(value)),
+                    );
+                }
+            });
+        }
         for mut g in groups.into_iter().filter(|g| g.dangling > 0) {
             let n = g.dangling;
             if n > g.evidence.len() {
