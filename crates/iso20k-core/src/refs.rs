@@ -73,8 +73,12 @@ impl Target {
     }
 }
 
-/// Calls `f(record id, value)` for every value a field holds in the records.
-type Visit = fn(&Sms, &mut dyn FnMut(&str, &str));
+/// What a visit reports for each value: the record's id, the id of the item inside it holding
+/// the field (an action of a review), if any, and the value.
+type Sink<'a> = dyn FnMut(&str, Option<&str>, &str) + 'a;
+
+/// Calls the sink for every value a field holds in the records.
+type Visit = fn(&Sms, &mut Sink<'_>);
 
 /// A field that names another record.
 pub struct RefField {
@@ -111,25 +115,33 @@ impl RefField {
         }
     }
 
-    /// Calls `f(record id, value)` for every non-empty value the field holds in `sms`.
-    pub fn each(&self, sms: &Sms, f: &mut dyn FnMut(&str, &str)) {
-        (self.visit)(sms, &mut |id, v| {
+    /// Calls `f(record id, item id, value)` for every non-empty value the field holds in
+    /// `sms`. The record is the one a report points at (a review, an audit); the item, for a
+    /// field inside a list of the record (`actions.owner`), names the entry holding it.
+    pub fn each(&self, sms: &Sms, f: &mut Sink<'_>) {
+        (self.visit)(sms, &mut |id, item, v| {
             if !v.is_empty() {
-                f(id, v)
+                f(id, item, v)
             }
         });
     }
 }
 
-fn one(f: &mut dyn FnMut(&str, &str), id: &str, v: &Option<String>) {
+fn one(f: &mut Sink<'_>, id: &str, v: &Option<String>) {
     if let Some(v) = v {
-        f(id, v);
+        f(id, None, v);
     }
 }
 
-fn all(f: &mut dyn FnMut(&str, &str), id: &str, vs: &[String]) {
+fn all(f: &mut Sink<'_>, id: &str, vs: &[String]) {
     for v in vs {
-        f(id, v);
+        f(id, None, v);
+    }
+}
+
+fn inner(f: &mut Sink<'_>, id: &str, item: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        f(id, Some(item), v);
     }
 }
 
@@ -177,21 +189,23 @@ fields! {
     Process "document" -> Document ["7.5.2"] ["4.3.2"]:
         |s, f| for p in &s.processes { one(f, &p.id, &p.document) };
     Raci "process" -> Process ["5.3"] ["4.1.3"]:
-        |s, f| for e in &s.raci { f(&e.process, &e.process) };
+        |s, f| for e in &s.raci { f(&e.process, None, &e.process) };
     Raci "person" -> Person ["5.3"] ["4.1.3"] by "raci-unknown-person":
-        |s, f| for e in &s.raci { f(&e.process, &e.person) };
+        |s, f| for e in &s.raci { f(&e.process, None, &e.person) };
     ManagementReview "attendees" -> Person (many) ["9.3"] ["4.5.4.3"]:
         |s, f| for r in &s.management_reviews { all(f, &r.id, &r.attendees) };
     ManagementReview "minutes" -> Document ["9.3"] ["4.5.4.3"]:
         |s, f| for r in &s.management_reviews { one(f, &r.id, &r.minutes) };
     ManagementReview "actions.owner" -> Person ["9.3"] ["4.5.4.3"]:
-        |s, f| for a in s.management_reviews.iter().flat_map(|r| &r.actions) { one(f, &a.id, &a.owner) };
+        |s, f| for r in &s.management_reviews {
+            for a in &r.actions { inner(f, &r.id, &a.id, &a.owner) }
+        };
     ManagementReview "followed_up" -> ReviewAction (many) ["9.3"] ["4.5.4.3"]:
         |s, f| for r in &s.management_reviews { all(f, &r.id, &r.followed_up) };
     Document "owner" -> Person ["7.5.2"] ["4.3.2"]:
-        |s, f| for d in &s.documents { one(f, &d.label(), &d.owner) };
+        |s, f| for d in &s.documents { inner(f, &d.id, &d.label(), &d.owner) };
     Document "approver" -> Person ["7.5.2"] ["4.3.2"]:
-        |s, f| for d in &s.documents { one(f, &d.label(), &d.approver) };
+        |s, f| for d in &s.documents { inner(f, &d.id, &d.label(), &d.approver) };
     Service "owner" -> Person ["8.2.4"] ["6.1"]:
         |s, f| for v in &s.services { one(f, &v.id, &v.owner) };
     Service "customers" -> Customer (many) ["8.3.2"] ["7.1"] by "customer-no-relationship-owner":
@@ -201,7 +215,7 @@ fields! {
     Service "transition_plan" -> Document ["8.5.2.1"] ["5.2"]:
         |s, f| for v in &s.services { one(f, &v.id, &v.transition_plan) };
     Sla "service" -> Service ["8.3.3"] ["6.1"] by "service-not-in-catalogue":
-        |s, f| for a in &s.slas { f(&a.id, &a.service) };
+        |s, f| for a in &s.slas { f(&a.id, None, &a.service) };
     Sla "document" -> Document ["8.3.3"] ["6.1"]:
         |s, f| for a in &s.slas { one(f, &a.id, &a.document) };
     Supplier "services" -> Service (many) ["8.3.4.1"] ["7.2"]:
@@ -209,7 +223,9 @@ fields! {
     Supplier "contract_manager" -> Person ["8.3.4.1"] ["7.2"]:
         |s, f| for x in &s.suppliers { one(f, &x.id, &x.contract_manager) };
     Supplier "contracts.document" -> Document ["8.3.4.1"] ["7.2"]:
-        |s, f| for c in s.suppliers.iter().flat_map(|x| &x.contracts) { one(f, &c.id, &c.document) };
+        |s, f| for x in &s.suppliers {
+            for c in &x.contracts { inner(f, &x.id, &c.id, &c.document) }
+        };
     Risk "owner" -> Person ["6.1"] ["4.5.2"]:
         |s, f| for r in &s.risks { one(f, &r.id, &r.owner) };
     Risk "service" -> Service ["6.1"] ["4.5.2"]:
@@ -219,9 +235,13 @@ fields! {
     InternalAudit "report" -> Document ["9.2"] ["4.5.4.2"]:
         |s, f| for a in &s.audits { one(f, &a.id, &a.report) };
     InternalAudit "findings.nonconformity" -> Nonconformity ["9.2"] ["4.5.4.2"]:
-        |s, f| for x in s.audits.iter().flat_map(|a| &a.findings) { one(f, &x.id, &x.nonconformity) };
+        |s, f| for a in &s.audits {
+            for x in &a.findings { inner(f, &a.id, &x.id, &x.nonconformity) }
+        };
     Nonconformity "actions.owner" -> Person ["10.1"] ["4.5.5.1"]:
-        |s, f| for a in s.nonconformities.iter().flat_map(|n| &n.actions) { one(f, &a.id, &a.owner) };
+        |s, f| for n in &s.nonconformities {
+            for a in &n.actions { inner(f, &n.id, &a.id, &a.owner) }
+        };
     Nonconformity "effectiveness.checked_by" -> Person ["10.1"] ["4.5.5.1"]:
         |s, f| for n in &s.nonconformities {
             if let Some(e) = &n.effectiveness { one(f, &n.id, &e.checked_by) }
@@ -239,7 +259,7 @@ fields! {
     CapacityPlan "document" -> Document ["8.4.3"] ["6.5"]:
         |s, f| for p in &s.capacity_plans { one(f, &p.id, &p.document) };
     Training "person" -> Person ["7.2"] ["4.4.2"]:
-        |s, f| for t in &s.training { f(&format!("{}: {}", t.person, t.course), &t.person) };
+        |s, f| for t in &s.training { f(&format!("{}: {}", t.person, t.course), None, &t.person) };
     Customer "relationship_owner" -> Person ["8.3.2"] ["7.1"]:
         |s, f| for c in &s.customers { one(f, &c.id, &c.relationship_owner) };
     Complaint "customer" -> Customer ["8.3.2"] ["7.1"]:
@@ -377,32 +397,28 @@ pub struct Dangling {
     pub field: &'static RefField,
     /// The id of the record holding the field.
     pub record: String,
+    /// The entry inside the record holding it (an action of a review), if any.
+    pub item: Option<String>,
     /// The id it names.
     pub value: String,
 }
 
-/// Walks every reference of `sms` once, calling `f(field index, record id, value, resolves)`.
-pub fn walk(sms: &Sms, mut f: impl FnMut(usize, &str, &str, bool)) {
-    let index = Index::new(sms);
-    for (i, field) in FIELDS.iter().enumerate() {
-        field.each(sms, &mut |record, value| {
-            f(i, record, value, index.has(field.target, value))
-        });
-    }
-}
-
 /// Every reference in `sms` that names no record, in [`FIELDS`] order.
 pub fn unresolved(sms: &Sms) -> Vec<Dangling> {
+    let index = Index::new(sms);
     let mut out = Vec::new();
-    walk(sms, |i, record, value, ok| {
-        if !ok {
-            out.push(Dangling {
-                field: &FIELDS[i],
-                record: record.to_owned(),
-                value: value.to_owned(),
-            });
-        }
-    });
+    for field in FIELDS {
+        field.each(sms, &mut |record, item, value| {
+            if !index.has(field.target, value) {
+                out.push(Dangling {
+                    field,
+                    record: record.to_owned(),
+                    item: item.map(str::to_owned),
+                    value: value.to_owned(),
+                });
+            }
+        });
+    }
     out
 }
 

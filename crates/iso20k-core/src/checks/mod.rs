@@ -441,7 +441,7 @@ record_kinds! {
     CapacityPlan = "capacity-plan";
     Training = "training";
     Incident = "incident";
-    ServiceRequest = "service-request";
+    ServiceRequest = "request";
     Problem = "problem";
     Change = "change";
     Release = "release";

@@ -71,7 +71,7 @@ pub(super) static REFERENCE_UNRESOLVED: Check = Check {
                     groups.last_mut().expect("just pushed")
                 }
             };
-            f.each(cx.sms, &mut |record, value| {
+            f.each(cx.sms, &mut |record, item, value| {
                 g.population += 1;
                 if index.has(f.target, value) {
                     return;
@@ -87,7 +87,8 @@ pub(super) static REFERENCE_UNRESOLVED: Check = Check {
                             f.kind,
                             record,
                             format!(
-                                "names {} {value}, which is not in the {}",
+                                "{}names {} {value}, which is not in the {}",
+                                item.map(|i| format!("{i} ")).unwrap_or_default(),
                                 f.target.noun(),
                                 f.target.register()
                             ),
@@ -406,5 +407,26 @@ mod tests {
         );
         assert_eq!(f.evidence.len(), EVIDENCE_LIMIT + 1);
         assert!(f.evidence[EVIDENCE_LIMIT].note.contains("150 more"));
+    }
+
+    #[test]
+    fn a_field_inside_a_list_points_at_its_record_and_names_the_entry() {
+        let mut sms = clean();
+        sms.management_reviews[0].actions[0].owner = Some("helena".into());
+        let d = refs::unresolved(&sms);
+        assert_eq!(
+            (d[0].record.as_str(), d[0].item.as_deref()),
+            ("MR-1", Some("MR-1-A1"))
+        );
+        let f = fires(&REFERENCE_UNRESOLVED, &sms);
+        let e = &f.evidence[0];
+        assert_eq!(
+            (e.kind, e.id.as_str()),
+            (RecordKind::ManagementReview, "MR-1")
+        );
+        assert_eq!(
+            e.note,
+            "MR-1-A1 names person helena, which is not in the people register"
+        );
     }
 }
