@@ -30,6 +30,11 @@ def main() -> None:
 
     for name in ["incidents", "problems", "changes", "releases", "cis"]:
         load(name, f"{name}.csv")
+    # A reference counts only when it resolves: services by id or name, tickets by id.
+    catalogue = yaml.safe_load((bundle / "services.yaml").read_text())["services"]
+    known = {s["id"] for s in catalogue} | {s["name"] for s in catalogue}
+    con.execute("CREATE TABLE catalogue (name VARCHAR)")
+    con.executemany("INSERT INTO catalogue VALUES (?)", [[k] for k in sorted(known)])
     con.execute(f"CREATE MACRO cutoff() AS DATE '{as_of}'")
     con.execute("CREATE MACRO ts(x) AS CAST(x AS TIMESTAMP)")
     con.execute("CREATE MACRO d(x) AS CAST(CAST(x AS TIMESTAMP) AS DATE)")
@@ -50,8 +55,9 @@ def main() -> None:
     check("incident-closed-without-resolution", "closed_at IS NOT NULL AND d(closed_at) <= cutoff()",
           "resolution IS NULL", "incidents")
     major = "(major = 'yes' OR CAST(priority AS INTEGER) <= 1) AND (opened_at IS NULL OR d(opened_at) <= cutoff() - INTERVAL 5 DAY)"
-    check("major-incident-no-problem", major, "problem IS NULL", "incidents")
-    p1 = [r[0] for r in con.execute(f"SELECT id FROM incidents WHERE {major} AND problem IS NULL ORDER BY id").fetchall()]
+    no_problem = "(problem IS NULL OR problem NOT IN (SELECT id FROM problems))"
+    check("major-incident-no-problem", major, no_problem, "incidents")
+    p1 = [r[0] for r in con.execute(f"SELECT id FROM incidents WHERE {major} AND {no_problem} ORDER BY id").fetchall()]
 
     check("breaches-not-reviewed",
           "sla_met = 'no' AND closed_at IS NOT NULL AND d(closed_at) <= cutoff() AND d(closed_at) >= cutoff() - INTERVAL 12 MONTH",
@@ -61,7 +67,8 @@ def main() -> None:
     # including that day number three or more and none of them has a problem record.
     pop, aff = one("""
         WITH i AS (
-            SELECT ci, d(opened_at) AS day, (problem IS NOT NULL)::INTEGER AS p
+            SELECT ci, d(opened_at) AS day,
+                   coalesce(problem IN (SELECT id FROM problems), false)::INTEGER AS p
             FROM incidents WHERE ci IS NOT NULL AND opened_at IS NOT NULL AND d(opened_at) <= cutoff()
         ), w AS (
             SELECT ci,
@@ -77,14 +84,14 @@ def main() -> None:
 
     check("problem-no-root-cause", "closed_at IS NOT NULL AND d(closed_at) <= cutoff()", "root_cause IS NULL", "problems")
     check("problem-fix-no-change", "closed_at IS NOT NULL AND d(closed_at) <= cutoff() AND root_cause IS NOT NULL",
-          "change IS NULL", "problems")
+          "change IS NULL OR change NOT IN (SELECT id FROM changes)", "problems")
     aff = one("""SELECT count(*) FROM problems
                  WHERE (opened_at IS NULL OR d(opened_at) <= cutoff())
                    AND (closed_at IS NULL OR d(closed_at) > cutoff())
                    AND root_cause IS NOT NULL AND coalesce(known_error, 'no') <> 'yes'""")[0]
     results["known-errors-missing"] = {"affected": aff}
 
-    check("ci-incomplete", "true", "owner IS NULL OR type IS NULL OR service IS NULL", "cis")
+    check("ci-incomplete", "true", "owner IS NULL OR type IS NULL OR service IS NULL OR service NOT IN (SELECT name FROM catalogue)", "cis")
     check("ci-not-verified", "true",
           "last_verified_on IS NULL OR CAST(last_verified_on AS DATE) + INTERVAL 12 MONTH < cutoff()", "cis")
 
@@ -102,8 +109,6 @@ def main() -> None:
     check("release-no-change", deployed, "change IS NULL OR change NOT IN (SELECT id FROM changes)", "releases")
     check("release-not-tested", deployed, "coalesce(tested, 'no') <> 'yes'", "releases")
 
-    catalogue = yaml.safe_load((bundle / "services.yaml").read_text())["services"]
-    known = {s["id"] for s in catalogue} | {s["name"] for s in catalogue}
     slas = yaml.safe_load((bundle / "slas.yaml").read_text()) if (bundle / "slas.yaml").exists() else None
     named = {a["service"] for a in (slas or {}).get("slas") or []}
     for table in ["incidents", "problems", "changes", "releases", "cis"]:

@@ -307,4 +307,14 @@ mod tests {
         assert_eq!(ids(&fires(&RELEASE_NO_CHANGE, &sms)), ["REL-1"]);
         assert_eq!(ids(&fires(&RELEASE_NOT_TESTED, &sms)), ["REL-1"]);
     }
+
+    #[test]
+    fn a_release_naming_a_change_on_record_is_authorised() {
+        let mut sms = clean();
+        sms.tickets.releases[0].change = Some("CHG-404".into());
+        let f = fires(&RELEASE_NO_CHANGE, &sms);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("CHG-404"));
+        sms.tickets.releases[0].change = Some("CHG-2".into());
+        quiet(&RELEASE_NO_CHANGE, &sms);
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::{Check, Evidence, Examines, RecordKind};
 use crate::interval::Activity;
+use crate::refs::{Index, Target};
 
 pub(super) static CI_INCOMPLETE: Check = Check {
     id: "ci-incomplete",
@@ -10,18 +11,26 @@ pub(super) static CI_INCOMPLETE: Check = Check {
     title: "Configuration items without owner, type or service",
     clauses_2018: &["8.2.6"],
     clauses_2011: &["9.1"],
-    doc: "Fires for each configuration item with no owner, no type, or no service it supports. \
+    doc: "Fires for each configuration item with no owner, no type, or no service it supports (a \
+          service the catalogue lacks by id or name counts as none). \
           Graded by extent over the configuration items.",
     examines: Examines::Records(|cx| cx.sms.tickets.cis.len()),
     evaluate: |cx, out| {
         let cis = &cx.sms.tickets.cis;
+        // A service the catalogue lacks counts as none.
+        let index = Index::new(cx.sms);
         let bad: Vec<_> = cis
             .iter()
             .filter_map(|c| {
                 let missing: Vec<_> = [
                     ("owner", c.owner.is_none()),
                     ("type", c.kind.is_none()),
-                    ("service", c.service.is_none()),
+                    (
+                        "service",
+                        !c.service
+                            .as_deref()
+                            .is_some_and(|s| index.has(Target::Service, s)),
+                    ),
                 ]
                 .into_iter()
                 .filter(|m| m.1)
@@ -100,5 +109,15 @@ mod tests {
         let mut sms = clean();
         sms.tickets.cis[0].last_verified_on = None;
         assert_eq!(ids(&fires(&CI_NOT_VERIFIED, &sms)), ["CI-1"]);
+    }
+
+    #[test]
+    fn a_service_the_catalogue_lacks_is_no_service() {
+        let mut sms = clean();
+        sms.tickets.cis[0].service = Some("S-NONE".into());
+        let f = fires(&CI_INCOMPLETE, &sms);
+        assert_eq!(ids(&f), ["CI-1"]);
+        sms.tickets.cis[0].service = Some("Managed e-mail".into());
+        quiet(&CI_INCOMPLETE, &sms);
     }
 }

@@ -8,6 +8,7 @@ use crate::Edition;
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{DocStatus, DocType, Document};
+use crate::refs::Target;
 
 fn current<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Document> {
     cx.sms
@@ -41,16 +42,22 @@ pub(super) static DOC_UNCONTROLLED: Check = Check {
     title: "Current document without approver, approval date or version",
     clauses_2018: &["7.5.2"],
     clauses_2011: &["4.3.2"],
-    doc: "Fires for each current, internally written document missing its `approver`, \
-          `approved_on` or `version`. Graded by extent over the current documents.",
+    doc: "Fires for each current, internally written document missing its `approver` (or \
+          naming one who is not in the people register), `approved_on` or `version`. Graded by extent over the current documents.",
     examines: Examines::Records(|cx| current_internal(cx).count()),
     evaluate: |cx, out| {
         let docs: Vec<_> = current_internal(cx).collect();
+        // An approver who is not in the people register counts as none.
         let bad: Vec<_> = docs
             .iter()
             .filter_map(|d| {
                 let missing: Vec<_> = [
-                    ("approver", d.approver.is_none()),
+                    (
+                        "approver",
+                        !d.approver
+                            .as_deref()
+                            .is_some_and(|a| cx.resolves(Target::Person, a)),
+                    ),
                     ("approved_on", d.approved_on.is_none()),
                     ("version", d.version.is_none()),
                 ]
@@ -355,5 +362,18 @@ mod external_tests {
         manual.owner = None;
         sms.documents.push(manual);
         assert_eq!(ids(&fires(&EXTERNAL_DOC_UNCONTROLLED, &sms)), ["EXT-1"]);
+    }
+
+    #[test]
+    fn an_approver_outside_the_people_register_is_no_approver() {
+        let mut sms = clean();
+        sms.documents[0].approver = Some("helena".into());
+        let f = fires(&DOC_UNCONTROLLED, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].field),
+            (vec!["DOC-scope"], Some("approver"))
+        );
+        sms.documents[0].approver = Some("sm".into());
+        quiet(&DOC_UNCONTROLLED, &sms);
     }
 }

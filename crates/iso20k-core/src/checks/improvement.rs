@@ -5,6 +5,7 @@ use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Improvement, Nonconformity};
+use crate::refs::Target;
 
 /// Nonconformities raised on or before the as-of date, or undated.
 fn raised_by<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Nonconformity> {
@@ -134,7 +135,7 @@ pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
     clauses_2018: &["10.2"],
     clauses_2011: &["4.5.5.2"],
     doc: "Fires when the improvement register is empty, or for each improvement not yet \
-          completed that lacks an `owner` or a `target`. Minor; graded by extent over the open \
+          completed that lacks an `owner` (in the people register) or a `target`. Minor; graded by extent over the open \
           improvements.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
@@ -159,12 +160,16 @@ pub(super) static IMPROVEMENT_INCOMPLETE: Check = Check {
         let bad: Vec<_> = open
             .iter()
             .filter_map(|i| {
-                let missing: Vec<_> =
-                    [("owner", i.owner.is_none()), ("target", i.target.is_none())]
-                        .into_iter()
-                        .filter(|m| m.1)
-                        .map(|m| m.0)
-                        .collect();
+                // An owner who is not in the people register counts as none.
+                let owned = i
+                    .owner
+                    .as_deref()
+                    .is_some_and(|o| cx.resolves(Target::Person, o));
+                let missing: Vec<_> = [("owner", !owned), ("target", i.target.is_none())]
+                    .into_iter()
+                    .filter(|m| m.1)
+                    .map(|m| m.0)
+                    .collect();
                 (!missing.is_empty()).then(|| {
                     Evidence::new(
                         RecordKind::Improvement,
@@ -362,5 +367,18 @@ mod recurrence_tests {
         assert_eq!(ids(&fires(&IMPROVEMENT_OUTCOME_MISSING, &sms)), ["IMP-1"]);
         sms.improvements[0].outcome = Some("28% fewer tickets".into());
         quiet(&IMPROVEMENT_OUTCOME_MISSING, &sms);
+    }
+
+    #[test]
+    fn an_improvement_owner_outside_the_people_register_is_no_owner() {
+        let mut sms = clean();
+        sms.improvements[0].owner = Some("helena".into());
+        let f = fires(&IMPROVEMENT_INCOMPLETE, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].field),
+            (vec!["IMP-1"], Some("owner"))
+        );
+        sms.improvements[0].owner = Some("sm".into());
+        quiet(&IMPROVEMENT_INCOMPLETE, &sms);
     }
 }

@@ -8,6 +8,7 @@ use super::{Check, Context, Evidence, Examines, RecordKind, by_extent, capped, n
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Attainment, Incident, Problem, Sla};
+use crate::refs::{Index, Target};
 
 fn opened_by(i: &Incident, as_of: crate::Date) -> bool {
     i.opened_at.is_none_or(|t| t.date() <= as_of)
@@ -233,26 +234,32 @@ pub(super) static MAJOR_INCIDENT_NO_PROBLEM: Check = Check {
     clauses_2011: &["8.1", "8.2"],
     doc: "An incident is major when flagged so or when its priority is at or above the \
           organisation's `major_priority` (default 1). Fires for each major incident opened \
-          longer ago than `major_incident_problem` (default 5 days) with no linked problem, and \
+          longer ago than `major_incident_problem` (default 5 days) with no linked problem (a `problem` the problem table lacks links nothing), and \
           lists every one. An auditor expectation rather than the standard's words; graded by \
           extent over the major incidents.",
     examines: Examines::Records(|cx| major_incidents(cx).count()),
     evaluate: |cx, out| {
+        // A problem id the problem table lacks links to nothing.
+        let index = Index::new(cx.sms);
         let major: Vec<_> = major_incidents(cx).collect();
         let bad: Vec<_> = major
             .iter()
-            .filter(|i| i.problem.is_none())
+            .filter(|i| {
+                index
+                    .resolved(Target::Problem, i.problem.as_deref())
+                    .is_none()
+            })
             .map(|i| {
                 let p = i
                     .priority
                     .map(|p| format!("priority {p}"))
                     .unwrap_or_else(|| "major".into());
-                Evidence::new(
-                    RecordKind::Incident,
-                    &i.id,
-                    format!("{p} incident with no problem record"),
-                )
-                .field("problem", None::<String>)
+                let note = match &i.problem {
+                    None => format!("{p} incident with no problem record"),
+                    Some(x) => format!("{p} incident linked to problem {x}, which is not recorded"),
+                };
+                Evidence::new(RecordKind::Incident, &i.id, note)
+                    .field("problem", i.problem.as_deref())
             })
             .collect();
         if !bad.is_empty() {
@@ -281,11 +288,13 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
     clauses_2018: &["8.6.3"],
     clauses_2011: &["8.2"],
     doc: "Fires for each configuration item with three or more incidents opened within one \
-          `recurring_incidents` window (default 30 days) none of which is linked to a problem: \
+          `recurring_incidents` window (default 30 days) none of which is linked to a problem in the problem table: \
           nobody looked for the common cause. Graded by extent over the items with incidents.",
     examines: Examines::Records(items_with_incidents),
     evaluate: |cx, out| {
         let window = cx.interval(Activity::RecurringIncidents);
+        // A problem id the problem table lacks links to nothing.
+        let index = Index::new(cx.sms);
         // Number the items, then one sort of plain integers by item and date and a walk along
         // each item: far cheaper than grouping or sorting a million incidents by name.
         let mut numbers: HashMap<&str, u32> = HashMap::new();
@@ -302,7 +311,10 @@ pub(super) static RECURRING_INCIDENTS_NO_PROBLEM: Check = Check {
                     names.push(ci);
                     names.len() as u32 - 1
                 });
-                Some((item, opened, i.problem.is_some(), n as u32))
+                let linked = index
+                    .resolved(Target::Problem, i.problem.as_deref())
+                    .is_some();
+                Some((item, opened, linked, n as u32))
             })
             .collect();
         all.sort_unstable();
@@ -407,17 +419,29 @@ pub(super) static PROBLEM_FIX_NO_CHANGE: Check = Check {
     title: "Problems fixed without a change record",
     clauses_2018: &["8.6.3"],
     clauses_2011: &["8.2"],
-    doc: "Fires for each problem closed with a root cause and linked to no change: the \
+    doc: "Fires for each problem closed with a root cause and linked to no change in the change \
+          table: the \
           permanent fix went in outside change management. Graded by extent over those problems.",
     examines: Examines::Records(|cx| fixed_problems(cx).count()),
     evaluate: |cx, out| {
+        // A change id the change table lacks links to nothing.
+        let index = Index::new(cx.sms);
         let fixed: Vec<_> = fixed_problems(cx).collect();
         let bad: Vec<_> = fixed
             .iter()
-            .filter(|p| p.change.is_none())
+            .filter(|p| {
+                index
+                    .resolved(Target::Change, p.change.as_deref())
+                    .is_none()
+            })
             .map(|p| {
-                Evidence::new(RecordKind::Problem, &p.id, "fixed with no change linked")
-                    .field("change", None::<String>)
+                let note = match &p.change {
+                    None => "fixed with no change linked".to_string(),
+                    Some(c) => {
+                        format!("fixed under change {c}, which is not in the change records")
+                    }
+                };
+                Evidence::new(RecordKind::Problem, &p.id, note).field("change", p.change.as_deref())
             })
             .collect();
         PROBLEM_FIX_NO_CHANGE.report_extent(
@@ -575,6 +599,44 @@ mod tests {
         });
         let f = fires(&KNOWN_ERRORS_MISSING, &sms);
         assert_eq!((ids(&f), f.grade), (vec!["PRB-2"], Grade::Observation));
+    }
+
+    #[test]
+    fn a_problem_the_tickets_lack_is_no_problem_record() {
+        let mut sms = clean();
+        let mut p1 = incident("INC-P1", 10, "CI-1");
+        p1.priority = Some(1);
+        p1.problem = Some("PRB-404".into());
+        sms.tickets.incidents.push(p1);
+        let f = fires(&MAJOR_INCIDENT_NO_PROBLEM, &sms);
+        assert_eq!(ids(&f), ["INC-P1"]);
+        assert_eq!(f.evidence[0].value.as_deref(), Some("PRB-404"));
+        sms.tickets.incidents.last_mut().unwrap().problem = Some("PRB-1".into());
+        quiet(&MAJOR_INCIDENT_NO_PROBLEM, &sms);
+
+        let mut sms = clean();
+        sms.tickets.incidents.extend([
+            incident("A", 1, "CI-9"),
+            incident("B", 20, "CI-9"),
+            incident("C", 31, "CI-9"),
+        ]);
+        sms.tickets.incidents.last_mut().unwrap().problem = Some("PRB-404".into());
+        fires(&RECURRING_INCIDENTS_NO_PROBLEM, &sms);
+        sms.tickets.incidents.last_mut().unwrap().problem = Some("PRB-1".into());
+        quiet(&RECURRING_INCIDENTS_NO_PROBLEM, &sms);
+    }
+
+    #[test]
+    fn a_change_the_tickets_lack_is_no_change() {
+        let mut sms = clean();
+        sms.tickets.problems[0].change = Some("CHG-404".into());
+        let f = fires(&PROBLEM_FIX_NO_CHANGE, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].value.as_deref()),
+            (vec!["PRB-1"], Some("CHG-404"))
+        );
+        sms.tickets.problems[0].change = Some("CHG-2".into());
+        quiet(&PROBLEM_FIX_NO_CHANGE, &sms);
     }
 }
 

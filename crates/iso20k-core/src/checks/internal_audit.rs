@@ -8,6 +8,7 @@ use crate::clause;
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{AuditFinding, InternalAudit, Raci};
+use crate::refs::Target;
 
 /// Audits held on or before `as_of` (not cancelled), oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a InternalAudit> {
@@ -414,14 +415,16 @@ pub(super) static AUDIT_NO_SCOPE: Check = Check {
     title: "Internal audit without a defined scope or auditor",
     clauses_2018: &["9.2"],
     clauses_2011: &["4.5.4.2"],
-    doc: "Fires for each audit held or planned in the current cycle that names no process and \
-          no clause, or no auditor: nobody can tell what was audited or by whom. Minor.",
+    doc: "Fires for each audit held or planned in the current cycle that names no process in the \
+          process register and no clause, or no auditor: nobody can tell what was audited or by whom. Minor.",
     examines: Examines::Records(|cx| in_cycle(cx).count()),
     evaluate: |cx, out| {
         let evidence: Vec<_> = in_cycle(cx)
             .filter_map(|a| {
                 let mut gaps = Vec::new();
-                if a.processes.is_empty() && a.clauses.is_empty() {
+                // A process the register lacks scopes nothing.
+                let processes = a.processes.iter().any(|p| cx.resolves(Target::Process, p));
+                if !processes && a.clauses.is_empty() {
                     gaps.push("scope");
                 }
                 if a.auditor.is_none() {
@@ -468,5 +471,16 @@ mod scope_tests {
             (ids(&f), f.evidence[0].note.as_str()),
             (vec!["IA-1"], "no scope")
         );
+    }
+
+    #[test]
+    fn processes_the_register_lacks_are_no_scope() {
+        let mut sms = clean();
+        sms.audits[0].processes = vec!["billing".into()];
+        sms.audits[0].clauses.clear();
+        let f = fires(&AUDIT_NO_SCOPE, &sms);
+        assert_eq!(f.evidence[0].note, "no scope");
+        sms.audits[0].processes.push("change".into());
+        quiet(&AUDIT_NO_SCOPE, &sms);
     }
 }

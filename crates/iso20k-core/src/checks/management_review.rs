@@ -5,6 +5,7 @@ use super::{Check, Context, Evidence, Examines, RecordKind, n};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{ActionStatus, ManagementReview, ReviewAction, ReviewInput};
+use crate::refs::Target;
 
 /// Reviews held on or before `as_of`, oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a ManagementReview> {
@@ -225,14 +226,19 @@ pub(super) static MR_ACTIONS_INCOMPLETE: Check = Check {
     clauses_2018: &["9.3"],
     clauses_2011: &["4.5.4.3"],
     doc: "Fires for every action of any review that is still open, or was raised within the \
-          interval, and lacks an owner or a due date. Graded by extent over those actions.",
+          interval, and lacks an owner in the people register or a due date. Graded by extent over those actions.",
     examines: Examines::Records(|cx| current_actions(cx).count()),
     evaluate: |cx, out| {
         let actions: Vec<_> = current_actions(cx).collect();
         let bad: Vec<_> = actions
             .iter()
             .filter_map(|(_, a)| {
-                let missing: Vec<_> = [("owner", a.owner.is_none()), ("due", a.due.is_none())]
+                // An owner who is not in the people register counts as none.
+                let owned = a
+                    .owner
+                    .as_deref()
+                    .is_some_and(|o| cx.resolves(Target::Person, o));
+                let missing: Vec<_> = [("owner", !owned), ("due", a.due.is_none())]
                     .into_iter()
                     .filter(|m| m.1)
                     .map(|m| m.0)
@@ -437,5 +443,31 @@ mod tests {
             ["MR-1-A1"],
             "closed only after MR-2, which never asked about it"
         );
+    }
+
+    #[test]
+    fn an_action_owner_outside_the_people_register_is_no_owner() {
+        let mut sms = clean();
+        sms.management_reviews[1].actions[0].owner = Some("helena".into());
+        let f = fires(&MR_ACTIONS_INCOMPLETE, &sms);
+        assert_eq!(
+            (ids(&f), f.evidence[0].field),
+            (vec!["MR-2-A1"], Some("owner"))
+        );
+        sms.management_reviews[1].actions[0].owner = Some("ops".into());
+        quiet(&MR_ACTIONS_INCOMPLETE, &sms);
+    }
+
+    #[test]
+    fn an_attendee_outside_the_people_register_is_not_top_management() {
+        let mut sms = clean();
+        for r in &mut sms.management_reviews {
+            r.attendees = vec!["helena".into(), "sm".into()];
+        }
+        fires(&MR_NO_TOP_MANAGEMENT, &sms);
+        for r in &mut sms.management_reviews {
+            r.attendees.push("ceo".into());
+        }
+        quiet(&MR_NO_TOP_MANAGEMENT, &sms);
     }
 }

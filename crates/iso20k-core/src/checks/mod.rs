@@ -18,6 +18,7 @@ mod incidents;
 mod internal_audit;
 mod management_review;
 mod policy;
+mod references;
 mod roles;
 mod services;
 mod suppliers;
@@ -61,6 +62,9 @@ pub enum Examines {
     /// A population of records, counted by the function: the check's clauses are assessed only
     /// when there is at least one record to look at.
     Records(fn(&Context<'_>) -> usize),
+    /// Nothing of its own: the check reads fields other checks judge, so only the clauses its
+    /// findings fall under count as assessed.
+    Nothing,
 }
 
 impl Examines {
@@ -69,6 +73,7 @@ impl Examines {
         match self {
             Examines::Presence => 1,
             Examines::Records(count) => count(cx),
+            Examines::Nothing => 0,
         }
     }
 }
@@ -222,6 +227,7 @@ pub static ALL: &[&Check] = &[
     &changes::CHANGE_NO_BACKOUT,
     &changes::RELEASE_NO_CHANGE,
     &changes::RELEASE_NOT_TESTED,
+    &references::REFERENCE_UNRESOLVED,
 ];
 
 /// Looks a check up by id.
@@ -278,6 +284,12 @@ impl Context<'_> {
             }
         }
         out
+    }
+
+    /// Whether a reference names a record of `target` (one scan; build a
+    /// [`crate::refs::Index`] to resolve many). A dangling reference counts as none.
+    pub fn resolves(&self, target: crate::refs::Target, id: &str) -> bool {
+        crate::refs::resolves(self.sms, target, id)
     }
 
     /// Whether a person id names someone in the register who has not left.
@@ -437,6 +449,7 @@ record_kinds! {
     CapacityPlan = "capacity-plan";
     Training = "training";
     Incident = "incident";
+    ServiceRequest = "request";
     Problem = "problem";
     Change = "change";
     Release = "release";

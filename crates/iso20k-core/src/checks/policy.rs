@@ -5,6 +5,7 @@ use super::{Check, Context, Evidence, Examines, RecordKind, by_extent};
 use crate::interval::Activity;
 use crate::kb::Grade;
 use crate::model::{Commitment, DocStatus, Objective};
+use crate::refs::{self, Target};
 
 fn policy_id(cx: &Context<'_>) -> String {
     cx.sms
@@ -35,7 +36,8 @@ pub(super) static POLICY_MISSING: Check = Check {
     clauses_2018: &["5.2.1"],
     clauses_2011: &["4.1.2"],
     doc: "Fires when `policy.yaml` is absent, lacks an approver or approval date (or is approved \
-          after the as-of date), or names a register document that is not current. Major: \
+          after the as-of date), names an approver who is not in the people register or not \
+          flagged `top_management`, or names a register document that is not current. Major: \
           without an approved policy the SMS has no stated direction.",
     examines: Examines::Presence,
     evaluate: |cx, out| {
@@ -53,11 +55,29 @@ pub(super) static POLICY_MISSING: Check = Check {
         };
         let id = policy_id(cx);
         let mut evidence = Vec::new();
-        if p.approved_by.is_none() {
-            evidence.push(
+        // Only someone in the people register flagged as top management can approve it.
+        match p.approved_by.as_deref() {
+            None => evidence.push(
                 Evidence::new(RecordKind::Policy, &id, "no approver")
                     .field("approved_by", None::<String>),
-            );
+            ),
+            Some(a) if !cx.resolves(Target::Person, a) => evidence.push(
+                Evidence::new(
+                    RecordKind::Policy,
+                    &id,
+                    format!("approver {a} is not in the people register"),
+                )
+                .field("approved_by", Some(a)),
+            ),
+            Some(a) if !refs::is_top_management(cx.sms, a) => evidence.push(
+                Evidence::new(
+                    RecordKind::Policy,
+                    &id,
+                    format!("approver {a} is not top management"),
+                )
+                .field("approved_by", Some(a)),
+            ),
+            Some(_) => {}
         }
         match p.approved_on {
             None => evidence.push(
@@ -187,7 +207,7 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
     clauses_2018: &["6.2.1"],
     clauses_2011: &["4.1.1"],
     doc: "Fires when no objectives are recorded (major), or for each objective lacking a numeric \
-          `target`, an `owner` or a `due` date (graded by extent).",
+          `target`, an `owner` in the people register or a `due` date (graded by extent).",
     examines: Examines::Presence,
     evaluate: |cx, out| {
         let objectives = &cx.sms.objectives;
@@ -218,7 +238,12 @@ pub(super) static OBJECTIVES_NOT_MEASURABLE: Check = Check {
                         "target",
                         o.target.as_ref().and_then(|t| t.number()).is_none(),
                     ),
-                    ("owner", o.owner.is_none()),
+                    (
+                        "owner",
+                        !o.owner
+                            .as_deref()
+                            .is_some_and(|w| cx.resolves(Target::Person, w)),
+                    ),
                     ("due", o.due.is_none()),
                 ];
                 let missing: Vec<_> = lacks.iter().filter(|l| l.1).map(|l| l.0).collect();
@@ -416,5 +441,33 @@ mod communication_tests {
                 .as_deref(),
             Some("2025-12-01")
         );
+    }
+
+    #[test]
+    fn the_approver_must_be_top_management_in_the_people_register() {
+        let mut sms = clean();
+        sms.policy.as_mut().unwrap().approved_by = Some("helena".into());
+        let f = fires(&POLICY_MISSING, &sms);
+        assert_eq!(f.grade, Grade::Major);
+        assert_eq!(
+            (f.evidence[0].field, f.evidence[0].value.as_deref()),
+            (Some("approved_by"), Some("helena"))
+        );
+        assert!(f.evidence[0].note.contains("not in the people register"));
+        sms.policy.as_mut().unwrap().approved_by = Some("sm".into());
+        let f = fires(&POLICY_MISSING, &sms);
+        assert!(f.evidence[0].note.contains("not top management"), "{f:#?}");
+        sms.policy.as_mut().unwrap().approved_by = Some("ceo".into());
+        quiet(&POLICY_MISSING, &sms);
+    }
+
+    #[test]
+    fn an_objective_owner_outside_the_people_register_is_no_owner() {
+        let mut sms = clean();
+        sms.objectives[0].owner = Some("helena".into());
+        let f = fires(&OBJECTIVES_NOT_MEASURABLE, &sms);
+        assert_eq!(f.evidence[0].field, Some("owner"));
+        sms.objectives[0].owner = Some("cm".into());
+        quiet(&OBJECTIVES_NOT_MEASURABLE, &sms);
     }
 }

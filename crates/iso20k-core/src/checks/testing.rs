@@ -360,7 +360,9 @@ pub fn clean() -> Sms {
             id: s("CAP-1"),
             title: s("E-mail capacity"),
             services: vec![s("S-MAIL")],
-            document: some("DOC-capacity-plan"),
+            // No document: audit.rs's tests remove the capacity plan from the register, and a
+            // plan naming it would then also raise `reference-unresolved`.
+            document: None,
             last_reviewed_on: Some(date(2026, 1, 15)),
             review_interval: None,
             horizon_months: Some(12),

@@ -2,7 +2,8 @@
 //!
 //! Ids are the ones written in the organisation's own records, so a finding can point straight
 //! back at them. References between records (a process owner, an SLA's service) are kept as ids
-//! and are not required to resolve: a dangling reference is itself something a check reports.
+//! and are not required to resolve: a dangling reference is itself something a check reports
+//! ([`crate::refs`] lists every such field and resolves them).
 //! Clause numbers written in records use the organisation's declared edition.
 
 mod assurance;
