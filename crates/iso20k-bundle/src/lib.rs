@@ -167,6 +167,14 @@ impl<'a> Reader<'a> {
         keys: impl Fn(&T) -> Vec<(String, u64, u64)>,
     ) -> Option<T> {
         let (path, text) = self.text(name)?;
+        // A file of comments holds nothing yet (as `iso20k init` writes them); only the
+        // organisation must say something.
+        let blank = text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        if blank && name != "organisation.yaml" {
+            return None;
+        }
         match yaml::parse::<T>(&path, &text) {
             Ok(v) => {
                 let mut seen: HashMap<String, u64> = HashMap::new();

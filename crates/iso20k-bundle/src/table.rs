@@ -32,8 +32,10 @@ pub(crate) fn read_with_lines<T: DeserializeOwned + JsonSchema>(
     text: &str,
 ) -> Result<Vec<(T, u64)>, Error> {
     let (known, required) = columns::<T>();
+    // A line starting with `#` is a comment, so a template can carry commented example rows.
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .comment(Some(b'#'))
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
