@@ -69,6 +69,10 @@ pub struct OrganisationFile {
     /// Planned intervals for recurring activities; any left out use the documented defaults.
     #[serde(default, deserialize_with = "or_empty")]
     pub intervals: BTreeMap<Key<Activity>, Period>,
+    /// For a snapshot of records taken on one day (an export, a demo): that day, which
+    /// reports judge as of unless told another. Leave it out for records kept up to date.
+    #[serde(default)]
+    pub records_as_of: Option<Day>,
 }
 
 /// The analysis of the organisation's context and interested parties.
@@ -110,6 +114,12 @@ pub struct Certification {
     /// Date of the stage 2 audit.
     #[serde(default)]
     pub stage2: Option<Day>,
+    /// Date of the next surveillance audit, once certified.
+    #[serde(default)]
+    pub surveillance: Option<Day>,
+    /// Date of the recertification audit that ends the three-year cycle.
+    #[serde(default)]
+    pub recertification: Option<Day>,
 }
 
 impl OrganisationFile {
@@ -127,6 +137,9 @@ impl OrganisationFile {
             sms_owner: text(self.sms_owner),
             stage1_on: cert.as_ref().and_then(|c| day(c.stage1)),
             stage2_on: cert.as_ref().and_then(|c| day(c.stage2)),
+            surveillance_on: cert.as_ref().and_then(|c| day(c.surveillance)),
+            recertification_on: cert.as_ref().and_then(|c| day(c.recertification)),
+            records_as_of: day(self.records_as_of),
             context: self.context.map(|c| m::ContextAnalysis {
                 issues: c.issues,
                 interested_parties: c.interested_parties,

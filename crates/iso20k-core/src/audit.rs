@@ -34,6 +34,38 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The scores and verdicts.
     pub readiness: Readiness,
+    /// The certification audits booked, in date order.
+    pub bookings: Vec<Booking>,
+}
+
+/// A certification audit the organisation has booked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Booking {
+    /// `stage-1`, `stage-2`, `surveillance` or `recertification`.
+    pub audit: &'static str,
+    /// The day it is booked for.
+    pub on: Date,
+    /// Days from the day judged to the audit (negative once it is past).
+    pub days: i64,
+}
+
+fn bookings(sms: &Sms, as_of: Date) -> Vec<Booking> {
+    let o = &sms.organisation;
+    let mut out: Vec<Booking> = [
+        ("stage-1", o.stage1_on),
+        ("stage-2", o.stage2_on),
+        ("surveillance", o.surveillance_on),
+        ("recertification", o.recertification_on),
+    ]
+    .into_iter()
+    .filter_map(|(audit, on)| {
+        let on = on?;
+        let days = i64::from((on - as_of).get_days());
+        Some(Booking { audit, on, days })
+    })
+    .collect();
+    out.sort_by_key(|b| b.on);
+    out
 }
 
 impl Report {
@@ -99,17 +131,19 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
         checklist: checklist::status(sms, options.edition, options.as_of),
         findings,
         readiness,
+        bookings: bookings(sms, options.as_of),
     }
 }
 
-/// Gives every finding of a check that reported several an id of its own, from the record its
-/// evidence starts with, so that ids stay put when other findings come and go.
+/// Gives every finding of a check that reported several, and did not tell them apart itself,
+/// an id of its own from the record its evidence starts with, so that ids stay put when other
+/// findings come and go.
 fn name_apart(findings: &mut [Finding]) {
     let mut seen = std::collections::HashSet::new();
     for i in 0..findings.len() {
         let check = findings[i].check;
         let several = findings.iter().filter(|f| f.check == check).count() > 1;
-        if several && check != "checklist" {
+        if several && check != "checklist" && findings[i].id == check {
             let part = findings[i]
                 .evidence
                 .first()
@@ -201,7 +235,10 @@ mod tests {
         sms.checklist = vec![answer(q.id, Answer::No)];
         let no = run(&sms);
         assert_eq!(no.findings.len(), 2);
-        assert_eq!(no.readiness.assessed, yes.readiness.assessed, "any answer assesses");
+        assert_eq!(
+            no.readiness.assessed, yes.readiness.assessed,
+            "any answer assesses"
+        );
         assert!(no.readiness.uncapped < yes.readiness.uncapped);
         assert!(no.readiness.overall <= yes.readiness.overall);
         assert_eq!(no.checklist.answered, 1);

@@ -58,6 +58,9 @@ pub struct Readiness {
     /// How much the overall score rises when each finding (by index) alone is resolved, with
     /// what was examined held fixed, to two decimals.
     pub gains: Vec<f64>,
+    /// How much the uncapped score rises when each finding alone is resolved: what it will
+    /// count for once nothing blocks the stages any more.
+    pub uncapped_gains: Vec<f64>,
     /// Which stage each finding (by index) blocks, if any.
     pub blocks: Vec<Option<Stage>>,
     /// Whether a stage 1 audit would go ahead.
@@ -184,16 +187,19 @@ pub fn score(
 
     // Each finding's gain: the overall score re-computed without it, what was examined held
     // fixed, compared at the precision it is shown.
-    let gains = (0..findings.len())
+    let (gains, uncapped_gains) = (0..findings.len())
         .map(|i| {
             let mut kept = everything.clone();
             kept[i] = false;
             let without = leaf_scores(findings, &assessed, &under, &kept);
             let raw = round2(means(&without, &assessed).0);
             let (s1, s2) = verdicts(sms, as_of, findings, &kept, raw);
-            round2(round2(capped(raw, &s1, &s2)) - overall)
+            (
+                round2(round2(capped(raw, &s1, &s2)) - overall),
+                round2(raw - uncapped),
+            )
         })
-        .collect();
+        .unzip();
     let blocks = (0..findings.len())
         .map(|i| {
             let names = |v: &Verdict| v.blockers.iter().any(|b| b.finding == Some(i));
@@ -238,6 +244,7 @@ pub fn score(
         clauses,
         assessed: (assessed.iter().filter(|a| **a).count(), leaves.len()),
         gains,
+        uncapped_gains,
         blocks,
         stage1,
         stage2,
@@ -397,4 +404,262 @@ fn verdicts(
             blockers: stage2,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Options, audit};
+    use crate::checks::{Context, testing};
+    use crate::model::Organisation;
+    use proptest::prelude::*;
+
+    fn run(sms: &Sms, edition: Edition, as_of: Date) -> crate::audit::Report {
+        audit(sms, Options { edition, as_of })
+    }
+
+    /// The clauses examined in `sms`, as the audit sees them.
+    fn examined_in(sms: &Sms, edition: Edition, as_of: Date) -> Vec<&'static str> {
+        examined(&Context {
+            sms,
+            as_of,
+            edition,
+        })
+    }
+
+    fn empty() -> Sms {
+        Sms {
+            organisation: Organisation {
+                name: "Nothing Yet Ltd".into(),
+                ..Organisation::default()
+            },
+            ..Sms::default()
+        }
+    }
+
+    #[test]
+    fn an_organisation_with_no_records_scores_at_most_20() {
+        for edition in Edition::ALL {
+            let r = run(&empty(), edition, testing::as_of()).readiness;
+            assert!(r.overall <= 20.0, "{edition}: {}", r.overall);
+            assert!(!r.stage1.ready && !r.stage2.ready);
+            assert!(
+                r.assessed.0 < r.assessed.1,
+                "{edition}: not everything was looked at"
+            );
+        }
+    }
+
+    #[test]
+    fn the_clean_organisation_scores_100_and_is_ready() {
+        for edition in Edition::ALL {
+            let r = run(&testing::clean(), edition, testing::as_of()).readiness;
+            let unassessed: Vec<_> = r
+                .clauses
+                .iter()
+                .filter(|c| c.clause.is_leaf() && !c.assessed)
+                .map(|c| c.clause.id)
+                .collect();
+            // The checklist answers what no record can show; without them some clauses stay
+            // unassessed, and count 0.
+            assert_eq!(
+                r.overall == 100.0,
+                unassessed.is_empty(),
+                "{edition}: {} with {unassessed:?} unassessed",
+                r.overall
+            );
+            assert!(r.stage1.ready, "{edition}: {:?}", r.stage1);
+        }
+    }
+
+    #[test]
+    fn one_major_leaves_its_clause_at_40_and_the_score_below_70() {
+        let mut sms = testing::clean();
+        sms.management_reviews.clear();
+        let report = run(&sms, Edition::Y2018, testing::as_of());
+        let r = &report.readiness;
+        let major = report
+            .findings
+            .iter()
+            .position(|f| f.check == "mr-overdue")
+            .unwrap();
+        let c93 = r.clauses.iter().find(|c| c.clause.id == "9.3").unwrap();
+        assert!(c93.score <= 40.0 && c93.findings.contains(&major));
+        assert!(r.overall < STAGE2_BAND);
+        assert_eq!(r.blocks[major], Some(Stage::One));
+        assert_eq!(
+            r.stage1.blockers[0].finding,
+            Some(major),
+            "the reason links to its finding"
+        );
+    }
+
+    #[test]
+    fn below_the_band_the_stage_is_not_ready_even_without_a_blocker() {
+        let sms = testing::clean();
+        let examined = examined_in(&sms, Edition::Y2018, testing::as_of());
+        let r = score(&sms, Edition::Y2018, testing::as_of(), &examined[..3], &[]);
+        assert!(r.uncapped < STAGE1_BAND);
+        assert!(!r.stage1.ready && !r.stage2.ready);
+        assert!(r.stage1.blockers[0].reason.contains("below the 50"));
+    }
+
+    #[test]
+    fn figures_never_round_up_into_a_band() {
+        assert_eq!(figure(69.99), "69.9");
+        assert_eq!(figure(70.0), "70.0");
+        assert_eq!(figure(49.0), "49.0");
+        assert_eq!(figure(12.345), "12.3");
+    }
+
+    /// Ways a well-run organisation's records go wrong, each one of which a generated bundle
+    /// may suffer.
+    const BREAKAGES: &[fn(&mut Sms)] = &[
+        |s| s.management_reviews.clear(),
+        |s| s.audits.clear(),
+        |s| s.policy = None,
+        |s| {
+            if let Some(p) = s.policy.as_mut() {
+                p.approved_by = Some("helena".into());
+            }
+        },
+        |s| s.people.clear(),
+        |s| s.documents.clear(),
+        |s| s.documents.iter_mut().for_each(|d| d.approver = None),
+        |s| s.processes.iter_mut().for_each(|p| p.owner = None),
+        |s| s.processes.clear(),
+        |s| s.services.clear(),
+        |s| s.slas.clear(),
+        |s| s.suppliers.clear(),
+        |s| s.risks.clear(),
+        |s| s.tickets.incidents.clear(),
+        |s| {
+            s.tickets.incidents.iter_mut().for_each(|i| {
+                i.major = true;
+                i.problem = Some("PRB-NOWHERE".into());
+            })
+        },
+        |s| s.tickets.changes.clear(),
+        |s| s.checklist.clear(),
+        |s| s.customers.clear(),
+        |s| s.continuity_plans.clear(),
+        |s| s.capacity_plans.clear(),
+        |s| s.training.clear(),
+        |s| s.organisation.sms_owner = None,
+        |s| s.nonconformities.clear(),
+        |s| s.improvements.clear(),
+        |s| s.objectives.clear(),
+    ];
+
+    fn bundle() -> impl Strategy<Value = (Sms, Edition, Date)> {
+        (
+            proptest::collection::vec(any::<bool>(), BREAKAGES.len()),
+            0i64..900,
+            any::<bool>(),
+        )
+            .prop_map(|(broken, days, y2011)| {
+                let mut sms = testing::clean();
+                for (breaks, breakage) in broken.iter().zip(BREAKAGES) {
+                    if *breaks {
+                        breakage(&mut sms);
+                    }
+                }
+                let as_of = testing::as_of()
+                    .checked_add(jiff::Span::new().days(days))
+                    .unwrap();
+                let edition = if y2011 {
+                    Edition::Y2011
+                } else {
+                    Edition::Y2018
+                };
+                (sms, edition, as_of)
+            })
+    }
+
+    fn scores(r: &Readiness) -> Vec<f64> {
+        let mut all = vec![r.overall, r.uncapped, r.assessed_score];
+        all.extend(r.clauses.iter().map(|c| c.score));
+        all
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// The number and the verdicts never disagree, and every score is a percentage.
+        #[test]
+        fn verdicts_and_bands_agree((sms, edition, as_of) in bundle()) {
+            let r = run(&sms, edition, as_of).readiness;
+            prop_assert_eq!(r.stage1.ready, r.overall >= STAGE1_BAND);
+            prop_assert_eq!(r.stage2.ready, r.overall >= STAGE2_BAND);
+            prop_assert!(r.overall <= r.uncapped);
+            for s in scores(&r) {
+                prop_assert!((0.0..=100.0).contains(&s), "{}", s);
+            }
+            prop_assert!(r.clauses.iter().all(|c| c.assessed || c.score == 0.0));
+        }
+
+        /// Any open major leaves every leaf clause it falls under at 40 or below, and the
+        /// overall score below 70.
+        #[test]
+        fn a_major_caps_its_clauses_and_the_score((sms, edition, as_of) in bundle()) {
+            let report = run(&sms, edition, as_of);
+            let r = &report.readiness;
+            for (i, f) in report.findings.iter().enumerate() {
+                if f.grade != Grade::Major {
+                    continue;
+                }
+                prop_assert!(r.overall < STAGE2_BAND);
+                for c in r.clauses.iter().filter(|c| c.clause.is_leaf() && c.findings.contains(&i)) {
+                    prop_assert!(c.score <= 40.0, "{} {} at {}", f.check, c.clause.id, c.score);
+                }
+            }
+        }
+
+        /// Resolving findings never lowers any score, and adding them never raises one, what
+        /// was examined held fixed.
+        #[test]
+        fn fewer_findings_never_score_lower(
+            (sms, edition, as_of) in bundle(),
+            keep in proptest::collection::vec(any::<bool>(), 64),
+        ) {
+            let report = run(&sms, edition, as_of);
+            let fewer: Vec<Finding> = report
+                .findings
+                .iter()
+                .zip(keep.iter().chain(std::iter::repeat(&true)))
+                .filter(|(_, k)| **k)
+                .map(|(f, _)| f.clone())
+                .collect();
+            // The findings removed still assess their clauses: they were looked at.
+            let mut looked = examined_in(&sms, edition, as_of);
+            looked.extend(report.findings.iter().flat_map(|f| f.clauses(edition).iter().copied()));
+            let some = score(&sms, edition, as_of, &looked, &fewer);
+            let all = score(&sms, edition, as_of, &looked, &report.findings);
+            for (a, b) in scores(&all).into_iter().zip(scores(&some)) {
+                prop_assert!(b >= a, "{} < {}", b, a);
+            }
+        }
+
+        /// A finding's gain is exactly what re-scoring without it gives.
+        #[test]
+        fn gain_is_what_resolving_the_finding_alone_gives((sms, edition, as_of) in bundle()) {
+            let report = run(&sms, edition, as_of);
+            let r = &report.readiness;
+            let mut looked = examined_in(&sms, edition, as_of);
+            looked.extend(report.findings.iter().flat_map(|f| f.clauses(edition).iter().copied()));
+            for i in 0..report.findings.len() {
+                let mut without = report.findings.clone();
+                without.remove(i);
+                let again = score(&sms, edition, as_of, &looked, &without);
+                prop_assert_eq!(round2(again.overall - r.overall), r.gains[i]);
+                prop_assert_eq!(round2(again.uncapped - r.uncapped), r.uncapped_gains[i]);
+                prop_assert!(r.gains[i] >= 0.0);
+            }
+            // Findings are listed worst first, then by what resolving them gains.
+            for w in report.findings.windows(2).zip(r.gains.windows(2)) {
+                let (f, g) = w;
+                prop_assert!(f[0].grade > f[1].grade || (f[0].grade == f[1].grade && g[0] >= g[1]));
+            }
+        }
+    }
 }

@@ -59,7 +59,18 @@ struct Readiness<'a> {
     coverage: Coverage,
     stage1: JsonVerdict<'a>,
     stage2: JsonVerdict<'a>,
+    /// The certification audits booked in organisation.yaml, in date order.
+    bookings: Vec<JsonBooking>,
     clauses: Vec<JsonClause<'a>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct JsonBooking {
+    /// `stage-1`, `stage-2`, `surveillance` or `recertification`.
+    audit: &'static str,
+    on: String,
+    /// Days from `as_of` to the audit; negative once it is past.
+    days: i64,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -107,6 +118,8 @@ struct JsonFinding<'a> {
     fix: &'static [&'static str],
     /// How much `readiness.overall` rises when this finding alone is resolved.
     gain: f64,
+    /// How much `readiness.uncapped` rises when this finding alone is resolved.
+    uncapped_gain: f64,
     /// The audit stage this finding stands in the way of, if any.
     blocks: Option<&'static str>,
     /// Records affected, where the check counts them; evidence may hold only a sample.
@@ -189,6 +202,7 @@ fn finding<'a>(f: &'a Finding, r: &Scored, i: usize) -> JsonFinding<'a> {
         evidence: f.evidence.iter().map(evidence).collect(),
         fix: f.fix(),
         gain: r.gains[i],
+        uncapped_gain: r.uncapped_gains[i],
         blocks: r.blocks[i].map(|s| s.as_str()),
         affected: f.counts.map(|c| c.0),
         population: f.counts.map(|c| c.1),
@@ -232,6 +246,15 @@ pub fn render(report: &Report) -> String {
             },
             stage1: verdict(&r.stage1, &report.findings),
             stage2: verdict(&r.stage2, &report.findings),
+            bookings: report
+                .bookings
+                .iter()
+                .map(|b| JsonBooking {
+                    audit: b.audit,
+                    on: b.on.to_string(),
+                    days: b.days,
+                })
+                .collect(),
             clauses: r
                 .clauses
                 .iter()

@@ -46,7 +46,7 @@ pub fn render(report: &Report, bundle: &str) -> String {
         })
         .collect();
     for f in report.findings.iter().filter(|f| f.check == "checklist") {
-        rules.push(rule(&f.id.clone(), f.pattern, f.pattern.clauses(e)));
+        rules.push(rule(&f.id, f.pattern, f.pattern.clauses(e)));
     }
     let index_of = |id: &str| rules.iter().position(|r| r["id"] == id);
     let prefix = match bundle.trim_end_matches('/') {
@@ -57,7 +57,12 @@ pub fn render(report: &Report, bundle: &str) -> String {
         .findings
         .iter()
         .map(|f| {
-            let id = f.id.clone();
+            // A check is one rule; each checklist question is a rule of its own.
+            let id = if f.check == "checklist" {
+                f.id.as_str()
+            } else {
+                f.check
+            };
             let locations: Vec<Value> = f
                 .evidence
                 .iter()
@@ -84,12 +89,12 @@ pub fn render(report: &Report, bundle: &str) -> String {
             let first = f.evidence.first().map_or("", |ev| ev.id.as_str());
             json!({
                 "ruleId": id,
-                "ruleIndex": index_of(&id),
+                "ruleIndex": index_of(id),
                 "level": level(f.grade),
                 "message": { "text": text },
                 "locations": locations,
                 // Stable across runs, so a tool can tell a finding it has seen from a new one.
-                "partialFingerprints": { "iso20k/v1": format!("{id}:{first}") },
+                "partialFingerprints": { "iso20k/v1": format!("{}:{first}", f.id) },
                 "properties": {
                     "grade": f.grade.as_str(),
                     "clauses": f.clauses(e),

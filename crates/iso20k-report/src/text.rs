@@ -87,6 +87,16 @@ fn heading(out: &mut String, report: &Report) {
     }
 }
 
+/// What resolving a finding adds, and what it will add once the cap no longer holds the
+/// score down, when that differs.
+fn gain_text(gain: f64, uncapped: f64) -> String {
+    if (gain - uncapped).abs() < 0.005 {
+        format!("+{gain:.2} if fixed")
+    } else {
+        format!("+{gain:.2} if fixed, +{uncapped:.2} before the stage caps")
+    }
+}
+
 /// Renders the report.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -132,7 +142,7 @@ pub fn render(report: &Report) -> String {
             "\n{BOLD}{c} {title}{BOLD:#}  {DIM}score {score:.0}{DIM:#}"
         );
         for (i, f) in findings {
-            finding(&mut out, f, r.gains[*i]);
+            finding(&mut out, f, r.gains[*i], r.uncapped_gains[*i]);
         }
     }
 
@@ -175,15 +185,16 @@ fn verdict(ready: bool) -> String {
     }
 }
 
-fn finding(out: &mut String, f: &Finding, gain: f64) {
+fn finding(out: &mut String, f: &Finding, gain: f64, uncapped: f64) {
     let s = style(f.grade);
     let _ = writeln!(
         out,
-        "  {s}{}{s:#} {}  {DIM}[{} · {} · +{gain:.2} if fixed]{DIM:#}",
+        "  {s}{}{s:#} {}  {DIM}[{} · {} · {}]{DIM:#}",
         label(f.grade),
         f.title,
         f.check,
-        f.pattern.id
+        f.pattern.id,
+        gain_text(gain, uncapped)
     );
     for e in f.evidence.iter().take(EVIDENCE_SHOWN) {
         let mut line = format!("{} {}: {}", e.kind.as_str(), e.id, e.note);

@@ -510,7 +510,7 @@ mod tests {
             clause: clause::find(Edition::Y2018, "9.3").unwrap(),
             score: 100.0,
             assessed,
-            lost: lost.iter().map(|&i| (i, 10.0)).collect(),
+            findings: lost.to_vec(),
         }
     }
 

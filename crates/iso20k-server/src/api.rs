@@ -688,6 +688,7 @@ async fn readiness(
 ) -> ApiResult<Response> {
     let access = app.access(auth, &slug).await?;
     let (edition, as_of) = edition_and_day(q.edition.as_deref(), q.as_of.as_deref())?;
+    let as_of = app.day_or_default(&access.org, as_of).await?;
     let json = app.readiness(&access.org, edition, as_of).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
@@ -761,6 +762,7 @@ async fn download_report(
         ))
     })?;
     let (edition, as_of) = edition_and_day(q.edition.as_deref(), q.as_of.as_deref())?;
+    let as_of = app.day_or_default(&access.org, as_of).await?;
     let edition = match edition {
         Some(e) => e,
         None => app.declared_edition(&access.org).await?,
@@ -792,11 +794,11 @@ async fn download_report(
 }
 
 /// The edition and day a report is asked for: each optional (empty counts as left out, as an
-/// emptied form field sends it); the day defaults to today.
+/// emptied form field sends it); left out, the organisation's own decide.
 pub(crate) fn edition_and_day(
     edition: Option<&str>,
     as_of: Option<&str>,
-) -> ApiResult<(Option<Edition>, iso20k_core::Date)> {
+) -> ApiResult<(Option<Edition>, Option<iso20k_core::Date>)> {
     let edition = match edition.filter(|e| !e.is_empty()) {
         None => None,
         Some("2018") => Some(Edition::Y2018),
@@ -809,10 +811,12 @@ pub(crate) fn edition_and_day(
         }
     };
     let as_of = match as_of.filter(|d| !d.is_empty()) {
-        None => crate::readiness::today(),
-        Some(text) => parse_day(text)
-            .and_then(iso20k_core::check_as_of)
-            .map_err(|m| ApiError::field("as_of", m))?,
+        None => None,
+        Some(text) => Some(
+            parse_day(text)
+                .and_then(iso20k_core::check_as_of)
+                .map_err(|m| ApiError::field("as_of", m))?,
+        ),
     };
     Ok((edition, as_of))
 }

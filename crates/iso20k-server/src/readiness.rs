@@ -31,6 +31,8 @@ const MEMORY: usize = 64;
 struct Facts {
     revision: i64,
     edition: Option<Edition>,
+    /// The day the organisation's records declare they describe, if they are a snapshot.
+    records_as_of: Option<Option<Date>>,
     counts: Option<Counts>,
 }
 
@@ -78,14 +80,45 @@ impl App {
         Ok(counts)
     }
 
-    async fn read_declared_edition(&self, org: &Org) -> ApiResult<Edition> {
+    /// The day reports judge `org` as of when no day is asked for: the day its records
+    /// declare they describe (`records_as_of`, for a snapshot such as the demo), else today.
+    pub(crate) async fn default_day(&self, org: &Org) -> ApiResult<Date> {
+        let declared = match self.inner.readiness.fact(org, |f| f.records_as_of) {
+            Some(day) => day,
+            None => {
+                let day = self
+                    .organisation_field(org, "records_as_of")
+                    .await?
+                    .and_then(|d| d.parse::<Date>().ok());
+                self.inner
+                    .readiness
+                    .learn(org, |f| f.records_as_of = Some(day));
+                day
+            }
+        };
+        Ok(declared.unwrap_or_else(today))
+    }
+
+    /// The day asked for, or else the organisation's default day.
+    pub(crate) async fn day_or_default(&self, org: &Org, asked: Option<Date>) -> ApiResult<Date> {
+        match asked {
+            Some(day) => Ok(day),
+            None => self.default_day(org).await,
+        }
+    }
+
+    async fn organisation_field(&self, org: &Org, field: &str) -> ApiResult<Option<String>> {
         let record = self
             .store()
             .record(org.id, "organisation", "organisation")
             .await?;
-        let declared = record
+        Ok(record
             .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.body).ok())
-            .and_then(|v| v.get("edition").and_then(|e| e.as_str()).map(str::to_owned));
+            .and_then(|v| v.get(field).and_then(|e| e.as_str()).map(str::to_owned)))
+    }
+
+    async fn read_declared_edition(&self, org: &Org) -> ApiResult<Edition> {
+        let declared = self.organisation_field(org, "edition").await?;
         Ok(match declared.as_deref() {
             Some("2011") => Edition::Y2011,
             _ => Edition::Y2018,
@@ -133,11 +166,17 @@ impl App {
         self.store()
             .put_readiness(org.id, edition.as_str(), &as_of_text, revision, &json)
             .await?;
-        // Today's report is what the score is now: it makes a point of the trend.
-        if as_of == today() {
-            let overall = (overall * 10.0).round() / 10.0;
+        // The report of the organisation's own day (today, or the day a snapshot declares) is
+        // what its score is now: it makes today's point of the trend.
+        if as_of == self.default_day(org).await? {
             self.store()
-                .record_score(org.id, edition.as_str(), &as_of_text, revision, overall)
+                .record_score(
+                    org.id,
+                    edition.as_str(),
+                    &today().to_string(),
+                    revision,
+                    overall,
+                )
                 .await?;
         }
         Ok(cache.remember(key, revision, json))
@@ -251,6 +290,7 @@ impl Cache {
         let fresh = || Facts {
             revision: org.revision,
             edition: None,
+            records_as_of: None,
             counts: None,
         };
         let entry = facts.entry(org.id).or_insert_with(fresh);

@@ -289,7 +289,7 @@ async fn readiness_is_the_report_of_iso20k_check_and_follows_changes() {
         let manager = f.token("manager");
         let policy = first(&f, "policy").await;
         let mut body: Value = serde_json::from_str(&policy.body).unwrap();
-        body["approved_by"] = json!("c.dunmore");
+        body["approved_by"] = json!("h.strand");
         body["approved_on"] = json!("2026-01-10");
         let put = call(
             &f.router,
@@ -1958,16 +1958,18 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
             None,
         )
         .await
-        .json()["readiness"]["overall"]
-            .as_f64()
-            .unwrap()
+        .json()["readiness"]
+            .clone()
     };
-    let before = score().await;
+    let before = score().await["overall"].as_f64().unwrap();
     let dashboard = page(r, &format!("/orgs/acme?{as_of}"), &pat).await;
     assert_eq!(dashboard.status, StatusCode::OK);
     let html = dashboard.html();
     assert!(
-        html.contains(&format!(r#"<span id="overall">{before}</span>"#)),
+        html.contains(&format!(
+            r#"<span id="overall">{}</span>"#,
+            iso20k_core::readiness::figure(before)
+        )),
         "{before}"
     );
     assert!(html.contains("/orgs/acme/findings/mr-no-top-management?as_of=2026-06-30"));
@@ -2052,7 +2054,7 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     assert!(junk.html().contains("Nothing was imported") && junk.html().contains("junk.csv"));
 
     // The score the fix below must raise, with the import counted.
-    let before = score().await;
+    let uncapped_before = score().await["uncapped"].as_f64().unwrap();
 
     // The finding leads to the form that fixes it.
     let finding = page(
@@ -2127,8 +2129,12 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
         saved.headers[header::LOCATION],
         "/orgs/acme/records/management-reviews/MR-2026-9?saved=1"
     );
-    let after = score().await;
-    assert!(after > before, "the score rises: {before} → {after}");
+    // The policy still blocks stage 1 and caps the score; beneath the cap it rises.
+    let after = score().await["uncapped"].as_f64().unwrap();
+    assert!(
+        after > uncapped_before,
+        "the score rises: {uncapped_before} → {after}"
+    );
     let stored: Value = serde_json::from_str(
         &f.store()
             .record(f.org.id, "management-reviews", "MR-2026-9")
@@ -2282,11 +2288,13 @@ async fn today_s_score_is_kept_for_the_trend() {
         assert_eq!(kept.len(), 1, "{}", f.db.label);
         assert_eq!(kept[0].0, today);
         assert_eq!(kept[0].1, now["readiness"]["overall"].as_f64().unwrap());
-        // Another day's report is not today's score.
+        // The demo's records declare their day, and the score of that day is today's point;
+        // another day's report is not.
+        assert_eq!(now["as_of"], "2026-06-30");
         call(
             r,
             Method::GET,
-            "/api/v1/orgs/acme/readiness?as_of=2026-06-30",
+            "/api/v1/orgs/acme/readiness?as_of=2026-05-31",
             &viewer,
             None,
         )

@@ -19,7 +19,7 @@ pub fn run(args: ChecklistArgs) -> anyhow::Result<ExitCode> {
         .edition
         .map(Into::into)
         .unwrap_or_else(|| sms.edition());
-    let as_of = args.as_of.unwrap_or_else(crate::today);
+    let as_of = crate::default_day(&sms, args.as_of);
     let given = checklist::answers(&sms, as_of);
     let rows: Vec<_> = checklist::questions(edition)
         .into_iter()

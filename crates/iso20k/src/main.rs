@@ -127,6 +127,17 @@ fn today() -> iso20k_core::Date {
     jiff::ZonedDateTime::now().date()
 }
 
+/// The day to judge as of: the one asked for, else the day a snapshot of records declares,
+/// else today.
+fn default_day(
+    sms: &iso20k_core::model::Sms,
+    asked: Option<iso20k_core::Date>,
+) -> iso20k_core::Date {
+    asked
+        .or(sms.organisation.records_as_of)
+        .unwrap_or_else(today)
+}
+
 /// The records of a folder or of an organisation on the database, audited.
 fn audit(
     dir: Option<&std::path::Path>,
@@ -141,7 +152,7 @@ fn audit(
         (None, None) => anyhow::bail!("name a bundle folder, or an organisation with --org"),
     };
     let edition = edition.map(Into::into).unwrap_or_else(|| sms.edition());
-    let as_of = as_of.unwrap_or_else(today);
+    let as_of = default_day(&sms, as_of);
     let report = iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
     Ok((sms, report))
 }

@@ -410,8 +410,6 @@ pub const DEMO_EMAIL: &str = "demo@iso20k.example";
 /// The demo password: printed on every start, as this is a demo.
 pub const DEMO_PASSWORD: &str = "iso20k-demo-password";
 const DEMO_SLUG: &str = "demo";
-/// The day the demo records describe.
-const DEMO_DAY: &str = "2026-06-30";
 
 fn demo_bundle() -> anyhow::Result<iso20k_bundle::Bundle> {
     let dir = tempfile::tempdir()?;
@@ -428,9 +426,6 @@ fn demo_bundle() -> anyhow::Result<iso20k_bundle::Bundle> {
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let url = database_url(args.database, "demo.db")?;
-    let as_of = args
-        .as_of
-        .unwrap_or_else(|| DEMO_DAY.parse().expect("a valid day"));
     runtime()?.block_on(async {
         let store = iso20k_store::open(&url)
             .await
@@ -469,6 +464,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let bundle = iso20k_server::load::bundle_of(&store, &org, |_| true).await?;
         let sms = bundle.into_sms();
         let edition = sms.edition();
+        // The day the demo's records declare, as the browser shows it first.
+        let as_of = crate::default_day(&sms, args.as_of);
         let report = iso20k_core::audit::audit(
             &sms,
             iso20k_core::audit::Options { edition, as_of },

@@ -119,6 +119,11 @@ fn the_clean_example_passes_in_both_editions() {
         );
         assert_eq!(code, 0);
         assert_eq!(report["readiness"]["overall"], 100.0);
+        let coverage = &report["readiness"]["coverage"];
+        assert_eq!(
+            coverage["assessed"], coverage["total"],
+            "{edition}: every leaf clause is assessed"
+        );
         assert_eq!(report["readiness"]["stage2"]["ready"], true);
     }
 }
@@ -163,12 +168,97 @@ fn json_output_keeps_its_contract() {
         );
         assert!(!f["fix"].as_array().unwrap().is_empty());
     }
-    // Every point lost is traced to a finding.
-    let lost: f64 = findings.iter().map(|f| f["points"].as_f64().unwrap()).sum();
-    assert!(
-        (100.0 - overall - lost).abs() < 0.1 * findings.len() as f64,
-        "{overall} + {lost}"
+    // Ids are unique, and every gain is a score difference, to two decimals.
+    let mut ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), findings.len(), "finding ids are unique");
+    for f in findings {
+        for key in ["gain", "uncapped_gain"] {
+            let g = f[key].as_f64().unwrap();
+            assert!((0.0..=100.0).contains(&g), "{key} {g}");
+            assert!(((g * 100.0).round() - g * 100.0).abs() < 1e-6, "{key} {g}");
+        }
+    }
+    // The uncapped score is the mean of every leaf clause, an unassessed one counting 0, and
+    // coverage counts the assessed leaves.
+    let leaves: Vec<&Value> = clauses.iter().filter(|c| c["leaf"] == true).collect();
+    let mean = leaves
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .sum::<f64>()
+        / leaves.len() as f64;
+    let uncapped = r["readiness"]["uncapped"].as_f64().unwrap();
+    assert!((mean - uncapped).abs() < 0.01, "{mean} {uncapped}");
+    assert!(overall <= uncapped);
+    let coverage = &r["readiness"]["coverage"];
+    assert_eq!(coverage["total"].as_u64().unwrap() as usize, leaves.len());
+    assert_eq!(
+        coverage["assessed"].as_u64().unwrap() as usize,
+        leaves.iter().filter(|c| c["assessed"] == true).count()
     );
+    assert!(
+        leaves
+            .iter()
+            .all(|c| c["assessed"] == true || c["score"] == 0.0)
+    );
+    // The verdicts and the bands agree.
+    let ready = |s: &str| r["readiness"][s]["ready"].as_bool().unwrap();
+    assert_eq!(ready("stage1"), overall >= 50.0);
+    assert_eq!(ready("stage2"), overall >= 70.0);
+    for stage in ["stage1", "stage2"] {
+        for b in r["readiness"][stage]["blockers"].as_array().unwrap() {
+            assert!(b["reason"].is_string());
+            assert!(b["finding"].is_null() || ids.contains(&b["finding"].as_str().unwrap()));
+        }
+    }
+}
+
+#[test]
+fn the_demo_readme_quotes_the_figures_the_demo_gives() {
+    let readme = std::fs::read_to_string(example("demo").join("README.md")).unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    // No --as-of: the demo declares its own day.
+    let o = iso20k(&[
+        "check",
+        example("demo").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["as_of"], AS_OF);
+    let n = |v: &Value| v.as_u64().unwrap();
+    let figure = |key: &str| iso20k_core::readiness::figure(r["readiness"][key].as_f64().unwrap());
+    let coverage = &r["readiness"]["coverage"];
+    for quoted in [
+        format!("**{}/100**", figure("overall")),
+        format!(
+            "{} of {} clauses assessed",
+            n(&coverage["assessed"]),
+            n(&coverage["total"])
+        ),
+        format!("the assessed clauses scoring {}", figure("assessed_score")),
+        format!(
+            "{} major, {} minor and {} observation findings",
+            n(&r["summary"]["major"]),
+            n(&r["summary"]["minor"]),
+            n(&r["summary"]["observation"])
+        ),
+        format!("it is {} before that cap", figure("uncapped")),
+    ] {
+        assert!(
+            readme.contains(&quoted),
+            "examples/demo/README.md should say {quoted}"
+        );
+    }
+    let policy = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "policy-missing")
+        .unwrap();
+    let gain = format!("worth {:.1} points", policy["gain"].as_f64().unwrap());
+    assert!(readme.contains(&gain), "{gain}");
 }
 
 #[test]
@@ -463,8 +553,8 @@ fn checklist_answers_are_listed_and_move_the_score() {
     };
     let yes = answer("yes");
     let no = answer("no");
-    let overall = |r: &Value| r["readiness"]["overall"].as_f64().unwrap();
-    let assessed = |r: &Value| r["readiness"]["assessed_clauses"].as_u64().unwrap();
+    let overall = |r: &Value| r["readiness"]["uncapped"].as_f64().unwrap();
+    let assessed = |r: &Value| r["readiness"]["coverage"]["assessed"].as_u64().unwrap();
     assert!(
         assessed(&yes) > assessed(&before) && overall(&yes) > overall(&before),
         "yes adds an assessed clause"
@@ -589,7 +679,18 @@ fn the_demo_loads_once_and_checks_as_the_folder_does() {
         "{first}"
     );
     assert!(first.contains("demo@iso20k.example"), "{first}");
-    assert!(first.contains("65/100"), "{first}");
+    // The demo prints the figure `check` gives for the demo folder on the demo's own day.
+    let checked = stdout(&iso20k(&[
+        "check",
+        example("demo").to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]));
+    let figure = checked
+        .lines()
+        .find(|l| l.starts_with("Readiness "))
+        .expect("check prints the readiness line");
+    assert!(first.contains(figure), "{first}\n---\n{figure}");
     let again = ok(iso20k_in(data.path(), &["demo", "--no-serve"], None));
     assert!(
         again.starts_with("Opened the demo organisation ("),
@@ -1379,8 +1480,8 @@ fn the_gap_analysis_workbook_round_trips_checklist_answers() {
     let (_, after) = check_json(&dir, &[]);
     let score = |r: &Value| {
         (
-            r["readiness"]["assessed_clauses"].as_u64().unwrap(),
-            r["readiness"]["overall"].as_f64().unwrap(),
+            r["readiness"]["coverage"]["assessed"].as_u64().unwrap(),
+            r["readiness"]["uncapped"].as_f64().unwrap(),
         )
     };
     assert!(

@@ -213,6 +213,7 @@ pub(super) static DOC_REQUIRED_MISSING: Check = Check {
                         format!("No current {} in the document register", t.describe()),
                     )
                     .also_under(t.required_by(Edition::Y2011), t.required_by(Edition::Y2018))
+                    .part(t.key())
                     .with(
                         Evidence::new(
                             RecordKind::Register,

@@ -324,6 +324,12 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Tells this finding apart from the check's others by `part`, for its id.
+    pub fn part(mut self, part: &str) -> Self {
+        self.id = format!("{}/{part}", self.check);
+        self
+    }
+
     /// Adds a piece of evidence.
     pub fn with(mut self, evidence: Evidence) -> Self {
         self.evidence.push(evidence);

@@ -120,6 +120,7 @@ pub(super) static REFERENCE_UNRESOLVED: Check = Check {
             let mut finding = REFERENCE_UNRESOLVED
                 .finding(Grade::Minor, title)
                 .counted(n, g.population)
+                .part(g.clauses.0.first().copied().unwrap_or("other"))
                 .with_all(g.evidence);
             finding.clauses_2018 = g.clauses.0.to_vec();
             finding.clauses_2011 = g.clauses.1.to_vec();

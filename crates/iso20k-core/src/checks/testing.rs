@@ -97,6 +97,9 @@ pub fn clean() -> Sms {
             sms_owner: some("sm"),
             stage1_on: None,
             stage2_on: None,
+            surveillance_on: None,
+            recertification_on: None,
+            records_as_of: None,
             context: Some(ContextAnalysis {
                 issues: vec![s("Customers moving to cloud e-mail")],
                 interested_parties: vec![s("Acme: 99.9% availability")],

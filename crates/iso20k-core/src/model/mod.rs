@@ -136,6 +136,12 @@ pub struct Organisation {
     pub stage1_on: Option<crate::Date>,
     /// Planned date of the stage 2 certification audit, if booked.
     pub stage2_on: Option<crate::Date>,
+    /// Planned date of the next surveillance audit, if booked.
+    pub surveillance_on: Option<crate::Date>,
+    /// Planned date of the recertification audit, if booked.
+    pub recertification_on: Option<crate::Date>,
+    /// The day a snapshot of records describes, which reports judge as of by default.
+    pub records_as_of: Option<crate::Date>,
     /// The analysis of the organisation's context and interested parties (2018 clauses 4.1, 4.2).
     pub context: Option<ContextAnalysis>,
     /// Incidents of this priority or higher (a lower number) count as major; 1 when not declared.

@@ -151,6 +151,7 @@ pub(crate) struct ReportQuery {
 /// The readiness report of the organisation as JSON, with the edition and day it is for.
 pub(crate) async fn report(app: &App, access: &Access, q: &ReportQuery) -> Result<Value, Failure> {
     let (edition, as_of) = crate::api::edition_and_day(q.edition.as_deref(), q.as_of.as_deref())?;
+    let as_of = app.day_or_default(&access.org, as_of).await?;
     let bytes = app.readiness(&access.org, edition, as_of).await?;
     serde_json::from_slice(&bytes).map_err(|e| Failure(ApiError::internal(e)))
 }
@@ -192,6 +193,7 @@ struct FindingRow {
     pattern_title: String,
     clauses: Vec<String>,
     gain: f64,
+    uncapped_gain: f64,
     blocks: Option<String>,
 }
 
@@ -215,9 +217,58 @@ fn finding_rows(report: &Value, only: impl Fn(&Value) -> bool) -> Vec<FindingRow
                 .map(text)
                 .collect(),
             gain: f["gain"].as_f64().unwrap_or(0.0),
+            uncapped_gain: f["uncapped_gain"].as_f64().unwrap_or(0.0),
             blocks: f["blocks"].as_str().map(str::to_owned),
         })
         .collect()
+}
+
+/// How many findings of each group the fix-first panel lists before pointing at the rest.
+const FIX_FIRST_SHOWN: usize = 5;
+
+/// The findings to work on first: what blocks stage 1, then what blocks stage 2, then the
+/// rest, each in the report's order (grade, then gain).
+fn fix_first(rows: &[FindingRow]) -> Vec<Value> {
+    [
+        ("Blocking stage 1", Some("stage-1")),
+        ("Blocking stage 2", Some("stage-2")),
+        ("Everything else", None),
+    ]
+    .into_iter()
+    .filter_map(|(title, blocks)| {
+        let items: Vec<&FindingRow> = rows
+            .iter()
+            .filter(|r| r.blocks.as_deref() == blocks)
+            .collect();
+        (!items.is_empty()).then(|| {
+            json!({
+                "title": title,
+                "total": items.len(),
+                "items": items.into_iter().take(FIX_FIRST_SHOWN).collect::<Vec<_>>(),
+            })
+        })
+    })
+    .collect()
+}
+
+fn booking_name(audit: &str) -> &'static str {
+    match audit {
+        "stage-1" => "Stage 1 audit",
+        "stage-2" => "Stage 2 audit",
+        "surveillance" => "Surveillance audit",
+        _ => "Recertification audit",
+    }
+}
+
+/// Days to an event, in words.
+fn countdown(days: i64) -> String {
+    match days {
+        0 => "today".into(),
+        1 => "tomorrow".into(),
+        -1 => "yesterday".into(),
+        d if d > 0 => format!("in {d} days"),
+        d => format!("{} days ago", -d),
+    }
 }
 
 fn text(v: &Value) -> String {
@@ -244,6 +295,34 @@ pub(crate) async fn dashboard(
         .collect();
     let base = format!("/orgs/{}", access.org.slug);
     let query = keep(&q);
+    let fix_first = fix_first(&rows);
+    let figure = |key: &str| {
+        iso20k_core::readiness::figure(report["readiness"][key].as_f64().unwrap_or(0.0))
+    };
+    let figures = json!({
+        "overall": figure("overall"),
+        "uncapped": figure("uncapped"),
+        "assessed_score": figure("assessed_score"),
+    });
+    let bookings: Vec<Value> = report["readiness"]["bookings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| {
+            let on = text(&b["on"]);
+            let mut pairs = form_urlencoded::Serializer::new(String::new());
+            if let Some(e) = q.edition.as_deref().filter(|e| !e.is_empty()) {
+                pairs.append_pair("edition", e);
+            }
+            pairs.append_pair("as_of", &on);
+            json!({
+                "audit": booking_name(b["audit"].as_str().unwrap_or_default()),
+                "on": on,
+                "when": countdown(b["days"].as_i64().unwrap_or(0)),
+                "judge": format!("{base}?{}", pairs.finish()),
+            })
+        })
+        .collect();
     let history = app
         .store()
         .score_history(access.org.id, edition.as_str(), 90)
@@ -266,6 +345,9 @@ pub(crate) async fn dashboard(
         json!({
             "chrome": chrome,
             "report": report,
+            "figures": figures,
+            "fix_first": fix_first,
+            "bookings": bookings,
             "grades": grades,
             "query": query,
             "heatmap": svg::heatmap(&report, edition, &base, &query),
