@@ -1804,6 +1804,98 @@ async fn totals_and_counts_follow_changes() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolving_the_finding_with_the_highest_gain_raises_the_score_by_exactly_that() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let viewer = f.token("viewer");
+        let url = "/api/v1/orgs/acme/readiness?as_of=2026-06-30";
+        let before = call(r, Method::GET, url, &viewer, None).await.json();
+        let best = before["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .max_by(|a, b| {
+                a["gain"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["gain"].as_f64().unwrap())
+            })
+            .unwrap()
+            .clone();
+        // In the demo that is the unapproved policy: approving it lifts the stage 1 cap.
+        assert_eq!(best["id"], "policy-missing", "{}", f.db.label);
+        assert_eq!(best["blocks"], "stage-1");
+        let policy = first(&f, "policy").await;
+        let mut body: Value = serde_json::from_str(&policy.body).unwrap();
+        body["approved_by"] = json!("h.strand");
+        let put = call(
+            r,
+            Method::PUT,
+            "/api/v1/orgs/acme/records/policy/policy",
+            &f.token("manager"),
+            Some(json!({ "version": policy.version, "record": body })),
+        )
+        .await;
+        assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+        let after = call(r, Method::GET, url, &viewer, None).await.json();
+        let overall = |r: &Value| r["readiness"]["overall"].as_f64().unwrap();
+        let rise = ((overall(&after) - overall(&before)) * 100.0).round() / 100.0;
+        assert_eq!(rise, best["gain"].as_f64().unwrap(), "{}", f.db.label);
+        assert!(rise > 0.0);
+        assert_eq!(after["readiness"]["stage1"]["ready"], true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_with_no_records_does_not_look_ready() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let admin = f.token("admin");
+        let new = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs",
+            &admin,
+            Some(json!({ "slug": "blank", "name": "Blank Ltd" })),
+        )
+        .await;
+        assert_eq!(new.status, StatusCode::CREATED, "{}", new.text());
+        let report = call(r, Method::GET, "/api/v1/orgs/blank/readiness", &admin, None)
+            .await
+            .json();
+        let readiness = &report["readiness"];
+        assert!(
+            readiness["overall"].as_f64().unwrap() <= 20.0,
+            "{readiness:#}"
+        );
+        assert_eq!(readiness["stage1"]["ready"], false);
+        let coverage = &readiness["coverage"];
+        assert!(coverage["assessed"].as_u64() < coverage["total"].as_u64());
+        // Its dashboard says how much nobody assessed.
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        let user = f
+            .store()
+            .create_user("bea@blank.example", "Bea", Some(&hash))
+            .await
+            .unwrap();
+        let blank = f.store().org("blank").await.unwrap().unwrap();
+        f.store()
+            .set_membership(blank.id, user.id, "viewer", None)
+            .await
+            .unwrap();
+        let bea = browser_sign_in(r, "bea@blank.example", "correct horse battery").await;
+        let html = page(r, "/orgs/blank", &bea).await.html();
+        assert!(
+            html.contains(&format!(
+                "<strong>{} of {}</strong> clauses assessed",
+                coverage["assessed"], coverage["total"]
+            )),
+            "{html}"
+        );
+    }
+}
+
 /// Posts a form as a browser does.
 async fn post_form(
     router: &Router,
