@@ -1888,7 +1888,7 @@ async fn an_organisation_with_no_records_does_not_look_ready() {
         let html = page(r, "/orgs/blank", &bea).await.html();
         assert!(
             html.contains(&format!(
-                "<strong>{} of {}</strong> clauses assessed",
+                "<strong>{} of {}</strong> clauses assessed;",
                 coverage["assessed"], coverage["total"]
             )),
             "{html}"
