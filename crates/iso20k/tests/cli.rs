@@ -323,6 +323,24 @@ fn fail_on_sets_the_exit_code() {
 }
 
 #[test]
+fn a_new_bundle_from_init_scores_at_most_20_in_both_editions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sms");
+    assert!(iso20k(&["init", dir.to_str().unwrap()]).status.success());
+    for edition in ["2018", "2011"] {
+        let (_, r) = check_json(&dir, &["--edition", edition]);
+        let readiness = &r["readiness"];
+        let overall = readiness["overall"].as_f64().unwrap();
+        assert!(overall <= 20.0, "{edition}: {overall}");
+        assert_eq!(readiness["stage1"]["ready"], false, "{edition}");
+        let findings = r["findings"].as_array().unwrap();
+        for id in ["policy-missing", "mr-overdue", "audit-overdue"] {
+            assert!(findings.iter().any(|f| f["id"] == id), "{edition}: {id}");
+        }
+    }
+}
+
+#[test]
 fn input_and_usage_errors_exit_2_and_say_where() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sms");
