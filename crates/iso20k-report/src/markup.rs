@@ -12,6 +12,8 @@ pub fn escape(text: &str) -> String {
             '\'' => out.push_str("&#39;"),
             // XML 1.0 has no place for most control characters, even escaped.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            // Nor for these two non-characters.
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -23,8 +25,8 @@ mod tests {
     #[test]
     fn markup_and_control_characters_are_neutralised() {
         assert_eq!(
-            super::escape("<a href=\"x\">Tom & Jerry's</a>\u{7}"),
-            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt; "
+            super::escape("<a href=\"x\">Tom & Jerry's</a>\u{7}\u{FFFE}\u{FFFF}"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt; \u{FFFD}\u{FFFD}"
         );
     }
 }

@@ -214,8 +214,14 @@ fn date(
     d: Option<iso20k_core::Date>,
     f: &Formats,
 ) -> Result<(), XlsxError> {
-    if let Some(d) = d {
-        ws.write_datetime_with_format(row, col, excel_date(d)?, &f.date)?;
+    match d.map(excel_date) {
+        Some(Ok(day)) => {
+            ws.write_datetime_with_format(row, col, day, &f.date)?;
+        }
+        // Spreadsheets count days from 1900: an earlier date (a typo, mostly) is kept as text,
+        // as written, rather than failing the whole workbook.
+        Some(Err(_)) => text(ws, row, col, &d.expect("matched Some").to_string(), f)?,
+        None => {}
     }
     Ok(())
 }
@@ -398,33 +404,26 @@ fn gap_analysis(report: &Report, sms: &Sms, f: &Formats) -> Result<Worksheet, Xl
     Ok(ws)
 }
 
-/// The findings register, cell for cell what `findings_csv` writes, so the two never differ.
+/// The findings register, cell for cell what `findings_csv` writes (the workbook writes text
+/// as text, so it needs no formula guard), so the two never differ.
 fn findings(report: &Report, f: &Formats) -> Result<Worksheet, XlsxError> {
-    let csv = crate::findings_csv::render(report);
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .expect("CSV written in memory")
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let header = crate::findings_csv::HEADER;
     let columns: Vec<(&str, f64)> = header
         .iter()
-        .map(|h| {
-            let width = match h.as_str() {
+        .map(|&h| {
+            let width = match h {
                 "title" | "pattern_title" | "evidence" | "first_fix_step" => 40.0,
                 "finding" => 28.0,
                 _ => 12.0,
             };
-            (h.as_str(), width)
+            (h, width)
         })
         .collect();
     let rows = u32::try_from(report.findings.len()).expect("findings fit a sheet");
     let mut ws = sheet("Findings", &columns, rows, f)?;
-    for (row, record) in (1u32..).zip(reader.records()) {
-        let record = record.expect("CSV written in memory");
-        for ((col, name), value) in (0u16..).zip(&header).zip(record.iter()) {
-            let number = match name.as_str() {
+    for (row, record) in (1u32..).zip(crate::findings_csv::rows(report)) {
+        for ((col, name), value) in (0u16..).zip(header).zip(record.iter()) {
+            let number = match name {
                 "affected" | "population" | "gain" => value.parse::<f64>().ok(),
                 _ => None,
             };
@@ -558,6 +557,28 @@ mod tests {
         let first = render(&report, &sms, &plan).unwrap();
         assert!(first.starts_with(b"PK"), "an .xlsx is a zip archive");
         assert_eq!(first, render(&report, &sms, &plan).unwrap());
+    }
+
+    #[test]
+    fn a_date_before_1900_is_kept_as_text_and_the_workbook_still_renders() {
+        let mut sms = Sms::default();
+        sms.checklist.push(iso20k_core::model::ChecklistAnswer {
+            pattern: iso20k_core::checklist::questions(Edition::Y2018)[0].id.into(),
+            answer: iso20k_core::model::Answer::Yes,
+            evidence: None,
+            note: None,
+            answered_on: Some(jiff::civil::date(1850, 1, 1)),
+            answered_by: None,
+        });
+        let report = audit(
+            &sms,
+            Options {
+                edition: Edition::Y2018,
+                as_of: jiff::civil::date(2026, 6, 30),
+            },
+        );
+        let bytes = render(&report, &sms, &crate::Deadlines::default()).unwrap();
+        assert!(bytes.starts_with(b"PK"));
     }
 
     #[test]
