@@ -47,7 +47,12 @@ pub(crate) fn rows(report: &Report) -> Vec<[String; 12]> {
                 population,
                 evidence.join("; "),
                 format!("{gain:.2}"),
-                f.pattern.how_to_fix.first().copied().unwrap_or("").to_owned(),
+                f.pattern
+                    .how_to_fix
+                    .first()
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned(),
             ]
         })
         .collect()

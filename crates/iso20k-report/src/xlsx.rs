@@ -563,7 +563,9 @@ mod tests {
     fn a_date_before_1900_is_kept_as_text_and_the_workbook_still_renders() {
         let mut sms = Sms::default();
         sms.checklist.push(iso20k_core::model::ChecklistAnswer {
-            pattern: iso20k_core::checklist::questions(Edition::Y2018)[0].id.into(),
+            pattern: iso20k_core::checklist::questions(Edition::Y2018)[0]
+                .id
+                .into(),
             answer: iso20k_core::model::Answer::Yes,
             evidence: None,
             note: None,

@@ -67,6 +67,7 @@ pub(crate) fn router(app: App) -> Router {
         )
         .merge(crate::web::routes(max_upload))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::guard::control_characters))
         .with_state(app)
 }
 

@@ -16,16 +16,58 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> ApiResult<Body<T>> {
         let bytes = raw(req, state).await?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
-            let field = e.path().to_string();
-            let message = e.into_inner().to_string();
+        // Read as a value first, so a control character is refused naming where it sits.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            let message = e.to_string();
             let message = match message.rfind(" at line ") {
                 Some(i) => message[..i].to_owned(),
                 None => message,
             };
-            ApiError::field(if field == "." { "" } else { &field }, message)
-        })
+            ApiError::field("", message)
+        })?;
+        if let Some(field) = control_character(&value, String::new()) {
+            return Err(ApiError::field(
+                &field,
+                "holds a control character (such as NUL), which no field accepts",
+            ));
+        }
+        serde_path_to_error::deserialize(value)
+            .map(Body)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let message = e.into_inner().to_string();
+                let message = match message.rfind(" at line ") {
+                    Some(i) => message[..i].to_owned(),
+                    None => message,
+                };
+                ApiError::field(if field == "." { "" } else { &field }, message)
+            })
+    }
+}
+
+/// Where in a JSON value a string (or key) holds a character no field accepts, as a path
+/// (`record.attendees[2]`).
+fn control_character(value: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if crate::guard::forbidden(s) => Some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_character(v, format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if crate::guard::forbidden(k) {
+                Some(here)
+            } else {
+                control_character(v, here)
+            }
+        }),
+        _ => None,
     }
 }
 

@@ -13,6 +13,7 @@ mod api;
 pub mod auth;
 mod error;
 mod extract;
+mod guard;
 pub mod load;
 mod openapi;
 mod readiness;

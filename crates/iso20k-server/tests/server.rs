@@ -1896,6 +1896,111 @@ async fn an_organisation_with_no_records_does_not_look_ready() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_control_character_anywhere_is_refused_naming_where() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let admin = f.token("admin");
+        let manager = f.token("manager");
+        let refused = |reply: &Reply, field: &str, what: &str| {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what} on {}: {}",
+                f.db.label,
+                reply.text()
+            );
+            assert_eq!(
+                reply.json()["fields"][0]["field"],
+                field,
+                "{what}: {}",
+                reply.text()
+            );
+        };
+        let org = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs",
+            &admin,
+            Some(json!({ "slug": "nul", "name": "Nul\0 Ltd" })),
+        )
+        .await;
+        refused(&org, "name", "an organisation's name");
+        let record = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/risks",
+            &manager,
+            Some(json!({ "record": { "id": "R-\0", "title": "t" } })),
+        )
+        .await;
+        refused(&record, "record.id", "a record key");
+        let key = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/risks/R%00X",
+            &manager,
+            None,
+        )
+        .await;
+        refused(&key, "path", "a key in the path");
+        let member = call(
+            r,
+            Method::PUT,
+            "/api/v1/orgs/acme/members/eve%00@acme.example",
+            &admin,
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+        refused(&member, "path", "a member's e-mail");
+        let token = call(
+            r,
+            Method::POST,
+            "/api/v1/tokens",
+            &admin,
+            Some(json!({ "name": "ci\0" })),
+        )
+        .await;
+        refused(&token, "name", "a token's name");
+        let login = call(
+            r,
+            Method::POST,
+            "/api/v1/session",
+            &Cred::None,
+            Some(json!({ "email": "a\0@acme.example", "password": "x" })),
+        )
+        .await;
+        refused(&login, "email", "a login");
+        let form = post_form(
+            r,
+            "/login",
+            None,
+            &[("email", "a\0@acme.example"), ("password", "x")],
+        )
+        .await;
+        refused(&form, "email", "the sign-in form");
+        let cursor = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/risks?after=%00",
+            &manager,
+            None,
+        )
+        .await;
+        refused(&cursor, "after", "a cursor");
+        // Line breaks and tabs in free text are fine.
+        let fine = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/risks",
+            &manager,
+            Some(json!({ "record": { "id": "R-TAB", "title": "two\nlines\tand a tab", "owner": "c.dunmore" } })),
+        )
+        .await;
+        assert_eq!(fine.status, StatusCode::CREATED, "{}", fine.text());
+    }
+}
+
 /// Posts a form as a browser does.
 async fn post_form(
     router: &Router,
