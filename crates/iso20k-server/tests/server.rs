@@ -2326,6 +2326,23 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
         saved.headers[header::LOCATION],
         "/orgs/acme/records/management-reviews/MR-2026-9?saved=1"
     );
+    // A delete form that does not say which version it shows deletes nothing.
+    let blind = post_form(
+        r,
+        "/orgs/acme/records/management-reviews/MR-2026-9/delete",
+        Some(&pat),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(blind.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        f.store()
+            .record(f.org.id, "management-reviews", "MR-2026-9")
+            .await
+            .unwrap()
+            .is_some(),
+        "the review is still there"
+    );
     // The policy still blocks stage 1 and caps the score; beneath the cap it rises.
     let after = score().await["uncapped"].as_f64().unwrap();
     assert!(

@@ -534,13 +534,20 @@ pub(crate) async fn delete(
     axum::Form(form): axum::Form<DeleteForm>,
 ) -> PageResult {
     browser.check_csrf(form.csrf.as_deref())?;
+    // Without the version the page showed, a delete could remove a change made since unseen.
+    let Some(version) = form.version else {
+        return Err(Failure(crate::error::ApiError::field(
+            "version",
+            "the form does not say which version of the record it shows; reload the page and try again",
+        )));
+    };
     let access = app.access(browser.auth.clone(), &slug).await?;
     let kind = kind_named(&kind)?;
     access.require_write(kind)?;
     let store = app.store();
     let actor = access.auth.actor();
     store
-        .delete(access.org.id, &actor, kind.name, &key, form.version)
+        .delete(access.org.id, &actor, kind.name, &key, Some(version))
         .await?;
     for e in store.evidence(access.org.id, kind.name, &key).await? {
         store.delete_evidence(access.org.id, &actor, e.id).await?;
