@@ -16,6 +16,7 @@ mod extract;
 pub mod load;
 mod openapi;
 mod readiness;
+mod refs;
 mod web;
 
 use std::net::SocketAddr;
