@@ -255,7 +255,8 @@ test('a finding shows its evidence and how to fix it', async () => {
   assert.ok(finding, `the demo has the finding ${FINDING}`);
 
   await admin.goto(DASHBOARD);
-  await admin.click(`a[href="/orgs/demo/findings/${FINDING}?as_of=${AS_OF}"]:visible`);
+  // The dashboard links a finding from several panels, not all of them open.
+  await admin.locator(`a[href="/orgs/demo/findings/${FINDING}?as_of=${AS_OF}"]:visible`).first().click();
   await admin.waitForURL(`**/orgs/demo/findings/${FINDING}?as_of=${AS_OF}`);
   assert.equal((await admin.textContent('h1')).trim(), finding.title);
 
@@ -314,7 +315,8 @@ test('a management review added through the form raises the score', async () => 
   const form = admin.locator('form.record-form');
   await form.locator('input[name=id]').fill('MR-E2E-1');
   await form.locator('input[name=held_on]').fill('2026-06-20');
-  await form.locator('textarea[name=attendees]').fill('h.strand\no.adeyemi\n');
+  // Attendees are picked from the people register.
+  await form.locator('select[name=attendees]').selectOption(['h.strand', 'o.adeyemi']);
   const inputs = form.locator('input[type=checkbox][name=inputs]');
   const offered = await inputs.count();
   assert.ok(offered >= 6, `the inputs of a review are offered as checkboxes (${offered})`);
@@ -324,7 +326,10 @@ test('a management review added through the form raises the score', async () => 
   await admin.waitForURL('**/orgs/demo/records/management-reviews/MR-E2E-1?saved=1');
   assert.match(await admin.textContent('[role=status]'), /Saved/);
   assert.equal(await admin.inputValue('input[name=id]'), 'MR-E2E-1');
-  assert.equal(await admin.inputValue('textarea[name=attendees]'), 'h.strand\no.adeyemi');
+  const picked = await form
+    .locator('select[name=attendees]')
+    .evaluate((el) => Array.from(el.selectedOptions, (o) => o.value));
+  assert.deepEqual(picked, ['h.strand', 'o.adeyemi']);
   assert.equal(await form.locator('input[name=inputs]:checked').count(), offered);
   await a11y.check(admin);
 
@@ -371,6 +376,82 @@ test('a draft document is approved from its lifecycle panel', async () => {
   assert.equal(await admin.inputValue('form.record-form [name=approver]'), 'h.strand');
   assert.equal(await admin.inputValue('form.record-form [name=approved_on]'), '2026-06-15');
   await a11y.check(admin);
+});
+
+const POLICY = '/orgs/demo/records/policy/policy';
+const E2E_SHOTS = path.join(__dirname, '..', 'target', 'ci', 'e2e');
+
+test('the policy approver is picked from the people register; an unknown one is flagged beside the field', async () => {
+  await adminPage();
+  const fired = (report, check) => report.findings.some((f) => f.check === check);
+  assert.ok(fired(await readiness(admin), 'policy-missing'), 'the demo policy starts unapproved');
+
+  // The approver is a list of the people, by id, name and role, with an empty choice.
+  await admin.goto(POLICY);
+  const form = admin.locator('form.record-form');
+  const approver = form.locator('select[name=approved_by]');
+  const labels = await approver.locator('option').allTextContents();
+  assert.equal(labels[0].trim(), '—', 'it may be left empty');
+  const helena = labels.find((l) => /Helena Strand/.test(l));
+  assert.ok(helena, `Helena Strand is offered: ${labels.join(' | ')}`);
+  assert.match(helena, /^h\.strand — Helena Strand/);
+  assert.ok(!labels.some((l) => /not in the register/.test(l)), 'the demo policy names no one unknown');
+  await approver.selectOption({ label: helena });
+  await approver.scrollIntoViewIfNeeded();
+  await approver.focus();
+  fs.mkdirSync(E2E_SHOTS, { recursive: true });
+  await admin.screenshot({ path: path.join(E2E_SHOTS, 'policy-picker.png') });
+  await a11y.check(admin);
+  await form.locator('button[type=submit]:text-is("Save changes")').click();
+  await admin.waitForURL(`**${POLICY}?saved=1`);
+  assert.match(await admin.textContent('p.notice[role=status]'), /^Saved\. The readiness score/);
+  assert.equal(await admin.inputValue('select[name=approved_by]'), 'h.strand');
+  assert.equal(await admin.locator('.field-warning').count(), 0, 'nothing to warn of');
+  assert.ok(!fired(await readiness(admin), 'policy-missing'), 'an approved policy ends policy-missing');
+
+  // Someone not in the register, set through the API with the page's own session: kept, with a
+  // warning in the answer and beside the field on the record page.
+  const csrf = await admin.inputValue('form.record-form input[name=csrf]');
+  const api = `/api/v1/orgs/demo/records/policy/policy`;
+  const current = await (await admin.request.get(api)).json();
+  const put = await admin.request.put(api, {
+    headers: { 'X-CSRF-Token': csrf },
+    data: { version: current.version, record: { ...current.record, approved_by: 'helena' } },
+  });
+  assert.equal(put.status(), 200, await put.text());
+  assert.deepEqual((await put.json()).warnings, [
+    { field: 'approved_by', message: 'names person helena, which is not in the people register' },
+  ]);
+  const report = await readiness(admin);
+  assert.ok(fired(report, 'policy-missing'), 'a dangling approver approves nothing');
+  assert.ok(fired(report, 'reference-unresolved'));
+
+  await admin.goto(POLICY);
+  const warning = admin.locator('#f-approved_by-warning');
+  assert.equal(
+    (await warning.textContent()).trim(),
+    'Names person helena, which is not in the people register',
+  );
+  assert.equal(await warning.getAttribute('role'), 'status');
+  assert.match(
+    await admin.textContent('p.notice.warning'),
+    /1 reference does not resolve: Approved by names person helena/,
+  );
+  assert.equal(await admin.inputValue('select[name=approved_by]'), 'helena', 'the value is kept');
+  assert.equal(
+    (await admin.locator('select[name=approved_by] option:checked').textContent()).trim(),
+    'helena (not in the register)',
+  );
+  await warning.scrollIntoViewIfNeeded();
+  await admin.screenshot({ path: path.join(E2E_SHOTS, 'policy-warning.png') });
+  await admin.screenshot({ path: path.join(E2E_SHOTS, 'policy-warning-top.png'), fullPage: true });
+  await a11y.check(admin);
+
+  // Put the real approver back for whatever follows.
+  await admin.selectOption('select[name=approved_by]', 'h.strand');
+  await form.locator('button[type=submit]:text-is("Save changes")').click();
+  await admin.waitForURL(`**${POLICY}?saved=1`);
+  assert.equal(await admin.locator('.field-warning').count(), 0);
 });
 
 test('a viewer can read a record but not change it', async () => {

@@ -887,6 +887,9 @@ pub(crate) struct RecordItem {
     updated_at: String,
     updated_by: String,
     record: Box<serde_json::value::RawValue>,
+    /// After a create or a replace: the record's references that name no record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<Vec<crate::refs::Warning>>,
 }
 
 fn item(r: Record) -> ApiResult<RecordItem> {
@@ -897,6 +900,16 @@ fn item(r: Record) -> ApiResult<RecordItem> {
         version: r.version,
         updated_at: r.updated_at,
         updated_by: r.updated_by,
+        warnings: None,
+    })
+}
+
+/// A record just saved, with the warnings of its references that do not resolve.
+async fn saved(app: &App, org: &Org, kind: &Kind, r: Record) -> ApiResult<RecordItem> {
+    let warnings = app.reference_warnings(org, kind, &r.body).await?;
+    Ok(RecordItem {
+        warnings: Some(warnings),
+        ..item(r)?
     })
 }
 
@@ -1113,7 +1126,11 @@ async fn create_record(
         kind.name,
         encode_segment(&record.key)
     );
-    let mut response = (StatusCode::CREATED, Json(item(record)?)).into_response();
+    let mut response = (
+        StatusCode::CREATED,
+        Json(saved(&app, &access.org, kind, record).await?),
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -1166,7 +1183,7 @@ async fn update_record(
         .await
         .map_err(|e| not_found_as(e, &format!("no {} `{}`", kind.what, write.key)))?;
     app.changed(&access.org);
-    Ok(Json(item(record)?))
+    Ok(Json(saved(&app, &access.org, kind, record).await?))
 }
 
 async fn delete_record(

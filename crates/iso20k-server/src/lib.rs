@@ -17,6 +17,7 @@ mod guard;
 pub mod load;
 mod openapi;
 mod readiness;
+mod refs;
 mod web;
 
 use std::net::SocketAddr;

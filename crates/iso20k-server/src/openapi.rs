@@ -552,6 +552,11 @@ fn build() -> Value {
     );
     let evidence = d.schema::<EvidenceInfo>();
     let evidence_list = d.schema::<Vec<EvidenceInfo>>();
+    let warnings = json!({
+        "type": "array",
+        "items": d.schema::<crate::refs::Warning>(),
+        "description": "The record's references that name no record once it is saved, one per value: the record is kept, and readiness reports each as `reference-unresolved`. Empty when all resolve."
+    });
     for kind in KINDS {
         let record = kind.schema(&mut d.records).to_value();
         let item = json!({
@@ -566,6 +571,13 @@ fn build() -> Value {
                 "record": record.clone()
             }
         });
+        // A create or a replace answers the record with its references' warnings.
+        let mut saved = item.clone();
+        saved["required"]
+            .as_array_mut()
+            .expect("a list")
+            .push(json!("warnings"));
+        saved["properties"]["warnings"] = warnings.clone();
         let collection = format!("/api/v1/orgs/{{slug}}/records/{}", kind.name);
         let one = format!("{collection}/{{key}}");
         let name = camel(kind.name);
@@ -634,7 +646,7 @@ fn build() -> Value {
                     "additionalProperties": false,
                     "properties": { "record": record.clone() }
                 }))),
-                ok: vec![(201, "created".into(), Some(json_content(item.clone())))],
+                ok: vec![(201, "created".into(), Some(json_content(saved.clone())))],
                 errors: vec![401, 403, 409, 422],
                 ..Op::default()
             },
@@ -673,7 +685,7 @@ fn build() -> Value {
                     "additionalProperties": false,
                     "properties": { "version": integer(), "record": record }
                 }))),
-                ok: vec![(200, "the new version".into(), Some(json_content(item)))],
+                ok: vec![(200, "the new version".into(), Some(json_content(saved)))],
                 errors: vec![401, 403, 404, 409, 422],
                 ..Op::default()
             },

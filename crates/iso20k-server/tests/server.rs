@@ -339,6 +339,221 @@ async fn readiness_is_the_report_of_iso20k_check_and_follows_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_a_dangling_reference_keeps_the_record_and_warns_on_its_field() {
+    for f in fixtures(quiet()).await {
+        let manager = f.token("manager");
+        let url = "/api/v1/orgs/acme/readiness?edition=2018&as_of=2026-06-30";
+        let fired = |report: &Value, check: &str| {
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["check"] == check)
+        };
+        let put = |approver: &'static str| {
+            let f = &f;
+            let manager = manager.clone();
+            async move {
+                let policy = first(f, "policy").await;
+                let mut body: Value = serde_json::from_str(&policy.body).unwrap();
+                body["approved_by"] = json!(approver);
+                body["approved_on"] = json!("2026-01-10");
+                call(
+                    &f.router,
+                    Method::PUT,
+                    "/api/v1/orgs/acme/records/policy/policy",
+                    &manager,
+                    Some(json!({ "version": policy.version, "record": body })),
+                )
+                .await
+            }
+        };
+
+        // Someone not in the people register: kept, with a warning on the field.
+        let r = put("helena").await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", f.db.label, r.text());
+        let saved = r.json();
+        assert_eq!(saved["record"]["approved_by"], "helena");
+        assert_eq!(saved["kind"], "policy");
+        assert_eq!(
+            saved["warnings"],
+            json!([{
+                "field": "approved_by",
+                "message": "names person helena, which is not in the people register"
+            }]),
+            "{}",
+            f.db.label
+        );
+        let report = call(&f.router, Method::GET, url, &manager, None)
+            .await
+            .json();
+        assert!(fired(&report, "policy-missing"), "{}", f.db.label);
+        let unresolved: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["check"] == "reference-unresolved")
+            .collect();
+        assert!(
+            unresolved.iter().any(|x| x.to_string().contains("helena")),
+            "{}: {unresolved:?}",
+            f.db.label
+        );
+
+        // The real managing director: nothing to warn of, and the policy is approved.
+        let r = put("h.strand").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["warnings"], json!([]), "{}", f.db.label);
+        let report = call(&f.router, Method::GET, url, &manager, None)
+            .await
+            .json();
+        assert!(!fired(&report, "policy-missing"), "{}", f.db.label);
+        assert!(
+            !report.to_string().contains("helena"),
+            "{}: the old value is forgotten",
+            f.db.label
+        );
+
+        // A create answers its warnings too; a read does not carry them.
+        let created = call(
+            &f.router,
+            Method::POST,
+            "/api/v1/orgs/acme/records/risks",
+            &manager,
+            Some(json!({ "record": {
+                "id": "R-WARN", "title": "Owner unknown", "owner": "nobody"
+            }})),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        assert_eq!(created.json()["warnings"][0]["field"], "owner");
+        let read = call(
+            &f.router,
+            Method::GET,
+            "/api/v1/orgs/acme/records/risks/R-WARN",
+            &manager,
+            None,
+        )
+        .await
+        .json();
+        assert!(read.get("warnings").is_none(), "{read}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_form_picks_its_approver_from_the_people_and_warns_beside_the_field() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        let user = f
+            .store()
+            .create_user("pat@acme.example", "", Some(&hash))
+            .await
+            .unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, "manager", None)
+            .await
+            .unwrap();
+        let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+
+        // A select of the people register, each by name and role, with an empty choice.
+        let form = page(r, "/orgs/acme/records/policy/policy", &pat).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let html = form.html();
+        let select = html
+            .split(r#"<select id="f-approved_by" name="approved_by""#)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{}: no select for approved_by: {html}", f.db.label));
+        let select = &select[..select.find("</select>").unwrap()];
+        assert!(select.contains(r#"<option value="" selected>"#), "{select}");
+        assert!(
+            select.contains(r#"<option value="h.strand">h.strand — Helena Strand"#),
+            "{select}"
+        );
+        assert!(!select.contains("helena"), "{select}");
+
+        // Posting the form as drawn, with an approver who is not in the register.
+        let policy = first(&f, "policy").await;
+        let body: Value = serde_json::from_str(&policy.body).unwrap();
+        let csrf = csrf_of(&html);
+        let version = policy.version.to_string();
+        let mut pairs: Vec<(String, String)> =
+            vec![("csrf".into(), csrf.clone()), ("_version".into(), version)];
+        for (k, v) in body.as_object().unwrap() {
+            match v {
+                Value::Array(items) => {
+                    for i in items {
+                        pairs.push((k.clone(), i.as_str().unwrap().to_owned()));
+                    }
+                }
+                Value::String(s) => pairs.push((k.clone(), s.clone())),
+                other => pairs.push((k.clone(), other.to_string())),
+            }
+        }
+        pairs.push(("approved_by".into(), "helena".into()));
+        let borrowed: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let saved = post_form(r, "/orgs/acme/records/policy/policy", Some(&pat), &borrowed).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html());
+        let location = saved.headers[header::LOCATION].to_str().unwrap().to_owned();
+        assert_eq!(location, "/orgs/acme/records/policy/policy?saved=1");
+        let stored: Value = serde_json::from_str(&first(&f, "policy").await.body).unwrap();
+        assert_eq!(stored["approved_by"], "helena", "{}", f.db.label);
+        let mut unchanged = body.clone();
+        unchanged["approved_by"] = json!("helena");
+        assert_eq!(stored, unchanged, "the form round-trips every other field");
+
+        // The record page says so at the top and beside the field, and keeps the value.
+        let shown = page(r, &location, &pat).await;
+        let html = shown.html();
+        assert!(
+            html.contains("Saved. 1 reference does not resolve: Approved by names person helena, which is not in the people register."),
+            "{html}"
+        );
+        let beside = r#"<p class="field-warning warning" id="f-approved_by-warning" role="status">Names person helena, which is not in the people register</p>"#;
+        assert!(html.contains(beside), "{}: {html}", f.db.label);
+        let select = html
+            .split(r#"<select id="f-approved_by" name="approved_by""#)
+            .nth(1)
+            .unwrap();
+        let select = &select[..select.find("</select>").unwrap()];
+        assert!(select.contains("f-approved_by-warning"), "described by it");
+        assert!(
+            select.contains(
+                r#"<option value="helena" selected>helena (not in the register)</option>"#
+            ),
+            "{select}"
+        );
+
+        // Picking Helena Strand from the list clears it.
+        let fresh = first(&f, "policy").await;
+        let mut pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter(|(k, _)| k != "approved_by" && k != "_version")
+            .collect();
+        pairs.push(("_version".into(), fresh.version.to_string()));
+        pairs.push(("approved_by".into(), "h.strand".into()));
+        let borrowed: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let saved = post_form(r, "/orgs/acme/records/policy/policy", Some(&pat), &borrowed).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html());
+        let html = page(r, "/orgs/acme/records/policy/policy?saved=1", &pat)
+            .await
+            .html();
+        assert!(html.contains("Saved. The readiness score"), "{html}");
+        assert!(!html.contains("field-warning"), "{html}");
+        assert!(
+            html.contains(r#"<option value="h.strand" selected>h.strand — Helena Strand"#),
+            "{html}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundle_to_server_to_bundle_is_lossless() {
     for f in fixtures(quiet()).await {
         let out = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use iso20k_bundle::records::{KINDS, Kind};
+use iso20k_core::model::Sms;
 use schemars::generate::SchemaSettings;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -173,6 +174,10 @@ pub(crate) struct Field {
     checked: bool,
     options: Vec<Choice>,
     error: Option<String>,
+    /// What is wrong with a value that was saved anyway: a reference that names no record.
+    warning: Option<String>,
+    /// For a reference: the register its choices come from.
+    register: Option<&'static str>,
     /// For a list of objects: its items, then a blank one.
     rows: Vec<Vec<Field>>,
     /// For an object: its fields.
@@ -211,21 +216,132 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
+/// What a form knows of the other records: the registers its reference fields pick from, and
+/// the warnings of the values shown, by field name.
+#[derive(Default)]
+pub(crate) struct Refs<'a> {
+    /// The organisation's model; without it, references are plain text inputs.
+    pub sms: Option<&'a Sms>,
+    /// Warnings by form name (`actions.1.owner`).
+    pub warnings: HashMap<String, String>,
+}
+
+/// The API's field path of a warning (`actions[1].owner`) as a form name (`actions.1.owner`).
+pub(crate) fn form_name(path: &str) -> String {
+    path.replace('[', ".").replace(']', "")
+}
+
 /// The fields of a record of `kind`, filled from `value`, with `errors` by field name.
-pub(crate) fn fields(kind: &Kind, value: &Value, errors: &HashMap<String, String>) -> Vec<Field> {
+pub(crate) fn fields(
+    kind: &Kind,
+    value: &Value,
+    errors: &HashMap<String, String>,
+    refs: &Refs<'_>,
+) -> Vec<Field> {
     let schema = Schema::of(kind);
     let root = schema.resolve(&schema.root);
-    object_fields(schema, root, value, "", errors, true)
+    let at = At {
+        kind: kind.name,
+        prefix: "",
+        path: "",
+        errors,
+        refs,
+    };
+    object_fields(schema, root, value, &at, true)
+}
+
+/// Where in the record fields are being drawn.
+struct At<'a> {
+    kind: &'static str,
+    /// The form name of the object: `actions.0`.
+    prefix: &'a str,
+    /// The same without list indices, as reference fields are named: `actions`.
+    path: &'a str,
+    errors: &'a HashMap<String, String>,
+    refs: &'a Refs<'a>,
+}
+
+impl<'a> At<'a> {
+    fn within<'b>(&'b self, prefix: &'b str, path: &'b str) -> At<'b>
+    where
+        'a: 'b,
+    {
+        At {
+            kind: self.kind,
+            prefix,
+            path,
+            errors: self.errors,
+            refs: self.refs,
+        }
+    }
+}
+
+/// Makes a reference field a picker of its register: a list for one id, a multiple list with
+/// a filter to type into for several. A value not in the register stays, marked as such.
+fn picker(
+    field: &mut Field,
+    reference: &iso20k_core::refs::RefField,
+    sms: &Sms,
+    chosen: &[String],
+) {
+    let choices = crate::refs::choices(sms, reference.target);
+    if choices.len() > crate::refs::MAX_CHOICES {
+        return;
+    }
+    field.register = Some(reference.target.register());
+    // What is chosen comes first, in the record's order (a browser posts options in the order
+    // they stand, so the list reads back as it was), then the rest of the register.
+    let mut options: Vec<Choice> = chosen
+        .iter()
+        .map(|value| {
+            let label = match choices.iter().find(|c| c.value == *value) {
+                Some(c) => c.label.clone(),
+                // A service may be named by its name; anything else is not in the register.
+                None if iso20k_core::refs::resolves(sms, reference.target, value) => value.clone(),
+                None => format!("{value} (not in the register)"),
+            };
+            Choice {
+                value: value.clone(),
+                label,
+                selected: true,
+            }
+        })
+        .collect();
+    options.extend(
+        choices
+            .into_iter()
+            .filter(|c| !chosen.contains(&c.value))
+            .map(|c| Choice {
+                selected: false,
+                value: c.value,
+                label: c.label,
+            }),
+    );
+    field.options = options;
+    if reference.many {
+        field.input = "picks";
+    } else {
+        field.input = "select";
+        field.options.insert(
+            0,
+            Choice {
+                value: String::new(),
+                label: "—".to_owned(),
+                selected: chosen.is_empty(),
+            },
+        );
+    }
 }
 
 fn object_fields(
     schema: &Schema,
     object: &Value,
     value: &Value,
-    prefix: &str,
-    errors: &HashMap<String, String>,
+    at: &At<'_>,
     top: bool,
 ) -> Vec<Field> {
+    let prefix = at.prefix;
+    let errors = at.errors;
     let required: BTreeSet<&str> = object
         .get("required")
         .and_then(Value::as_array)
@@ -240,8 +356,10 @@ fn object_fields(
         .iter()
         .map(|(prop, s)| {
             let name = join(prefix, prop);
+            let path = join(at.path, prop);
             let (shape, nullable) = schema.shape(s);
             let current = value.get(prop).unwrap_or(&Value::Null);
+            let reference = crate::refs::field_at(at.kind, &path);
             let mut field = Field {
                 id: format!("f-{}", name.replace('.', "-")),
                 label: label(prop),
@@ -252,6 +370,7 @@ fn object_fields(
                     .to_owned(),
                 required: top && required.contains(prop.as_str()) && !nullable,
                 error: errors.get(&name).cloned(),
+                warning: at.refs.warnings.get(&name).cloned(),
                 name: name.clone(),
                 ..Field::default()
             };
@@ -263,6 +382,13 @@ fn object_fields(
                         _ => "text",
                     };
                     field.value = scalar_text(current);
+                    if let (Some(r), Some(sms), Shape::Text) = (reference, at.refs.sms, &shape) {
+                        let chosen: Vec<String> = Some(field.value.trim().to_owned())
+                            .filter(|v| !v.is_empty())
+                            .into_iter()
+                            .collect();
+                        picker(&mut field, r, sms, &chosen);
+                    }
                 }
                 Shape::Bool => {
                     field.input = "checkbox";
@@ -305,6 +431,16 @@ fn object_fields(
                         .map(scalar_text)
                         .collect::<Vec<_>>()
                         .join("\n");
+                    if let (Some(r), Some(sms)) = (reference, at.refs.sms) {
+                        let chosen: Vec<String> = field
+                            .value
+                            .lines()
+                            .map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_owned)
+                            .collect();
+                        picker(&mut field, r, sms, &chosen);
+                    }
                 }
                 Shape::Checks(options) => {
                     field.input = "checks";
@@ -332,20 +468,15 @@ fn object_fields(
                         .chain(std::iter::once(&blank))
                         .enumerate()
                         .map(|(i, item)| {
-                            object_fields(
-                                schema,
-                                items,
-                                item,
-                                &format!("{name}.{i}"),
-                                errors,
-                                false,
-                            )
+                            let prefix = format!("{name}.{i}");
+                            object_fields(schema, items, item, &at.within(&prefix, &path), false)
                         })
                         .collect();
                 }
                 Shape::Group(object) => {
                     field.input = "group";
-                    field.fields = object_fields(schema, object, current, &name, errors, false);
+                    field.fields =
+                        object_fields(schema, object, current, &at.within(&name, &path), false);
                 }
                 Shape::Json => {
                     field.input = "json";
@@ -413,13 +544,25 @@ fn read_object(
                 (default != Some(on)).then_some(Value::Bool(on))
             }
             Shape::Lines => {
-                let items: Vec<Value> = first(&name)
-                    .unwrap_or_default()
-                    .lines()
+                // A textarea posts one value of lines; a picker of several posts each choice,
+                // and its filter what was typed into it.
+                let posted: Vec<&str> = form
+                    .iter()
+                    .filter(|(k, _)| *k == name)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                let mut items: Vec<Value> = posted
+                    .iter()
+                    .flat_map(|v| v.lines())
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
                     .map(|l| Value::String(l.to_owned()))
                     .collect();
+                if posted.len() > 1 {
+                    // An id both picked and typed into the filter is named once.
+                    let mut seen = BTreeSet::new();
+                    items.retain(|v| seen.insert(v.to_string()));
+                }
                 (!items.is_empty()).then_some(Value::Array(items))
             }
             Shape::Checks(_) => {
@@ -525,7 +668,7 @@ mod tests {
     #[test]
     fn every_kind_draws_a_form_and_an_empty_one_reads_back_as_nothing() {
         for k in KINDS {
-            let drawn = fields(k, &Value::Null, &HashMap::new());
+            let drawn = fields(k, &Value::Null, &HashMap::new(), &Refs::default());
             assert!(!drawn.is_empty(), "{}", k.name);
             // Only the unticked boxes of fields that have no default say anything.
             let empty = read(k, &[]);
@@ -534,6 +677,153 @@ mod tests {
                 "{}: {empty}",
                 k.name
             );
+        }
+    }
+
+    /// What a browser posts for the fields as drawn, nothing changed (a picker's filter empty).
+    fn post(fields: &[Field], out: &mut Vec<(String, String)>) {
+        for f in fields {
+            match f.input {
+                "checkbox" if f.checked => out.push((f.name.clone(), "on".into())),
+                "checkbox" => {}
+                "select" | "checks" | "picks" => {
+                    for o in f.options.iter().filter(|o| o.selected) {
+                        out.push((f.name.clone(), o.value.clone()));
+                    }
+                    if f.input == "picks" {
+                        out.push((f.name.clone(), String::new()));
+                    }
+                }
+                "rows" => f.rows.iter().for_each(|r| post(r, out)),
+                "group" => post(&f.fields, out),
+                _ => out.push((f.name.clone(), f.value.clone())),
+            }
+        }
+    }
+
+    fn people() -> Sms {
+        let person = |id: &str, name: &str, role: &str| iso20k_core::model::Person {
+            id: id.into(),
+            name: name.into(),
+            role: role.into(),
+            ..Default::default()
+        };
+        Sms {
+            people: vec![
+                person("a", "Ann Ash", "Service owner"),
+                person("b", "Bo Birch", ""),
+                person("h.strand", "Helena Strand", "Managing director"),
+            ],
+            ..Sms::default()
+        }
+    }
+
+    fn find<'f>(fields: &'f [Field], name: &str) -> &'f Field {
+        fields
+            .iter()
+            .flat_map(|f| {
+                std::iter::once(f)
+                    .chain(f.rows.iter().flatten())
+                    .chain(&f.fields)
+            })
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
+    }
+
+    #[test]
+    fn references_are_pickers_of_their_register_and_round_trip() {
+        let sms = people();
+        let refs = Refs {
+            sms: Some(&sms),
+            ..Refs::default()
+        };
+        let k = kind("management-reviews").unwrap();
+        let record = serde_json::json!({
+            "id": "MR-1",
+            "held_on": "2026-03-02",
+            "attendees": ["a", "ghost"],
+            "actions": [{ "id": "A-1", "description": "Do", "owner": "h.strand" }],
+        });
+        let drawn = fields(k, &record, &HashMap::new(), &refs);
+        let attendees = find(&drawn, "attendees");
+        assert_eq!(attendees.input, "picks");
+        let labels: Vec<(&str, &str, bool)> = attendees
+            .options
+            .iter()
+            .map(|o| (o.value.as_str(), o.label.as_str(), o.selected))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("a", "a — Ann Ash, Service owner", true),
+                ("ghost", "ghost (not in the register)", true),
+                ("b", "b — Bo Birch", false),
+                (
+                    "h.strand",
+                    "h.strand — Helena Strand, Managing director",
+                    false
+                ),
+            ]
+        );
+        let owner = find(&drawn, "actions.0.owner");
+        assert_eq!(owner.input, "select");
+        assert_eq!(owner.options[0].value, "");
+        assert!(
+            owner
+                .options
+                .iter()
+                .any(|o| o.value == "h.strand" && o.selected)
+        );
+        // The blank row offers the register too, nothing chosen.
+        assert!(find(&drawn, "actions.1.owner").options[0].selected);
+        let mut posted = Vec::new();
+        post(&drawn, &mut posted);
+        let canonical = |v: &Value| k.parse(&v.to_string()).unwrap().body;
+        assert_eq!(canonical(&read(k, &posted)), canonical(&record));
+        // Picking one and typing another into the filter adds both, once each.
+        posted.push(("attendees".into(), "b".into()));
+        posted.push(("attendees".into(), "b".into()));
+        assert_eq!(
+            read(k, &posted)["attendees"],
+            serde_json::json!(["a", "ghost", "b"])
+        );
+
+        let policy = kind("policy").unwrap();
+        let drawn = fields(
+            policy,
+            &serde_json::json!({ "approved_by": "helena" }),
+            &HashMap::new(),
+            &refs,
+        );
+        let approver = find(&drawn, "approved_by");
+        assert_eq!(approver.input, "select");
+        assert_eq!(approver.options[0].value, "");
+        assert_eq!(approver.options[1].label, "helena (not in the register)");
+        assert!(approver.options[1].selected);
+        assert_eq!(approver.options.len(), 5);
+    }
+
+    #[test]
+    fn every_reference_field_of_every_kind_is_drawn_as_a_picker() {
+        let sms = people();
+        let refs = Refs {
+            sms: Some(&sms),
+            ..Refs::default()
+        };
+        for f in iso20k_core::refs::FIELDS {
+            let name = crate::refs::server_kind(f.kind).unwrap();
+            let k = kind(name).unwrap();
+            let drawn = fields(k, &Value::Null, &HashMap::new(), &refs);
+            // The first row of a list stands for all of them.
+            let form_name = f.field.replacen('.', ".0.", 1);
+            let form_name = if f.field.starts_with("effectiveness.") {
+                f.field.to_owned()
+            } else {
+                form_name
+            };
+            let field = find(&drawn, &form_name);
+            let wanted = if f.many { "picks" } else { "select" };
+            assert_eq!(field.input, wanted, "{name}.{}", f.field);
         }
     }
 
@@ -547,24 +837,8 @@ mod tests {
             "decisions": ["Keep going"],
             "actions": [{ "id": "A-1", "description": "Do", "owner": "a", "due": "2026-04-01" }],
         });
-        let drawn = fields(k, &record, &HashMap::new());
+        let drawn = fields(k, &record, &HashMap::new(), &Refs::default());
         let mut posted = Vec::new();
-        fn post(fields: &[Field], out: &mut Vec<(String, String)>) {
-            for f in fields {
-                match f.input {
-                    "checkbox" if f.checked => out.push((f.name.clone(), "on".into())),
-                    "checkbox" => {}
-                    "select" | "checks" => {
-                        for o in f.options.iter().filter(|o| o.selected) {
-                            out.push((f.name.clone(), o.value.clone()));
-                        }
-                    }
-                    "rows" => f.rows.iter().for_each(|r| post(r, out)),
-                    "group" => post(&f.fields, out),
-                    _ => out.push((f.name.clone(), f.value.clone())),
-                }
-            }
-        }
         post(&drawn, &mut posted);
         let back = read(k, &posted);
         let canonical = |v: &Value| k.parse(&v.to_string()).unwrap().body;

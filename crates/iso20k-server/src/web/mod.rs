@@ -2,7 +2,7 @@
 //! as the JSON API. Pages work without JavaScript; forms post back and redirect, and the CSRF
 //! token of the session travels in a hidden field.
 
-mod form;
+pub(crate) mod form;
 mod imports;
 mod pages;
 mod records;

@@ -156,6 +156,29 @@ fn summary_columns(kind: &Kind) -> Vec<&'static str> {
         .collect()
 }
 
+/// A warning's field in words: `approved_by` → "Approved by", `actions[1].owner` → "Actions 2:
+/// owner".
+fn warning_label(path: &str) -> String {
+    let words: Vec<String> = path
+        .split('.')
+        .map(|segment| match segment.split_once('[') {
+            Some((name, rest)) => {
+                let n: usize = rest.trim_end_matches(']').parse().unwrap_or(0);
+                format!("{} {}", name.replace('_', " "), n + 1)
+            }
+            None => segment.replace('_', " "),
+        })
+        .collect();
+    capitalised(&words.join(": "))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 fn form_label(name: &str) -> String {
     let words = name.replace('_', " ");
     let mut c = words.chars();
@@ -229,7 +252,42 @@ async fn form_page(
 ) -> PageResult {
     let chrome = browser.chrome(app, Some(access), "records").await?;
     let by_name = form::error_names(errors);
-    let fields = form::fields(kind, value, &by_name);
+    // References are picked from the registers as they are now, and what the values shown
+    // name that is not there is said beside each field: always true, whatever came before.
+    let has_refs = crate::refs::fields_of(kind.name).next().is_some();
+    let sms = match has_refs {
+        true => Some(app.current_model(&access.org).await?),
+        false => None,
+    };
+    let warnings = match &sms {
+        Some(sms) if value.is_object() => crate::refs::warnings(sms, kind.name, value),
+        _ => Vec::new(),
+    };
+    let mut refs = form::Refs {
+        sms: sms.as_deref(),
+        ..form::Refs::default()
+    };
+    for w in &warnings {
+        refs.warnings
+            .entry(form::form_name(&w.field))
+            .and_modify(|m| {
+                m.push_str("; ");
+                m.push_str(&w.message);
+            })
+            .or_insert_with(|| capitalised(&w.message));
+    }
+    let fields = form::fields(kind, value, &by_name, &refs);
+    let notice = (!warnings.is_empty()).then(|| {
+        let count = match warnings.len() {
+            1 => "1 reference does not resolve".to_owned(),
+            n => format!("{n} references do not resolve"),
+        };
+        let each: Vec<String> = warnings
+            .iter()
+            .map(|w| format!("{} {}", warning_label(&w.field), w.message))
+            .collect();
+        format!("{count}: {}.", each.join("; "))
+    });
     let (evidence, history) = match existing {
         Some(r) => {
             let evidence = app
@@ -295,6 +353,7 @@ async fn form_page(
             "action": action,
             "errors": unplaced,
             "saved": saved,
+            "warnings": notice,
             "evidence": evidence,
             "history": history,
             "can_attach": access.expires_at.is_none() && access.role != crate::auth::Role::Viewer,
