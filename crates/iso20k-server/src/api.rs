@@ -28,6 +28,7 @@ pub(crate) fn router(app: App) -> Router {
     let max_upload = app.config().max_upload;
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::show))
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/session", post(login).get(whoami).delete(logout))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
@@ -68,6 +69,10 @@ pub(crate) fn router(app: App) -> Router {
         .merge(crate::web::routes(max_upload))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::guard::control_characters))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::metrics::count,
+        ))
         .with_state(app)
 }
 

@@ -15,6 +15,7 @@ mod error;
 mod extract;
 mod guard;
 pub mod load;
+mod metrics;
 mod openapi;
 mod readiness;
 mod refs;
@@ -80,6 +81,7 @@ struct Inner {
     store: Arc<dyn Store>,
     config: Config,
     readiness: readiness::Cache,
+    metrics: metrics::Metrics,
 }
 
 impl App {
@@ -90,6 +92,7 @@ impl App {
                 store,
                 config,
                 readiness: readiness::Cache::default(),
+                metrics: metrics::Metrics::default(),
             }),
         }
     }
@@ -97,6 +100,11 @@ impl App {
     /// The store.
     pub fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// What the server has done since it started.
+    pub(crate) fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The configuration.

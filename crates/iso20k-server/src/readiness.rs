@@ -190,6 +190,7 @@ impl App {
         as_of: Date,
     ) -> ApiResult<(String, f64)> {
         let sms = self.model(org, revision).await?;
+        self.metrics().readiness_computed();
         tokio::task::spawn_blocking(move || {
             let report =
                 iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });

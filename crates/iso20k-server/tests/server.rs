@@ -2112,6 +2112,56 @@ async fn an_organisation_with_no_records_does_not_look_ready() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_and_readiness_in_prometheus_text() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let viewer = f.token("viewer");
+        let ok = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/readiness?as_of=2026-06-29",
+            &viewer,
+            None,
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::OK);
+        let missing = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/risks/NOPE",
+            &viewer,
+            None,
+        )
+        .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        let metrics = call(r, Method::GET, "/metrics", &Cred::None, None).await;
+        assert_eq!(metrics.status, StatusCode::OK);
+        assert!(
+            metrics.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4")
+        );
+        let text = metrics.text();
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().parse().unwrap()))
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+        };
+        assert!(value("iso20k_http_requests_total{status=\"2xx\"}") >= 1.0);
+        assert!(value("iso20k_http_requests_total{status=\"4xx\"}") >= 1.0);
+        assert!(value("iso20k_http_request_duration_seconds_count") >= 2.0);
+        assert!(
+            value("iso20k_readiness_computed_total") >= 1.0,
+            "{}",
+            f.db.label
+        );
+        // Nothing in it names an organisation.
+        assert!(!text.contains("acme"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_control_character_anywhere_is_refused_naming_where() {
     for f in fixtures(quiet()).await {
         let r = &f.router;
