@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use iso20k_bundle::Error;
 use iso20k_core::model::Tickets;
 
+pub use input::{Limits, check_archive};
 pub use profile::{Kind, Source};
 
 /// How to read the files.
