@@ -434,6 +434,7 @@ pub fn check_archive(path: &Path) -> Result<(), Error> {
         let xml = name.ends_with(".xml") || name.ends_with(".rels");
         let sheet = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
         let mut head: Vec<u8> = Vec::new();
+        let mut tail: Vec<u8> = Vec::new();
         let mut out = 0u64;
         let mut run = 0usize;
         loop {
@@ -453,26 +454,33 @@ pub fn check_archive(path: &Path) -> Result<(), Error> {
             if xml {
                 // Text between tags is where cell values and shared strings are: a run with
                 // no `<` longer than a cell may be is a cell too long to read.
+                let mut longest = 0;
                 for &b in &buf[..n] {
                     if b == b'<' {
                         run = 0;
                     } else {
                         run += 1;
+                        longest = longest.max(run);
                     }
                 }
-                if run > Limits::MAX_FIELD_BYTES
-                    || buf[..n]
-                        .split(|b| *b == b'<')
-                        .any(|t| t.len() > Limits::MAX_FIELD_BYTES)
-                {
+                if longest > Limits::MAX_FIELD_BYTES {
                     return Err(bad(format!(
                         "part `{name}` of the workbook holds a text longer than {} bytes, the most iso20k reads in one cell",
                         Limits::MAX_FIELD_BYTES
                     )));
                 }
             }
-            if sheet && head.len() < 64 * 1024 {
-                head.extend_from_slice(&buf[..n.min(64 * 1024 - head.len())]);
+            if sheet {
+                if head.len() < 64 * 1024 {
+                    head.extend_from_slice(&buf[..n.min(64 * 1024 - head.len())]);
+                }
+                // Every ` r="…"` (a row's number, a cell's reference) must lie within the
+                // limits, whatever the dimension says; the tail of the previous chunk is kept
+                // so a reference split between two chunks is seen whole.
+                tail.extend_from_slice(&buf[..n]);
+                check_refs(path, &name, &tail)?;
+                let keep = tail.len().min(32);
+                tail.drain(..tail.len() - keep);
             }
         }
         if sheet {
@@ -517,11 +525,47 @@ fn check_dimension(path: &Path, name: &str, head: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The row and cell references (` r="12"`, ` r="XFD12"`) in a piece of worksheet XML.
+fn check_refs(path: &Path, name: &str, xml: &[u8]) -> Result<(), Error> {
+    const NEEDLE: &[u8] = b" r=\"";
+    let mut at = 0;
+    while let Some(i) = xml[at..].windows(NEEDLE.len()).position(|w| w == NEEDLE) {
+        let start = at + i + NEEDLE.len();
+        let value: Vec<u8> = xml[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'$')
+            .take(24)
+            .copied()
+            .collect();
+        at = start;
+        let value = String::from_utf8_lossy(&value);
+        let (row, col) = if value.bytes().all(|b| b.is_ascii_digit()) {
+            (value.parse::<u64>().unwrap_or(u64::MAX), 1)
+        } else {
+            match cell_ref(&value) {
+                Some(rc) => rc,
+                None => continue,
+            }
+        };
+        if row > Limits::MAX_SHEET_ROWS || col > Limits::MAX_COLUMNS as u64 {
+            return Err(Error::file(
+                path,
+                format!(
+                    "sheet `{name}` has a cell at {value}, beyond the {} rows and {} columns iso20k reads",
+                    Limits::MAX_SHEET_ROWS,
+                    Limits::MAX_COLUMNS
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `XFD1048576` as (row, column), both counting from 1.
 fn cell_ref(s: &str) -> Option<(u64, u64)> {
     let s = s.trim().replace('$', "");
     let letters = s.bytes().take_while(u8::is_ascii_alphabetic).count();
-    if letters == 0 || letters > 3 {
+    if letters == 0 || letters > 7 {
         return None;
     }
     let col = s[..letters].bytes().fold(0u64, |c, b| {
