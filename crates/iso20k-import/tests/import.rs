@@ -2794,3 +2794,258 @@ fn a_temporary_table_left_by_a_killed_import_is_removed_by_the_next() {
     assert!(ours.exists(), "a temporary of a running process is kept");
     assert!(other.exists(), "only the exact pattern is removed");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing: real fixtures, mutated, fed to every reader. The property is that the importer never
+// panics, answers Ok or an input error naming the file, and does so quickly.
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What is done to a seed.
+    #[derive(Debug, Clone)]
+    pub enum Mutation {
+        Flip(usize, u8),
+        Truncate(usize),
+        DuplicateLine(usize),
+        Insert(usize, &'static str),
+    }
+
+    pub fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Flip(p, b)),
+            any::<usize>().prop_map(Mutation::Truncate),
+            any::<usize>().prop_map(Mutation::DuplicateLine),
+            (
+                any::<usize>(),
+                prop::sample::select(vec![
+                    "\0",
+                    "\u{1}",
+                    "99999999999999999999999999999999999999",
+                    "1e999999",
+                    "-0.0000000000000000000000000001",
+                    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                    "{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":",
+                    "\"",
+                    ",",
+                    ";",
+                    "\n",
+                    "\r\n\"\"\n",
+                    "\u{feff}",
+                    "\u{fffd}\u{200b}",
+                    "<c r=\"XFD1048576\"><v>1</v></c>",
+                    "<row r=\"4294967295\">",
+                    "&amp;&#0;&#xFFFFFFFF;",
+                    "2026-02-30 25:61:61",
+                    "P0 - Outage",
+                ]),
+            )
+                .prop_map(|(p, s)| Mutation::Insert(p, s)),
+        ]
+    }
+
+    pub fn apply(bytes: &mut Vec<u8>, mutations: &[Mutation]) {
+        for m in mutations {
+            let len = bytes.len().max(1);
+            match m {
+                Mutation::Flip(p, b) => {
+                    if !bytes.is_empty() {
+                        bytes[p % len] ^= b | 1;
+                    }
+                }
+                Mutation::Truncate(p) => bytes.truncate(p % len),
+                Mutation::DuplicateLine(p) => {
+                    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+                    let i = p % lines.len();
+                    let mut out = Vec::with_capacity(bytes.len() * 2);
+                    for (j, l) in lines.iter().enumerate() {
+                        out.extend_from_slice(l);
+                        out.push(b'\n');
+                        if j == i {
+                            for _ in 0..3 {
+                                out.extend_from_slice(l);
+                                out.push(b'\n');
+                            }
+                        }
+                    }
+                    out.pop();
+                    *bytes = out;
+                }
+                Mutation::Insert(p, s) => {
+                    let at = p % (bytes.len() + 1);
+                    bytes.splice(at..at, s.bytes());
+                }
+            }
+        }
+    }
+
+    /// Every fixture under tests/data, with its extension.
+    pub fn seeds() -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![data("")];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                if [".csv", ".json", ".xlsx"].iter().any(|x| name.ends_with(x)) {
+                    out.push((name, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// Rewrites the parts of a zip archive whose name `pick` selects through `mutate`.
+    pub fn mutate_parts(zip: &[u8], pick: &str, mutate: impl Fn(&mut Vec<u8>)) -> Option<Vec<u8>> {
+        use std::io::{Read as _, Write as _};
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(zip)).ok()?;
+        let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).ok()?;
+            let name = f.name().ok()?.into_owned();
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).ok()?;
+            if name.contains(pick) {
+                mutate(&mut bytes);
+            }
+            zout.start_file(name, options).ok()?;
+            zout.write_all(&bytes).ok()?;
+        }
+        Some(zout.finish().ok()?.into_inner())
+    }
+
+    /// Imports one mutated file into memory: Ok, or an error naming it, within the time bound.
+    pub fn feed(dir: &Path, name: &str, bytes: &[u8], options: &Options) {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let start = std::time::Instant::now();
+        let result = iso20k_import::merge_into(
+            &mut Tickets::default(),
+            std::slice::from_ref(&path),
+            options,
+            &mut |_, _, _| {},
+        );
+        let took = start.elapsed();
+        assert!(took.as_secs() < 10, "{name}: took {took:?}");
+        if let Err(e) = result {
+            assert_eq!(e.file, path, "the error names the file: {e}");
+            assert!(!e.message.is_empty());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// CSV, gzip CSV, XLSX (the archive's bytes or its sheet and strings) and JSON.
+        #[test]
+        fn mutated_exports_never_panic_and_fail_as_input_errors(
+            seed in any::<prop::sample::Index>(),
+            mutations in prop::collection::vec(mutation(), 1..5),
+            how in 0u8..3,
+            from in prop::option::of(prop::sample::select(vec![
+                Source::ServiceNow, Source::Jira, Source::Glpi, Source::Itop, Source::Csv,
+            ])),
+        ) {
+            let seeds = seeds();
+            let (name, bytes) = &seeds[seed.index(seeds.len())];
+            let tmp = tempfile::tempdir().unwrap();
+            let options = Options { from, ..Options::default() };
+            let mut bytes = bytes.clone();
+            if name.ends_with(".xlsx") && how > 0 {
+                let part = if how == 1 { "worksheets/sheet" } else { "sharedStrings" };
+                if let Some(b) = mutate_parts(&bytes, part, |b| apply(b, &mutations)) {
+                    bytes = b;
+                }
+            } else {
+                apply(&mut bytes, &mutations);
+            }
+            if name.ends_with(".csv") && how == 2 {
+                // The mutated text, compressed; or the compressed bytes of the seed, mutated.
+                feed(tmp.path(), &format!("{name}.gz"), &gzip(&bytes), &options);
+                let mut packed = gzip(&seeds[seed.index(seeds.len())].1);
+                apply(&mut packed, &mutations);
+                feed(tmp.path(), &format!("{name}.gz"), &packed, &options);
+            } else {
+                feed(tmp.path(), name, &bytes, &options);
+            }
+        }
+
+        /// The checklist workbook `iso20k import-checklist` reads goes through the same archive
+        /// check before calamine opens it; the check and calamine's reading of every sheet must
+        /// hold on mutated workbooks.
+        #[test]
+        fn mutated_workbooks_pass_the_archive_check_or_fail_it_cleanly(
+            mutations in prop::collection::vec(mutation(), 1..5),
+            part in prop::sample::select(vec!["worksheets/sheet", "sharedStrings", "workbook.xml", "styles", "[Content_Types]", "raw"]),
+        ) {
+            use calamine::Reader as _;
+            let tmp = tempfile::tempdir().unwrap();
+            let base = tmp.path().join("base.xlsx");
+            small_workbook(&base, |s| {
+                s.write_string(2, 0, "a longer text, with a comma").unwrap();
+                s.write_number(2, 1, 3.5).unwrap();
+            });
+            let mut bytes = std::fs::read(&base).unwrap();
+            if part == "raw" {
+                apply(&mut bytes, &mutations);
+            } else if let Some(b) = mutate_parts(&bytes, part, |b| apply(b, &mutations)) {
+                bytes = b;
+            }
+            let path = tmp.path().join("checklist.xlsx");
+            std::fs::write(&path, &bytes).unwrap();
+            let start = std::time::Instant::now();
+            if iso20k_import::check_archive(&path).is_ok()
+                && let Ok(mut book) = calamine::open_workbook_auto(&path)
+            {
+                for name in book.sheet_names() {
+                    let _ = book.worksheet_range(&name);
+                }
+            }
+            prop_assert!(start.elapsed().as_secs() < 10);
+        }
+    }
+}
+
+/// Edge inputs written down next to the fuzz tests (they found no crash: these pin the kinds
+/// of input the mutations aim at, so they keep being tried whatever proptest draws).
+#[test]
+fn fuzz_edge_inputs_are_input_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A JSON export that is a bare number, and one cut off inside a string.
+    fuzz::feed(tmp.path(), "a.json", b"1e999999", &Options::default());
+    fuzz::feed(
+        tmp.path(),
+        "b.json",
+        b"{\"result\":[{\"number\":\"INC",
+        &Options::default(),
+    );
+    // A gzip file that is not gzip.
+    fuzz::feed(
+        tmp.path(),
+        "c.csv.gz",
+        b"number\nINC1\n",
+        &Options::default(),
+    );
+    // An XLSX that is not a zip.
+    fuzz::feed(
+        tmp.path(),
+        "d.xlsx",
+        b"PK\x03\x04 not really",
+        &Options::default(),
+    );
+}
