@@ -31,6 +31,7 @@ use serde::de::DeserializeOwned;
 pub use bundle::Bundle;
 pub use error::{Error, Errors};
 pub use init::init;
+pub use value::MAX_KEY_CHARS;
 
 use files::*;
 

@@ -41,9 +41,60 @@ pub(crate) fn read_with(reader: &mut Reader<'_>) -> Tickets {
     tickets
 }
 
+/// Removes the temporary tables a killed write left behind: `tickets/TABLE.csv.iso20k-PID`,
+/// for one of the six ticket tables, whose PID is not this process and names no running
+/// process (where `/proc` tells; where it does not, a file not modified for a day counts as
+/// left behind). A write in progress in another process keeps its file. Returns the files
+/// removed.
+pub fn remove_stale_temporaries(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("tickets")) else {
+        return removed;
+    };
+    let ours = std::process::id();
+    let proc = Path::new("/proc/self").is_dir();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some((table, pid)) = name.split_once(".csv.iso20k-") else {
+            continue;
+        };
+        if !TABLES
+            .iter()
+            .any(|t| t.strip_prefix("tickets/") == Some(&format!("{table}.csv")))
+            || pid.is_empty()
+            || !pid.bytes().all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if pid == ours {
+            continue;
+        }
+        let stale = if proc {
+            !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 24 * 3600)
+        };
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}
+
 /// Writes every non-empty ticket table of `tickets` into the bundle, replacing what was there.
-/// Tables with no rows are left as they are. Returns the files written.
+/// Tables with no rows are left as they are. Temporary tables a killed write left behind are
+/// removed first ([`remove_stale_temporaries`]). Returns the files written.
 pub fn write(dir: &Path, tickets: &Tickets) -> Result<Vec<PathBuf>, Error> {
+    remove_stale_temporaries(dir);
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| {
         let mut stage = |name: &str,

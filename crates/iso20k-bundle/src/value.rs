@@ -12,6 +12,11 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+/// The most characters a record key (a ticket number, any id) may have: the team server's store
+/// refuses longer keys (`CHECK (length(key) BETWEEN 1 AND 500)` in its migrations), so the
+/// importer refuses them first, naming the row.
+pub const MAX_KEY_CHARS: usize = 500;
+
 /// A calendar date written `YYYY-MM-DD`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Day(pub Date);

@@ -566,3 +566,150 @@ fn every_kind_of_evidence_the_checks_cite_points_into_a_kind_of_record() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing: one file of an example bundle mutated at a time (byte flips, truncation, repeated
+// lines, inserted NULs, huge numbers, deep nesting), read whole. The reader must never panic,
+// and answer a model or errors that name a file of the bundle, quickly.
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Flip(usize, u8),
+        Truncate(usize),
+        DuplicateLine(usize),
+        Insert(usize, &'static str),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Flip(p, b)),
+            any::<usize>().prop_map(Mutation::Truncate),
+            any::<usize>().prop_map(Mutation::DuplicateLine),
+            (
+                any::<usize>(),
+                prop::sample::select(vec![
+                    "\0",
+                    "\u{7}",
+                    "99999999999999999999999999999999999999",
+                    "-1e999999",
+                    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                    "{a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a: {a:",
+                    "- - - - - - - - - - - - - - - - - - - - - - - - - - - -",
+                    "&a [*a, *a, *a, *a]",
+                    "!!binary AAAA",
+                    "\"",
+                    ",",
+                    ":",
+                    "\n  ",
+                    "\t",
+                    "\u{feff}",
+                    "2026-02-30",
+                    "9999-99-99 99:99:99",
+                    "P99999999999Y",
+                ]),
+            )
+                .prop_map(|(p, s)| Mutation::Insert(p, s)),
+        ]
+    }
+
+    fn apply(bytes: &mut Vec<u8>, mutations: &[Mutation]) {
+        for m in mutations {
+            let len = bytes.len().max(1);
+            match m {
+                Mutation::Flip(p, b) => {
+                    if !bytes.is_empty() {
+                        bytes[p % len] ^= b | 1;
+                    }
+                }
+                Mutation::Truncate(p) => bytes.truncate(p % len),
+                Mutation::DuplicateLine(p) => {
+                    let lines: Vec<Vec<u8>> =
+                        bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+                    let i = p % lines.len();
+                    let mut out = Vec::new();
+                    for (j, l) in lines.iter().enumerate() {
+                        let times = if j == i { 4 } else { 1 };
+                        for _ in 0..times {
+                            out.extend_from_slice(l);
+                            out.push(b'\n');
+                        }
+                    }
+                    out.pop();
+                    *bytes = out;
+                }
+                Mutation::Insert(p, s) => {
+                    let at = p % (bytes.len() + 1);
+                    bytes.splice(at..at, s.bytes());
+                }
+            }
+        }
+    }
+
+    /// Every file of examples/demo and examples/clean, relative to its bundle.
+    fn seeds() -> Vec<(&'static str, PathBuf)> {
+        let mut out = Vec::new();
+        for example in ["demo", "clean"] {
+            let root = workspace().join("examples").join(example);
+            let mut stack = vec![root.clone()];
+            while let Some(dir) = stack.pop() {
+                for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        out.push((example, p.strip_prefix(&root).unwrap().to_owned()));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                copy(&p, &to.join(e.file_name()));
+            } else {
+                std::fs::copy(&p, to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_bundle_with_one_mutated_file_reads_or_fails_with_errors_naming_its_files(
+            seed in any::<prop::sample::Index>(),
+            mutations in prop::collection::vec(mutation(), 1..5),
+        ) {
+            let seeds = seeds();
+            let (example, file) = &seeds[seed.index(seeds.len())];
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("sms");
+            copy(&workspace().join("examples").join(example), &dir);
+            let mut bytes = std::fs::read(dir.join(file)).unwrap();
+            apply(&mut bytes, &mutations);
+            std::fs::write(dir.join(file), &bytes).unwrap();
+            let start = std::time::Instant::now();
+            let result = iso20k_bundle::read(&dir);
+            prop_assert!(start.elapsed().as_secs() < 10, "{}: {:?}", file.display(), start.elapsed());
+            if let Err(errors) = result {
+                prop_assert!(!errors.0.is_empty());
+                for e in &errors.0 {
+                    prop_assert!(e.file.starts_with(&dir), "{e}");
+                    prop_assert!(!e.message.is_empty());
+                }
+            }
+            // The record view of the same folder, which the server imports.
+            let _ = iso20k_bundle::Bundle::read(&dir);
+        }
+    }
+}

@@ -11,7 +11,7 @@ use iso20k_core::model::{
     Change, ChangeType, ConfigurationItem, Incident, Problem, Release, ServiceRequest,
 };
 
-use crate::input::{Row, Sheet};
+use crate::input::{Limits, Row, Sheet};
 use crate::profile::{Field, Kind, Profile, Source, row_kind};
 use crate::values;
 
@@ -107,6 +107,18 @@ pub fn read(
         }
         if !idx.is_empty() {
             by_field[*field as usize] = idx;
+        }
+    }
+    // The same column written twice (after aliasing, without regard to case): if rows give it
+    // two values, which one is meant cannot be told.
+    let mut twins: Vec<(usize, usize)> = Vec::new();
+    for idx in &by_field {
+        for (a, &i) in idx.iter().enumerate() {
+            for &j in &idx[a + 1..] {
+                if headers[i].eq_ignore_ascii_case(&headers[j]) && !twins.contains(&(i, j)) {
+                    twins.push((i, j));
+                }
+            }
         }
     }
     let key_field = if plan.kind == Some(Kind::Slas) {
@@ -207,6 +219,27 @@ pub fn read(
     let mut seen: Vec<HashMap<String, usize>> = vec![HashMap::new(); Kind::ALL.len()];
     let mut handle = |row: &Row, out: &mut FileImport| -> Result<(), Error> {
         out.rows += 1;
+        for &(i, j) in &twins {
+            let a = row.cells.get(i).and_then(|c| values::text(c));
+            let b = row.cells.get(j).and_then(|c| values::text(c));
+            if let (Some(a), Some(b)) = (a, b)
+                && a != b
+            {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "the header names `{}` twice (columns {} and {}) and this row holds two different values in them, `{}` and `{}`: remove one of the columns",
+                        headers[i],
+                        i + 1,
+                        j + 1,
+                        excerpt(a),
+                        excerpt(b)
+                    ),
+                )
+                .field(&headers[i])
+                .at_line(row.line, None, &excerpt(&row.cells.join(","))));
+            }
+        }
         let kind = match plan.kind {
             Some(k) => k,
             None => {
@@ -238,6 +271,7 @@ pub fn read(
             let task = r
                 .text(Field::Task)
                 .ok_or_else(|| r.error(Field::Task, "empty ticket reference".into()))?;
+            r.key(Field::Task, task)?;
             let breached = r.flag(Field::Breached)?.unwrap_or(false);
             // A cancelled SLA says nothing; a running one says something only once breached.
             match r.text(Field::State).map(|s| s.to_ascii_lowercase()) {
@@ -253,6 +287,7 @@ pub fn read(
             .text(Field::Id)
             .ok_or_else(|| r.error(Field::Id, "empty ticket number".into()))?
             .to_owned();
+        r.key(Field::Id, &id)?;
         let seen = &mut seen[kind as usize];
         let slot = seen.get(&id).copied();
         // The id is kept only for a ticket not seen before; most rows of an event log repeat one.
@@ -300,6 +335,14 @@ pub fn read(
     Ok(out)
 }
 
+/// At most 200 characters of a text, for a message.
+fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
 fn kind_column_name(source: Source) -> &'static str {
     match source {
         Source::Jira => "issue type",
@@ -331,12 +374,38 @@ impl RowReader<'_> {
             .cols
             .column_of(self.row, f)
             .or_else(|| self.cols.by_field[f as usize].first().copied());
-        let excerpt = self.row.cells.join(",");
+        let excerpt = excerpt(&self.row.cells.join(","));
         let mut e = Error::file(self.path, message).at_line(self.row.line, None, &excerpt);
         if let Some(i) = col {
             e = e.field(&self.headers[i]);
         }
         e
+    }
+
+    /// A ticket number, or the ticket an SLA record belongs to, becomes a record key: it must
+    /// fit the store's keys and hold no control character.
+    fn key(&self, f: Field, value: &str) -> Result<(), Error> {
+        let chars = value.chars().count();
+        if chars > Limits::MAX_ID_CHARS {
+            return Err(self.error(
+                f,
+                format!(
+                    "a ticket number of {chars} characters: at most {} are allowed",
+                    Limits::MAX_ID_CHARS
+                ),
+            ));
+        }
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
+            return Err(self.error(
+                f,
+                format!(
+                    "`{}` holds the control character {:?}: a ticket number must be printable",
+                    excerpt(value),
+                    c
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn time(&self, f: Field) -> Result<Option<DateTime>, Error> {

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use iso20k_bundle::Error;
 use iso20k_core::model::Tickets;
 
+pub use input::{Limits, check_archive};
 pub use profile::{Kind, Source};
 
 /// How to read the files.
@@ -88,6 +89,9 @@ pub fn import(
             "not a bundle: organisation.yaml is missing (create one with `iso20k init DIR`)",
         ));
     }
+    // A run killed while writing leaves its temporary tables: the next import removes them,
+    // whether or not it writes anything.
+    iso20k_bundle::tickets::remove_stale_temporaries(dir);
     let mut tickets = iso20k_bundle::tickets::read(dir).map_err(|mut e| e.0.remove(0))?;
     let mut summary = merge_into(&mut tickets, files, options, progress)?;
     if summary.tables.iter().any(|(_, c)| c.added + c.updated > 0) {

@@ -2382,3 +2382,670 @@ fn changes_never_implemented_have_no_implementation_time() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input: each attack measured against the importer, built here, refused quickly with
+// an error naming the file, without the memory the attack aimed at.
+
+use iso20k_import::Limits;
+
+/// The process's peak resident memory in bytes (Linux), for a bound on what an attack cost.
+/// The test binary runs tests in parallel, so this bounds every test at once: a generous bound
+/// still tells a refused bomb (tens of megabytes) from one that was inflated (gigabytes).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Imports `file` into memory, expecting a refusal that names the file and says `says`, within
+/// `seconds`, with the process's peak memory under 1.5 GiB.
+fn refused(file: &Path, says: &str, seconds: u64) -> iso20k_bundle::Error {
+    let start = std::time::Instant::now();
+    let result = iso20k_import::merge_into(
+        &mut Tickets::default(),
+        &[file.to_owned()],
+        &Options::default(),
+        &mut |_, _, _| {},
+    );
+    let took = start.elapsed();
+    let e = match result {
+        Ok(_) => panic!(
+            "{}: imported, but should be refused ({says})",
+            file.display()
+        ),
+        Err(e) => e,
+    };
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&file.display().to_string()),
+        "the error names the file: {text}"
+    );
+    assert!(text.contains(says), "`{says}` in: {text}");
+    assert!(
+        took.as_secs() < seconds,
+        "refused after {took:?}, more than {seconds} s: {text}"
+    );
+    if let Some(peak) = peak_rss() {
+        assert!(peak < 1536 << 20, "peak memory {peak} bytes: {text}");
+    }
+    e
+}
+
+#[test]
+fn a_gzip_csv_inflating_to_a_1_gib_header_line_is_refused_as_a_bomb() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bomb.csv.gz");
+    // Zeros streamed through the encoder once; each piece ends with a sync flush, so it is a
+    // self-contained run of deflate blocks and 1 MiB of them can be repeated 1024 times without
+    // compressing 1 GiB here. The gzip trailer is never reached.
+    let piece = |bytes: &[u8], last: bool| -> Vec<u8> {
+        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        d.write_all(bytes).unwrap();
+        if last {
+            d.finish().unwrap()
+        } else {
+            d.flush().unwrap();
+            std::mem::take(d.get_mut())
+        }
+    };
+    let zeros = piece(&vec![b'0'; 1 << 20], false);
+    let mut file = std::fs::File::create(&path).unwrap();
+    file.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])
+        .unwrap();
+    file.write_all(&piece(b"number,", false)).unwrap();
+    for _ in 0..1024 {
+        file.write_all(&zeros).unwrap();
+    }
+    file.write_all(&piece(b"\nINC1\n", true)).unwrap();
+    file.write_all(&[0; 8]).unwrap();
+    drop(file);
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < 2 << 20, "{size} bytes");
+    refused(&path, "refused as a decompression bomb", 10);
+}
+
+#[test]
+fn a_csv_row_longer_than_the_row_limit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("long.csv");
+    let mut text = String::from("number,incident_state,opened_at,short_description\n");
+    text.push_str("INC1,Closed,2026-03-02 08:14:09,\"");
+    text.push_str(&"x\n".repeat((Limits::MAX_ROW_BYTES as usize) / 2 + 10));
+    text.push_str("\"\n");
+    std::fs::write(&path, text).unwrap();
+    refused(&path, "a row is longer than 16777216 bytes", 10);
+
+    // A header line alone, without a line break.
+    std::fs::write(&path, "number,".to_owned() + &"h".repeat(20 << 20)).unwrap();
+    refused(
+        &path,
+        "cannot read the header row: a row is longer than",
+        10,
+    );
+}
+
+#[test]
+fn a_csv_cell_over_the_field_limit_is_refused_naming_row_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("cell.csv");
+    let big = "d".repeat(Limits::MAX_FIELD_BYTES + 1);
+    std::fs::write(
+        &path,
+        format!("number,short_description,opened_at,incident_state\nINC1,ok,2026-03-02 08:14:09,New\nINC2,{big},2026-03-02 08:14:09,New\n"),
+    )
+    .unwrap();
+    let e = refused(&path, "a cell holds more than 1048576 bytes", 10);
+    assert_eq!(e.line, Some(3));
+    assert_eq!(e.field.as_deref(), Some("short_description"));
+}
+
+#[test]
+fn a_json_key_bomb_is_refused_before_it_is_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Many distinct keys in one record: more columns than any table has.
+    let path = tmp.path().join("keys.json");
+    let mut text = String::from("{\"result\":[{\"number\":\"INC1\"");
+    for i in 0..200_000 {
+        text.push_str(&format!(",\"k{i}\":1"));
+    }
+    text.push_str("}]}");
+    std::fs::write(&path, &text).unwrap();
+    let e = refused(&path, "more than 2048 distinct keys", 10);
+    assert_eq!(e.line, Some(1), "the record");
+
+    // Deep nesting.
+    let deep = tmp.path().join("deep.json");
+    std::fs::write(&deep, "[".repeat(1_000_000)).unwrap();
+    refused(&deep, "nested more than 16 levels deep", 10);
+
+    // More keys and values than the whole-file limit, in a file of 20 MB.
+    let values = tmp.path().join("values.json");
+    let mut text = String::from("[[0");
+    text.push_str(&",0".repeat(Limits::MAX_JSON_VALUES as usize + 1));
+    text.push_str("]]");
+    std::fs::write(&values, &text).unwrap();
+    refused(&values, "more than 10000000 keys and values", 10);
+}
+
+/// A workbook with a header and one incident, as rust_xlsxwriter writes it.
+fn small_workbook(path: &Path, extra: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["number", "priority", "opened_at", "incident_state"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["INC1", "2", "2026-03-02 08:14:09", "Closed"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(1, c as u16, *v).unwrap();
+    }
+    extra(sheet);
+    book.save(path).unwrap();
+}
+
+/// Copies a zip archive, letting `edit` replace any part's bytes (None keeps it) and add parts.
+fn rezip(
+    src: &Path,
+    dst: &Path,
+    mut edit: impl FnMut(&str, &[u8]) -> Option<Vec<u8>>,
+    extra: impl FnOnce(&mut zip::ZipWriter<std::fs::File>),
+) {
+    use std::io::{Read as _, Write as _};
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().into_owned();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        let bytes = edit(&name, &bytes).unwrap_or(bytes);
+        zout.start_file(name, options).unwrap();
+        zout.write_all(&bytes).unwrap();
+    }
+    extra(&mut zout);
+    zout.finish().unwrap();
+}
+
+#[test]
+fn an_xlsx_with_one_far_away_cell_is_refused_without_allocating_its_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("far.xlsx");
+    small_workbook(&path, |s| {
+        s.write_string(1_048_575, 16_383, "x").unwrap();
+    });
+    assert!(std::fs::metadata(&path).unwrap().len() < 10_000);
+    refused(
+        &path,
+        "XFD1048576, beyond the 1048576 rows and 2048 columns",
+        5,
+    );
+
+    // The same without the <dimension> element: the cell itself is refused.
+    let hidden = tmp.path().join("far_hidden.xlsx");
+    rezip(
+        &path,
+        &hidden,
+        |name, bytes| {
+            (name == "xl/worksheets/sheet1.xml").then(|| {
+                String::from_utf8_lossy(bytes)
+                    .replace("<dimension ref=\"A1:XFD1048576\"/>", "")
+                    .into_bytes()
+            })
+        },
+        |_| {},
+    );
+    refused(&hidden, "has a cell at XFD1048576", 5);
+
+    // A dimension that lies (A1:D2) and a cell reference with its attribute first, as
+    // `<c s="0" r=…>` would hide from a naive scan: the streaming reader refuses the cell.
+    let lying = tmp.path().join("far_lying.xlsx");
+    rezip(
+        &path,
+        &lying,
+        |name, bytes| {
+            (name == "xl/worksheets/sheet1.xml").then(|| {
+                String::from_utf8_lossy(bytes)
+                    .replace("A1:XFD1048576", "A1:D2")
+                    .replace("r=\"1048576\"", "spans=\"1:1\"")
+                    .into_bytes()
+            })
+        },
+        |_| {},
+    );
+    refused(&lying, "XFD1048576", 5);
+}
+
+#[test]
+fn an_xlsx_with_a_300_mb_shared_string_is_refused_before_calamine_reads_it() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base.xlsx");
+    small_workbook(&base, |_| {});
+    // Rewrite sharedStrings.xml as one string of 300 MB, streamed.
+    let big = tmp.path().join("big.xlsx");
+    {
+        use std::io::Read as _;
+        let mut zin = zip::ZipArchive::new(std::fs::File::open(&base).unwrap()).unwrap();
+        let mut zout = zip::ZipWriter::new(std::fs::File::create(&big).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            zout.start_file(name.clone(), options).unwrap();
+            if name == "xl/sharedStrings.xml" {
+                zout.write_all(br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>"#).unwrap();
+                let chunk = vec![b'a'; 1 << 20];
+                for _ in 0..300 {
+                    zout.write_all(&chunk).unwrap();
+                }
+                zout.write_all(b"</t></si></sst>").unwrap();
+            } else {
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).unwrap();
+                zout.write_all(&bytes).unwrap();
+            }
+        }
+        zout.finish().unwrap();
+    }
+    refused(&big, "xl/sharedStrings.xml", 5);
+
+    // A string over the cell limit that the archive's sizes allow: refused by its length.
+    // (Excel and rust_xlsxwriter stop at 32,767 characters; a hand-edited archive does not.)
+    let long = tmp.path().join("long.xlsx");
+    let b = "b".repeat(Limits::MAX_FIELD_BYTES + 10);
+    rezip(
+        &base,
+        &long,
+        |name, bytes| {
+            (name == "xl/sharedStrings.xml").then(|| {
+                String::from_utf8_lossy(bytes)
+                    .replace(">Closed<", &format!(">{b}<"))
+                    .into_bytes()
+            })
+        },
+        |_| {},
+    );
+    refused(&long, "holds a text longer than 1048576 bytes", 5);
+}
+
+#[test]
+fn an_xlsx_zip_bomb_is_refused_from_its_central_directory() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base.xlsx");
+    small_workbook(&base, |_| {});
+    let bomb = tmp.path().join("bomb.xlsx");
+    rezip(
+        &base,
+        &bomb,
+        |_, _| None,
+        |z| {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("xl/media/image1.bin", options).unwrap();
+            let zeros = vec![0u8; 1 << 20];
+            for _ in 0..200 {
+                z.write_all(&zeros).unwrap();
+            }
+        },
+    );
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    refused(&bomb, "refused as a decompression bomb", 3);
+}
+
+#[test]
+fn a_servicenow_export_naming_a_column_twice_with_different_values_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("incident.csv");
+    std::fs::write(
+        &path,
+        "number,priority,incident_state,opened_at,Priority\n\
+         INC1,2,Closed,2026-03-02 08:14:09,2\n\
+         INC2,3,Closed,2026-03-02 08:14:09,\n\
+         INC3,1,Closed,2026-03-02 08:14:09,5\n",
+    )
+    .unwrap();
+    let e = refused(&path, "names `priority` twice (columns 2 and 5)", 5);
+    assert_eq!(e.line, Some(4), "the first row where they differ");
+    assert!(e.message.contains("`1` and `5`"), "{}", e.message);
+
+    // Identical duplicates (or one left empty) are read as one column.
+    std::fs::write(
+        &path,
+        "number,priority,incident_state,opened_at,priority\n\
+         INC1,2,Closed,2026-03-02 08:14:09,2\n\
+         INC2,3,Closed,2026-03-02 08:14:09,\n",
+    )
+    .unwrap();
+    let mut t = Tickets::default();
+    iso20k_import::merge_into(&mut t, &[path], &Options::default(), &mut |_, _, _| {}).unwrap();
+    assert_eq!(t.incidents.len(), 2);
+    assert_eq!(t.incidents[0].priority, Some(2));
+}
+
+#[test]
+fn an_over_long_or_control_character_ticket_number_is_refused_naming_row_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("incident.csv");
+    let header = "number,priority,incident_state,opened_at\n";
+    let ok = "A".repeat(Limits::MAX_ID_CHARS);
+    let long = "A".repeat(Limits::MAX_ID_CHARS + 1);
+    std::fs::write(
+        &path,
+        format!("{header}{ok},2,Closed,2026-03-02 08:14:09\n{long},2,Closed,2026-03-02 08:14:09\n"),
+    )
+    .unwrap();
+    let e = refused(&path, "a ticket number of 501 characters: at most 500", 5);
+    assert_eq!(e.line, Some(3));
+    assert_eq!(e.field.as_deref(), Some("number"));
+    assert!(e.to_string().len() < 1000, "the quoted row is cut short");
+
+    std::fs::write(
+        &path,
+        format!("{header}INC\u{0}1,2,Closed,2026-03-02 08:14:09\n"),
+    )
+    .unwrap();
+    let e = refused(&path, "holds the control character '\\0'", 5);
+    assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("number")));
+
+    // SLA records name their ticket: the same rules.
+    let sla = tmp.path().join("task_sla.csv");
+    std::fs::write(
+        &sla,
+        format!("task,has_breached,stage\n{long},false,Completed\n"),
+    )
+    .unwrap();
+    let e = refused(&sla, "at most 500", 5);
+    assert_eq!(e.field.as_deref(), Some("task"));
+}
+
+#[test]
+fn a_temporary_table_left_by_a_killed_import_is_removed_by_the_next() {
+    let (_tmp, dir) = bundle();
+    let tickets = dir.join("tickets");
+    std::fs::create_dir_all(&tickets).unwrap();
+    // PIDs above the kernel's largest (4,194,304) are never running.
+    let stale = tickets.join("incidents.csv.iso20k-4000000000");
+    let ours = tickets.join(format!("changes.csv.iso20k-{}", std::process::id()));
+    let other = tickets.join("incidents.csv.iso20k-notes");
+    for f in [&stale, &ours, &other] {
+        std::fs::write(f, "id\nhalf-written\n").unwrap();
+    }
+    // An import that changes nothing still cleans up.
+    import(&dir, &[data("servicenow/incident.csv")]).unwrap();
+    let again = tickets.join("requests.csv.iso20k-4000000001");
+    std::fs::write(&again, "id\n").unwrap();
+    import(&dir, &[data("servicenow/incident.csv")]).unwrap();
+    assert!(
+        !stale.exists() && !again.exists(),
+        "stale temporaries removed"
+    );
+    assert!(ours.exists(), "a temporary of a running process is kept");
+    assert!(other.exists(), "only the exact pattern is removed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing: real fixtures, mutated, fed to every reader. The property is that the importer never
+// panics, answers Ok or an input error naming the file, and does so quickly.
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What is done to a seed.
+    #[derive(Debug, Clone)]
+    pub enum Mutation {
+        Flip(usize, u8),
+        Truncate(usize),
+        DuplicateLine(usize),
+        Insert(usize, &'static str),
+    }
+
+    pub fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Flip(p, b)),
+            any::<usize>().prop_map(Mutation::Truncate),
+            any::<usize>().prop_map(Mutation::DuplicateLine),
+            (
+                any::<usize>(),
+                prop::sample::select(vec![
+                    "\0",
+                    "\u{1}",
+                    "99999999999999999999999999999999999999",
+                    "1e999999",
+                    "-0.0000000000000000000000000001",
+                    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                    "{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":",
+                    "\"",
+                    ",",
+                    ";",
+                    "\n",
+                    "\r\n\"\"\n",
+                    "\u{feff}",
+                    "\u{fffd}\u{200b}",
+                    "<c r=\"XFD1048576\"><v>1</v></c>",
+                    "<row r=\"4294967295\">",
+                    "&amp;&#0;&#xFFFFFFFF;",
+                    "2026-02-30 25:61:61",
+                    "P0 - Outage",
+                ]),
+            )
+                .prop_map(|(p, s)| Mutation::Insert(p, s)),
+        ]
+    }
+
+    pub fn apply(bytes: &mut Vec<u8>, mutations: &[Mutation]) {
+        for m in mutations {
+            let len = bytes.len().max(1);
+            match m {
+                Mutation::Flip(p, b) => {
+                    if !bytes.is_empty() {
+                        bytes[p % len] ^= b | 1;
+                    }
+                }
+                Mutation::Truncate(p) => bytes.truncate(p % len),
+                Mutation::DuplicateLine(p) => {
+                    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+                    let i = p % lines.len();
+                    let mut out = Vec::with_capacity(bytes.len() * 2);
+                    for (j, l) in lines.iter().enumerate() {
+                        out.extend_from_slice(l);
+                        out.push(b'\n');
+                        if j == i {
+                            for _ in 0..3 {
+                                out.extend_from_slice(l);
+                                out.push(b'\n');
+                            }
+                        }
+                    }
+                    out.pop();
+                    *bytes = out;
+                }
+                Mutation::Insert(p, s) => {
+                    let at = p % (bytes.len() + 1);
+                    bytes.splice(at..at, s.bytes());
+                }
+            }
+        }
+    }
+
+    /// Every fixture under tests/data, with its extension.
+    pub fn seeds() -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![data("")];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                if [".csv", ".json", ".xlsx"].iter().any(|x| name.ends_with(x)) {
+                    out.push((name, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// Rewrites the parts of a zip archive whose name `pick` selects through `mutate`.
+    pub fn mutate_parts(zip: &[u8], pick: &str, mutate: impl Fn(&mut Vec<u8>)) -> Option<Vec<u8>> {
+        use std::io::{Read as _, Write as _};
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(zip)).ok()?;
+        let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).ok()?;
+            let name = f.name().ok()?.into_owned();
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).ok()?;
+            if name.contains(pick) {
+                mutate(&mut bytes);
+            }
+            zout.start_file(name, options).ok()?;
+            zout.write_all(&bytes).ok()?;
+        }
+        Some(zout.finish().ok()?.into_inner())
+    }
+
+    /// Imports one mutated file into memory: Ok, or an error naming it, within the time bound.
+    pub fn feed(dir: &Path, name: &str, bytes: &[u8], options: &Options) {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let start = std::time::Instant::now();
+        let result = iso20k_import::merge_into(
+            &mut Tickets::default(),
+            std::slice::from_ref(&path),
+            options,
+            &mut |_, _, _| {},
+        );
+        let took = start.elapsed();
+        assert!(took.as_secs() < 10, "{name}: took {took:?}");
+        if let Err(e) = result {
+            assert_eq!(e.file, path, "the error names the file: {e}");
+            assert!(!e.message.is_empty());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// CSV, gzip CSV, XLSX (the archive's bytes or its sheet and strings) and JSON.
+        #[test]
+        fn mutated_exports_never_panic_and_fail_as_input_errors(
+            seed in any::<prop::sample::Index>(),
+            mutations in prop::collection::vec(mutation(), 1..5),
+            how in 0u8..3,
+            from in prop::option::of(prop::sample::select(vec![
+                Source::ServiceNow, Source::Jira, Source::Glpi, Source::Itop, Source::Csv,
+            ])),
+        ) {
+            let seeds = seeds();
+            let (name, bytes) = &seeds[seed.index(seeds.len())];
+            let tmp = tempfile::tempdir().unwrap();
+            let options = Options { from, ..Options::default() };
+            let mut bytes = bytes.clone();
+            if name.ends_with(".xlsx") && how > 0 {
+                let part = if how == 1 { "worksheets/sheet" } else { "sharedStrings" };
+                if let Some(b) = mutate_parts(&bytes, part, |b| apply(b, &mutations)) {
+                    bytes = b;
+                }
+            } else {
+                apply(&mut bytes, &mutations);
+            }
+            if name.ends_with(".csv") && how == 2 {
+                // The mutated text, compressed; or the compressed bytes of the seed, mutated.
+                feed(tmp.path(), &format!("{name}.gz"), &gzip(&bytes), &options);
+                let mut packed = gzip(&seeds[seed.index(seeds.len())].1);
+                apply(&mut packed, &mutations);
+                feed(tmp.path(), &format!("{name}.gz"), &packed, &options);
+            } else {
+                feed(tmp.path(), name, &bytes, &options);
+            }
+        }
+
+        /// The checklist workbook `iso20k import-checklist` reads goes through the same archive
+        /// check before calamine opens it; the check and calamine's reading of every sheet must
+        /// hold on mutated workbooks.
+        #[test]
+        fn mutated_workbooks_pass_the_archive_check_or_fail_it_cleanly(
+            mutations in prop::collection::vec(mutation(), 1..5),
+            part in prop::sample::select(vec!["worksheets/sheet", "sharedStrings", "workbook.xml", "styles", "[Content_Types]", "raw"]),
+        ) {
+            use calamine::Reader as _;
+            let tmp = tempfile::tempdir().unwrap();
+            let base = tmp.path().join("base.xlsx");
+            small_workbook(&base, |s| {
+                s.write_string(2, 0, "a longer text, with a comma").unwrap();
+                s.write_number(2, 1, 3.5).unwrap();
+            });
+            let mut bytes = std::fs::read(&base).unwrap();
+            if part == "raw" {
+                apply(&mut bytes, &mutations);
+            } else if let Some(b) = mutate_parts(&bytes, part, |b| apply(b, &mutations)) {
+                bytes = b;
+            }
+            let path = tmp.path().join("checklist.xlsx");
+            std::fs::write(&path, &bytes).unwrap();
+            let start = std::time::Instant::now();
+            if iso20k_import::check_archive(&path).is_ok()
+                && let Ok(mut book) = calamine::open_workbook_auto(&path)
+            {
+                for name in book.sheet_names() {
+                    let _ = book.worksheet_range(&name);
+                }
+            }
+            prop_assert!(start.elapsed().as_secs() < 10);
+        }
+    }
+}
+
+/// Edge inputs written down next to the fuzz tests (they found no crash: these pin the kinds
+/// of input the mutations aim at, so they keep being tried whatever proptest draws).
+#[test]
+fn fuzz_edge_inputs_are_input_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A JSON export that is a bare number, and one cut off inside a string.
+    fuzz::feed(tmp.path(), "a.json", b"1e999999", &Options::default());
+    fuzz::feed(
+        tmp.path(),
+        "b.json",
+        b"{\"result\":[{\"number\":\"INC",
+        &Options::default(),
+    );
+    // A gzip file that is not gzip.
+    fuzz::feed(
+        tmp.path(),
+        "c.csv.gz",
+        b"number\nINC1\n",
+        &Options::default(),
+    );
+    // An XLSX that is not a zip.
+    fuzz::feed(
+        tmp.path(),
+        "d.xlsx",
+        b"PK\x03\x04 not really",
+        &Options::default(),
+    );
+}

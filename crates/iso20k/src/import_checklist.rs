@@ -51,6 +51,12 @@ pub fn run(args: ImportChecklistArgs) -> anyhow::Result<ExitCode> {
 /// The answered checklist rows of the gap-analysis sheet, or every problem in them.
 fn read_workbook(file: &Path) -> anyhow::Result<Vec<AnswerEntry>> {
     let name = file.display();
+    // The archive's sizes, ratios and sheet ranges are checked before calamine inflates it:
+    // a small hostile workbook would otherwise cost gigabytes.
+    let lower = file.to_string_lossy().to_ascii_lowercase();
+    if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") || lower.ends_with(".ods") {
+        iso20k_import::check_archive(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     // calamine's errors repeat their sources in their own text: show that text alone.
     let mut book = calamine::open_workbook_auto(file)
         .map_err(|e| anyhow::anyhow!("{name}: cannot read the workbook: {e}"))?;
