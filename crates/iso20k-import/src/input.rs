@@ -508,7 +508,11 @@ fn check_dimension(path: &Path, name: &str, head: &[u8]) -> Result<(), Error> {
         .collect();
     let (first, last) = value.split_once(':').unwrap_or((&value, &value));
     let (Some((r0, c0)), Some((r1, c1))) = (cell_ref(first), cell_ref(last)) else {
-        return Ok(());
+        // A range no spreadsheet writes: the readers downstream would overflow on it.
+        return Err(Error::file(
+            path,
+            format!("sheet `{name}` declares a range `{value}` that is not a cell range"),
+        ));
     };
     let rows = r1.saturating_sub(r0) + 1;
     let cols = c1.saturating_sub(c0) + 1;
@@ -542,10 +546,9 @@ fn check_refs(path: &Path, name: &str, xml: &[u8]) -> Result<(), Error> {
         let (row, col) = if value.bytes().all(|b| b.is_ascii_digit()) {
             (value.parse::<u64>().unwrap_or(u64::MAX), 1)
         } else {
-            match cell_ref(&value) {
-                Some(rc) => rc,
-                None => continue,
-            }
+            // A reference that is not letters then digits, or too long to be one, is refused:
+            // skipped, it reaches readers that overflow on it.
+            cell_ref(&value).unwrap_or((u64::MAX, u64::MAX))
         };
         if row > Limits::MAX_SHEET_ROWS || col > Limits::MAX_COLUMNS as u64 {
             return Err(Error::file(

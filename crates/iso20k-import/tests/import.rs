@@ -2624,6 +2624,37 @@ fn an_xlsx_with_one_far_away_cell_is_refused_without_allocating_its_range() {
     refused(&lying, "XFD1048576", 5);
 }
 
+/// Found by the workbook fuzz test: a reference whose row does not fit 32 bits made calamine
+/// overflow (a panic in a debug build, a wrong cell in a release one) after the archive check
+/// had skipped it as not a reference at all.
+#[test]
+fn a_cell_reference_too_long_to_be_one_is_refused_by_the_archive_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("plain.xlsx");
+    small_workbook(&path, |_| {});
+    for (i, (from, to)) in [
+        ("r=\"A2\"", "r=\"A99999999999999999999999\""),
+        ("r=\"A2\"", "r=\"A4294967297\""),
+        ("ref=\"A1:D2\"", "ref=\"A1:D99999999999999999999999\""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let bad = tmp.path().join(format!("bad{i}.xlsx"));
+        rezip(
+            &path,
+            &bad,
+            |name, bytes| {
+                (name == "xl/worksheets/sheet1.xml")
+                    .then(|| String::from_utf8_lossy(bytes).replace(from, to).into_bytes())
+            },
+            |_| {},
+        );
+        let err = iso20k_import::check_archive(&bad).unwrap_err().to_string();
+        assert!(err.contains("sheet"), "{to}: {err}");
+    }
+}
+
 #[test]
 fn an_xlsx_with_a_300_mb_shared_string_is_refused_before_calamine_reads_it() {
     use std::io::Write as _;
