@@ -2645,8 +2645,11 @@ fn a_cell_reference_too_long_to_be_one_is_refused_by_the_archive_check() {
             &path,
             &bad,
             |name, bytes| {
-                (name == "xl/worksheets/sheet1.xml")
-                    .then(|| String::from_utf8_lossy(bytes).replace(from, to).into_bytes())
+                (name == "xl/worksheets/sheet1.xml").then(|| {
+                    String::from_utf8_lossy(bytes)
+                        .replace(from, to)
+                        .into_bytes()
+                })
             },
             |_| {},
         );
