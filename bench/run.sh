@@ -24,7 +24,7 @@ bundle="$work/bundle-$incidents"
 as_of=2026-06-30
 mkdir -p "$work"
 
-cargo build --release --quiet -p iso20k -p iso20k-gen
+cargo build --release --quiet --no-default-features -p iso20k -p iso20k-gen
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet duckdb pyyaml

@@ -70,7 +70,7 @@ fi
 command -v curl > /dev/null || { echo "error: curl is needed" >&2; exit 1; }
 
 # --- build and bundle --------------------------------------------------------------------------
-cargo build --release --quiet -p iso20k -p iso20k-gen
+cargo build --release --quiet --no-default-features -p iso20k -p iso20k-gen
 bin=./target/release/iso20k
 
 secs() { python3 -c "import sys; print(f'{float(sys.argv[1]):.2f}')" "$1"; }

@@ -71,6 +71,10 @@ pub(crate) fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(crate::guard::control_characters))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
+            crate::deadline::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
             crate::metrics::count,
         ))
         .with_state(app)
@@ -203,15 +207,15 @@ pub(crate) async fn sign_in(
     let user = store.user_by_email(&email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     // Verify even without an account, so the answer takes as long either way.
-    let verified = tokio::task::spawn_blocking(move || match hash {
-        Some(h) => auth::verify_password(&h, &password),
-        None => {
-            auth::verify_password(DUMMY_HASH, &password);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let verified = app
+        .blocking(move || match hash {
+            Some(h) => auth::verify_password(&h, &password),
+            None => {
+                auth::verify_password(DUMMY_HASH, &password);
+                false
+            }
+        })
+        .await?;
     let Some(user) = user.filter(|_| verified) else {
         for (key, _) in &keys {
             store.login_failure(key).await?;
@@ -600,9 +604,9 @@ async fn set_member(
                 ));
             };
             auth::check_password(&password).map_err(|m| ApiError::field("password", m))?;
-            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-                .await
-                .map_err(ApiError::internal)?
+            let hash = app
+                .blocking(move || auth::hash_password(&password))
+                .await?
                 .map_err(ApiError::internal)?;
             let name = update.name.unwrap_or_default();
             store.create_user(&email, name.trim(), Some(&hash)).await?
@@ -774,14 +778,14 @@ async fn download_report(
         None => app.declared_edition(&access.org).await?,
     };
     let sms = app.model(&access.org, access.org.revision).await?;
-    let bytes = tokio::task::spawn_blocking(move || {
-        let report =
-            iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
-        format.render(&report, &sms)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let bytes = app
+        .blocking(move || {
+            let report =
+                iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
+            format.render(&report, &sms)
+        })
+        .await?
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let name = format!(
         "{}-readiness-{as_of}.{}",
         access.org.slug,

@@ -43,6 +43,9 @@ pub enum ApiError {
         /// Field by field.
         fields: Vec<FieldError>,
     },
+    /// The request ran past the server's deadline and was stopped (408).
+    #[error("{0}")]
+    TimedOut(String),
     /// Too many failed logins (429).
     #[error("too many failed logins; try again in {retry_after} seconds")]
     TooManyRequests {
@@ -100,6 +103,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,6 +11,7 @@
 
 mod api;
 pub mod auth;
+mod deadline;
 mod error;
 mod extract;
 mod guard;
@@ -54,6 +55,11 @@ pub struct Config {
     /// entry (the one the proxy added) rather than the connection, which is the proxy's.
     /// Without it every failed login behind a proxy would count against one address.
     pub behind_proxy: bool,
+    /// How long a request may take before it is stopped and answered 408.
+    pub request_timeout: std::time::Duration,
+    /// How many requests may compute at once on blocking threads (building the model,
+    /// scoring, reports, password hashing); the rest wait for a turn within their deadline.
+    pub workers: usize,
 }
 
 impl Default for Config {
@@ -67,6 +73,8 @@ impl Default for Config {
             login_window_minutes: 15,
             refresh_in_background: true,
             behind_proxy: false,
+            request_timeout: std::time::Duration::from_secs(60),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -82,6 +90,7 @@ struct Inner {
     config: Config,
     readiness: readiness::Cache,
     metrics: metrics::Metrics,
+    workers: deadline::Workers,
 }
 
 impl App {
@@ -90,9 +99,10 @@ impl App {
         App {
             inner: Arc::new(Inner {
                 store,
-                config,
                 readiness: readiness::Cache::default(),
                 metrics: metrics::Metrics::default(),
+                workers: deadline::Workers::new(config.workers),
+                config,
             }),
         }
     }
@@ -120,12 +130,23 @@ impl App {
 
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(app, listener, shutdown()).await
+}
+
+/// Serves `app` on `listener` until `stop` completes. It then takes no new connection and
+/// returns once the requests in flight have been answered; the request deadline bounds how
+/// long that can take, and a write either commits before its answer or not at all.
+pub async fn serve_until(
+    app: App,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let router = app.router();
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
+    .with_graceful_shutdown(stop)
     .await
 }
 

@@ -113,14 +113,25 @@ impl Metrics {
 /// The middleware that counts every request and how long it took.
 pub(crate) async fn count(State(app): State<App>, request: Request, next: Next) -> Response {
     let started = Instant::now();
+    let method = request.method().clone();
+    // The path only: a query may carry a sign-in's `next` or a cursor nobody needs in a log.
+    let path = request.uri().path().to_owned();
     let import = request.method() == axum::http::Method::POST && {
         let path = request.uri().path();
         path.ends_with("/imports/tickets") || path.ends_with("/tickets/import")
     };
     let response = next.run(request).await;
     let status = response.status();
-    app.metrics()
-        .request(status.as_u16(), started.elapsed().as_secs_f64());
+    let seconds = started.elapsed().as_secs_f64();
+    app.metrics().request(status.as_u16(), seconds);
+    tracing::info!(
+        target: "iso20k::request",
+        method = %method,
+        path = %path,
+        status = status.as_u16(),
+        ms = (seconds * 1000.0).round() as u64,
+        "request"
+    );
     if import && status.is_success() {
         app.metrics().imported();
     }

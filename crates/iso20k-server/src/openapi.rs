@@ -65,12 +65,18 @@ impl Doc {
             responses.insert(status.to_string(), r);
         }
         let error = self.schema::<ErrorBody>();
-        for status in op.errors {
+        // Any request can run past the server's deadline.
+        let mut errors = op.errors;
+        errors.push(408);
+        for status in errors {
             let description = match status {
                 401 => "no valid session or API token",
                 403 => "no access to the organisation, or the role does not allow it",
                 404 => "no such record, kind or file",
                 409 => "the key is taken, or the record changed since it was read",
+                408 => {
+                    "the request took longer than the server allows and was stopped; nothing was saved"
+                }
                 413 => "the file is larger than the server accepts",
                 422 => "the input is invalid; `fields` says where",
                 429 => "too many failed logins; `Retry-After` says when to try again",

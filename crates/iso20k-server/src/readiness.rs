@@ -191,7 +191,7 @@ impl App {
     ) -> ApiResult<(String, f64)> {
         let sms = self.model(org, revision).await?;
         self.metrics().readiness_computed();
-        tokio::task::spawn_blocking(move || {
+        self.blocking(move || {
             let report =
                 iso20k_core::audit::audit(&sms, iso20k_core::audit::Options { edition, as_of });
             (
@@ -200,7 +200,6 @@ impl App {
             )
         })
         .await
-        .map_err(ApiError::internal)
     }
 
     /// The model of `org` at `revision`, built once and kept until another is needed.
@@ -217,11 +216,7 @@ impl App {
         let bundle = crate::load::bundle_of(self.store(), org, |_| true)
             .await
             .map_err(ApiError::internal)?;
-        let sms = Arc::new(
-            tokio::task::spawn_blocking(move || bundle.into_sms())
-                .await
-                .map_err(ApiError::internal)?,
-        );
+        let sms = Arc::new(self.blocking(move || bundle.into_sms()).await?);
         *slot = Some((org.id, revision, sms.clone()));
         Ok(sms)
     }

@@ -2893,3 +2893,112 @@ async fn the_pdf_report_downloads_when_built_with_it() {
         "{formats}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_its_deadline_is_stopped_with_a_408_and_saves_nothing() {
+    let config = Config {
+        request_timeout: std::time::Duration::from_millis(1),
+        workers: 1,
+        ..quiet()
+    };
+    let export =
+        std::fs::read(workspace().join("crates/iso20k-import/tests/data/servicenow/incident.csv"))
+            .unwrap();
+    for f in fixtures(config).await {
+        let r = &f.router;
+        let m = f.token("manager");
+        // Building the model and scoring the demo takes far longer than a millisecond.
+        let api = call(r, Method::GET, "/api/v1/orgs/acme/readiness", &m, None).await;
+        assert_eq!(api.status, StatusCode::REQUEST_TIMEOUT, "{}", api.text());
+        let error = api.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains("longer than the 1 ms"), "{error}");
+        let revision = f.store().revision(f.org.id).await.unwrap();
+        let before = incidents(&f).await;
+        let import = send(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/imports/tickets?name=incident.csv",
+            &m,
+            Some(("text/csv", export.clone())),
+            &[],
+        )
+        .await;
+        assert_eq!(import.status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(incidents(&f).await, before, "nothing was imported");
+        assert_eq!(f.store().revision(f.org.id).await.unwrap(), revision);
+    }
+}
+
+/// Sends one HTTP/1.1 request over a fresh connection and returns the status and body.
+async fn raw_http(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await.unwrap();
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let status = reply
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {reply:?}"));
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_finishes_the_import_in_flight_before_it_stops() {
+    let export =
+        std::fs::read(workspace().join("crates/iso20k-import/tests/data/servicenow/incident.csv"))
+            .unwrap();
+    for f in fixtures(quiet()).await {
+        let Cred::Token(token) = f.token("manager") else {
+            unreachable!()
+        };
+        let app = App::new(
+            Arc::new(iso20k_store::open(&f.db.url).await.unwrap()),
+            quiet(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(iso20k_server::serve_until(app, listener, async {
+            let _ = stopped.await;
+        }));
+        let before = incidents(&f).await;
+        let head = format!(
+            "POST /api/v1/orgs/acme/imports/tickets?name=incident.csv HTTP/1.1\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: text/csv"
+        );
+        let export = export.clone();
+        let import = tokio::spawn(async move { raw_http(addr, &head, &export).await });
+        // Ask the server to stop while the import is being read and written.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        stop.send(()).unwrap();
+        let (status, body) = import.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        let added: Value = serde_json::from_str(&body).unwrap();
+        let added = added["tables"][0]["added"].as_i64().unwrap();
+        assert!(added > 0);
+        assert_eq!(
+            incidents(&f).await,
+            before + added,
+            "the import was committed"
+        );
+        // The server has stopped: it returns, and takes no new connection.
+        tokio::time::timeout(std::time::Duration::from_secs(30), server)
+            .await
+            .expect("the server stops once the request is answered")
+            .unwrap()
+            .unwrap();
+        assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    }
+}

@@ -145,6 +145,23 @@ pub struct ServeArgs {
     /// The largest evidence file or ticket export accepted, in MiB
     #[arg(long, default_value_t = 25, value_name = "MIB")]
     pub max_upload_mib: usize,
+    /// Stop a request that has run this long and answer 408 (nothing it would have changed is
+    /// saved)
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// How the log on stderr is written: `text` for people, `json` (one object per line) for a
+    /// log collector. ISO20K_LOG sets the level (default info)
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "ISO20K_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// How the server's log is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Args)]

@@ -11,8 +11,8 @@ use iso20k_server::auth;
 use iso20k_store::{Org, Store};
 
 use crate::cli::{
-    DatabaseArg, DemoArgs, ExportBundleArgs, ImportBundleArgs, ServeArgs, TokenCreateArgs,
-    UserAddArgs,
+    DatabaseArg, DemoArgs, ExportBundleArgs, ImportBundleArgs, LogFormat, ServeArgs,
+    TokenCreateArgs, UserAddArgs,
 };
 
 /// Where iso20k keeps its databases unless told otherwise: `$ISO20K_DATA_DIR`, else the
@@ -78,13 +78,14 @@ async fn org(store: &dyn Store, slug: &str) -> anyhow::Result<Org> {
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    init_logging();
+    init_logging(args.log_format);
     runtime()?.block_on(async {
         let store = open(args.db).await?;
         let config = iso20k_server::Config {
             secure_cookies: args.secure_cookies.then_some(true),
             max_upload: args.max_upload_mib * 1024 * 1024,
             behind_proxy: args.behind_proxy,
+            request_timeout: std::time::Duration::from_secs(args.request_timeout),
             ..iso20k_server::Config::default()
         };
         let engine = store.engine();
@@ -104,13 +105,16 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ISO20K_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => log.try_init(),
+        LogFormat::Json => log.json().flatten_event(true).try_init(),
+    };
 }
 
 pub fn import_bundle(args: ImportBundleArgs) -> anyhow::Result<ExitCode> {
@@ -424,7 +428,7 @@ fn demo_bundle() -> anyhow::Result<iso20k_bundle::Bundle> {
 }
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    init_logging();
+    init_logging(LogFormat::Text);
     let url = database_url(args.database, "demo.db")?;
     runtime()?.block_on(async {
         let store = iso20k_store::open(&url)

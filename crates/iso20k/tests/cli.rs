@@ -931,11 +931,12 @@ fn a_served_database_answers_a_token_made_on_the_command_line() {
 
     // The default database is the one in the data directory, as for the commands above.
     let mut server = Command::new(env!("CARGO_BIN_EXE_iso20k"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .env("ISO20K_DATA_DIR", data.path())
         .env_remove("ISO20K_DATABASE_URL")
+        .env_remove("ISO20K_LOG")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -958,9 +959,27 @@ fn a_served_database_answers_a_token_made_on_the_command_line() {
     let (status, body) = get("/api/v1/orgs/acme/readiness?as_of=2026-06-30", token);
     let (refused, _) = get("/api/v1/orgs/acme/readiness", "iso20k_not-a-token");
     server.kill().unwrap();
-    server.wait().unwrap();
+    let log = server.wait_with_output().unwrap().stderr;
     assert_eq!(status, 200, "{body}");
     assert_eq!(refused, 401);
+    // Every log line is a JSON object, and each request has one naming its path and status.
+    let log: Vec<Value> = String::from_utf8(log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let requests: Vec<(&str, u64)> = log
+        .iter()
+        .filter(|l| l["target"] == "iso20k::request")
+        .map(|l| (l["path"].as_str().unwrap(), l["status"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        requests,
+        [
+            ("/api/v1/orgs/acme/readiness", 200),
+            ("/api/v1/orgs/acme/readiness", 401)
+        ]
+    );
     let served: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(served, check_org_json(data.path(), &database, "acme"));
 }

@@ -653,12 +653,12 @@ pub(crate) async fn metrics(
     };
     let sms = app.model(&access.org, access.org.revision).await?;
     let major = sms.organisation.major_priority.unwrap_or(1);
-    let figures = tokio::task::spawn_blocking(move || {
-        let m = iso20k_core::metrics::compute(&sms.tickets, period, major);
-        iso20k_report::metrics::json(&m)
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let figures = app
+        .blocking(move || {
+            let m = iso20k_core::metrics::compute(&sms.tickets, period, major);
+            iso20k_report::metrics::json(&m)
+        })
+        .await?;
     let figures: Value = serde_json::from_str(&figures).map_err(ApiError::internal)?;
     let chart = svg::monthly_attainment(&figures);
     let chrome = browser.chrome(&app, Some(&access), "metrics").await?;
