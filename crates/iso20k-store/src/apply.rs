@@ -13,11 +13,16 @@ use sqlx::any::Any;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::sql::classify;
+use crate::trail::{self, Chain, Content};
 use crate::{ApplySummary, Engine, Result, SqlStore, StoreError, Write, now};
 
 /// Records per statement. SQLite allows 32,766 parameters in a statement and PostgreSQL 65,535;
-/// at four per row this stays far below both, and larger statements no longer load faster.
+/// at six per row this stays far below both, and larger statements no longer load faster.
 const BATCH: usize = 1000;
+
+/// The head of every statement that writes audit trail entries.
+const CHANGES: &str = "INSERT INTO changes (org_id, at, actor, action, kind, key, before_body, \
+     after_body, diff, digest, seq, hash) VALUES ";
 
 /// What the import does with one of its writes.
 enum Plan {
@@ -44,6 +49,7 @@ pub(crate) async fn apply(
     let mut plans: Vec<Plan> = writes.iter().map(|_| Plan::Create).collect();
     let mut deletions = Vec::new();
     let mut tx;
+    let mut chain;
     {
         let mut index: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
         for (i, write) in writes.iter().enumerate() {
@@ -63,7 +69,7 @@ pub(crate) async fn apply(
             .collect();
         // Reading inside the transaction, after the revision bump has locked out the
         // organisation's other writers, keeps the diff true until the commit.
-        tx = store.begin_write(org_id).await?;
+        (tx, chain) = store.begin_write(org_id).await?;
         for kind in kinds {
             let keys = index.get(kind);
             let mut rows =
@@ -125,15 +131,20 @@ pub(crate) async fn apply(
     };
     for group in deletions.chunk_by(|a, b| a.kind == b.kind) {
         for chunk in group.chunks(BATCH) {
-            batch.delete(&mut tx, chunk).await?;
+            batch.delete(&mut tx, &mut chain, chunk).await?;
         }
     }
     for chunk in updates.chunks_mut(BATCH) {
-        batch.update(&mut tx, &mut writes, chunk).await?;
+        batch
+            .update(&mut tx, &mut chain, &mut writes, chunk)
+            .await?;
     }
     for chunk in creates.chunks(BATCH) {
-        batch.create(&mut tx, &mut writes, chunk).await?;
+        batch
+            .create(&mut tx, &mut chain, &mut writes, chunk)
+            .await?;
     }
+    chain.save(&mut tx, org_id).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -209,7 +220,12 @@ impl Batch<'_> {
         sql
     }
 
-    async fn delete(&self, conn: &mut AnyConnection, chunk: &[Deletion]) -> Result<()> {
+    async fn delete(
+        &self,
+        conn: &mut AnyConnection,
+        chain: &mut Chain,
+        chunk: &[Deletion],
+    ) -> Result<()> {
         let sql = self.sql(
             "DELETE FROM records WHERE org_id = @1 AND kind = @2 AND key IN (",
             "?",
@@ -227,18 +243,23 @@ impl Batch<'_> {
             .await?;
 
         let sql = self.sql(
-            "INSERT INTO changes (org_id, at, actor, action, kind, key, before_body, after_body) \
-             VALUES ",
-            "(@1, @2, @3, 'delete', ?, ?, ?, NULL)",
+            CHANGES,
+            "(@1, @2, @3, 'delete', ?, ?, ?, NULL, NULL, NULL, ?, ?)",
             chunk.len(),
             "",
         );
         let mut changes = sqlx::query(AssertSqlSafe(sql));
         for deletion in chunk {
+            let (seq, hash) = chain.link(&Content {
+                before: Some(&deletion.before),
+                ..self.content("delete", &deletion.kind, &deletion.key)
+            });
             changes = changes
                 .bind(deletion.kind.as_str())
                 .bind(deletion.key.as_str())
-                .bind(deletion.before.as_str());
+                .bind(deletion.before.as_str())
+                .bind(seq)
+                .bind(hash);
         }
         self.shared(changes).execute(&mut *conn).await?;
         Ok(())
@@ -247,6 +268,7 @@ impl Batch<'_> {
     async fn update(
         &self,
         conn: &mut AnyConnection,
+        chain: &mut Chain,
         writes: &mut [Write],
         chunk: &mut [(usize, String)],
     ) -> Result<()> {
@@ -273,20 +295,29 @@ impl Batch<'_> {
             .map_err(classify)?;
 
         let sql = self.sql(
-            "INSERT INTO changes (org_id, at, actor, action, kind, key, before_body, after_body) \
-             VALUES ",
-            "(@1, @2, @3, 'update', ?, ?, ?, ?)",
+            CHANGES,
+            "(@1, @2, @3, 'update', ?, ?, NULL, NULL, ?, ?, ?, ?)",
             chunk.len(),
             "",
         );
         let mut changes = sqlx::query(AssertSqlSafe(sql));
-        for (i, before) in chunk.iter_mut() {
+        for (i, before) in chunk.iter() {
             let write = &mut writes[*i];
+            let diff = trail::diff(before, &write.body);
+            let digest = trail::digest(&write.body);
+            let (seq, hash) = chain.link(&Content {
+                diff: Some(&diff),
+                digest: Some(&digest),
+                ..self.content("update", &write.kind, &write.key)
+            });
+            write.body = String::new();
             changes = changes
                 .bind(write.kind.as_str())
                 .bind(write.key.as_str())
-                .bind(std::mem::take(before))
-                .bind(std::mem::take(&mut write.body));
+                .bind(diff)
+                .bind(digest)
+                .bind(seq)
+                .bind(hash);
         }
         self.shared(changes).execute(&mut *conn).await?;
         Ok(())
@@ -295,6 +326,7 @@ impl Batch<'_> {
     async fn create(
         &self,
         conn: &mut AnyConnection,
+        chain: &mut Chain,
         writes: &mut [Write],
         chunk: &[usize],
     ) -> Result<()> {
@@ -318,22 +350,44 @@ impl Batch<'_> {
             .map_err(classify)?;
 
         let sql = self.sql(
-            "INSERT INTO changes (org_id, at, actor, action, kind, key, before_body, after_body) \
-             VALUES ",
-            "(@1, @2, @3, 'create', ?, ?, NULL, ?)",
+            CHANGES,
+            "(@1, @2, @3, 'create', ?, ?, NULL, NULL, NULL, ?, ?, ?)",
             chunk.len(),
             "",
         );
         let mut changes = sqlx::query(AssertSqlSafe(sql));
         for &i in chunk {
             let write = &mut writes[i];
+            let digest = trail::digest(&write.body);
+            let (seq, hash) = chain.link(&Content {
+                digest: Some(&digest),
+                ..self.content("create", &write.kind, &write.key)
+            });
+            write.body = String::new();
             changes = changes
                 .bind(write.kind.as_str())
                 .bind(write.key.as_str())
-                .bind(std::mem::take(&mut write.body));
+                .bind(digest)
+                .bind(seq)
+                .bind(hash);
         }
         self.shared(changes).execute(&mut *conn).await?;
         Ok(())
+    }
+
+    /// An audit trail entry of this import, to be completed with what it records.
+    fn content<'c>(&'c self, action: &'c str, kind: &'c str, key: &'c str) -> Content<'c> {
+        Content {
+            at: &self.at,
+            actor: self.actor,
+            action,
+            kind,
+            key,
+            before: None,
+            after: None,
+            diff: None,
+            digest: None,
+        }
     }
 
     /// Binds the values shared by every row, `@1` to `@3`, after the rows' values.

@@ -25,12 +25,14 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
+mod trail;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
 pub use open::{Engine, SqlStore, open};
 pub use time::{format_time, now};
+pub use trail::{Broken, TrailCheck, diff};
 
 /// The store's result type.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -195,10 +197,32 @@ pub struct Change {
     pub kind: String,
     /// The record's key.
     pub key: String,
-    /// The body before the change (for evidence, its metadata as JSON), if there was one.
+    /// The body before the change, kept for a delete (for evidence, its metadata as JSON).
     pub before: Option<String>,
-    /// The body after the change (for evidence, its metadata as JSON), if there is one.
+    /// The body after the change, kept for a create of one record (for evidence, its metadata
+    /// as JSON). A bulk import's creates keep only the digest.
     pub after: Option<String>,
+    /// For an update, the fields that changed, as a JSON object of
+    /// `{"field": {"from": before, "to": after}}` ([`diff`]).
+    pub diff: Option<String>,
+    /// The SHA-256 (hex) of the body a create or update left.
+    pub digest: Option<String>,
+    /// Its place in the organisation's trail: 1, 2, 3…
+    pub seq: i64,
+    /// Its hash, chained to the entry before (see [`TrailCheck`]).
+    pub hash: String,
+}
+
+impl Change {
+    /// The fields an update changed, as [`Change::diff`] has them; worked out from the whole
+    /// bodies for an update recorded before the trail kept diffs.
+    pub fn changed_fields(&self) -> Option<String> {
+        match (&self.diff, &self.before, &self.after) {
+            (Some(diff), _, _) => Some(diff.clone()),
+            (None, Some(before), Some(after)) => Some(diff(before, after)),
+            _ => None,
+        }
+    }
 }
 
 /// Which changes [`Store::changes`] returns.
@@ -400,6 +424,10 @@ pub trait Store: Send + Sync {
 
     /// The audit trail, newest first.
     async fn changes(&self, org_id: i64, filter: &ChangeFilter) -> Result<Vec<Change>>;
+    /// Proves the organisation's audit trail: every entry's hash recomputed in order, the
+    /// head the organisation recorded, and every current record against the last change
+    /// the trail holds for it. [`StoreError::NotFound`] if there is no such organisation.
+    async fn verify_trail(&self, org_id: i64) -> Result<TrailCheck>;
 
     /// Stores an evidence file for a record and writes an `attach` change whose `after` holds
     /// the metadata as JSON. [`StoreError::NotFound`] if the organisation does not exist.

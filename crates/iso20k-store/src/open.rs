@@ -103,6 +103,7 @@ pub async fn open(url: &str) -> Result<SqlStore> {
         url: url.to_owned(),
     };
     store.migrate().await?;
+    crate::trail::seal(&store).await?;
     Ok(store)
 }
 

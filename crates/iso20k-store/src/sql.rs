@@ -9,9 +9,10 @@ use sqlx::error::ErrorKind;
 use sqlx::{AnyConnection, AssertSqlSafe, Row, Transaction};
 
 use crate::time::{a_day_ago, normalize, normalize_opt};
+use crate::trail::{self, Chain, Content};
 use crate::{
     ApplySummary, Change, ChangeFilter, Evidence, Membership, NewEvidence, Org, Record, Result,
-    Session, SqlStore, Store, StoreError, Token, User, Write, now,
+    Session, SqlStore, Store, StoreError, Token, TrailCheck, User, Write, now,
 };
 
 /// The rule the schema's CHECK constraints enforce on records and evidence.
@@ -117,6 +118,10 @@ fn change_of(row: &AnyRow) -> Result<Change> {
         key: row.try_get(5)?,
         before: row.try_get(6)?,
         after: row.try_get(7)?,
+        diff: row.try_get(8)?,
+        digest: row.try_get(9)?,
+        seq: row.try_get::<Option<i64>, _>(10)?.unwrap_or_default(),
+        hash: row.try_get::<Option<String>, _>(11)?.unwrap_or_default(),
     })
 }
 
@@ -162,13 +167,27 @@ pub(crate) struct ChangeRow<'a> {
     pub key: &'a str,
     pub before: Option<&'a str>,
     pub after: Option<&'a str>,
+    pub diff: Option<&'a str>,
+    pub digest: Option<&'a str>,
 }
 
 impl ChangeRow<'_> {
-    async fn insert(&self, conn: &mut AnyConnection) -> Result<()> {
+    /// Writes the entry as the next link of `chain`.
+    async fn insert(&self, conn: &mut AnyConnection, chain: &mut Chain) -> Result<()> {
+        let (seq, hash) = chain.link(&Content {
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            kind: self.kind,
+            key: self.key,
+            before: self.before,
+            after: self.after,
+            diff: self.diff,
+            digest: self.digest,
+        });
         sqlx::query(
-            "INSERT INTO changes (org_id, at, actor, action, kind, key, before_body, after_body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO changes (org_id, at, actor, action, kind, key, before_body, after_body, \
+             diff, digest, seq, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(self.org_id)
         .bind(self.at)
@@ -178,6 +197,10 @@ impl ChangeRow<'_> {
         .bind(self.key)
         .bind(self.before)
         .bind(self.after)
+        .bind(self.diff)
+        .bind(self.digest)
+        .bind(seq)
+        .bind(hash)
         .execute(conn)
         .await?;
         Ok(())
@@ -188,17 +211,29 @@ impl SqlStore {
     /// Starts a transaction that changes an organisation's records or evidence. Its first
     /// statement is a write, so SQLite takes the write lock now (waiting for another writer if
     /// need be) rather than failing later on upgrading a read lock, and PostgreSQL locks the
-    /// organisation's row, which serialises the writers of one organisation.
-    pub(crate) async fn begin_write(&self, org_id: i64) -> Result<Transaction<'static, Any>> {
+    /// organisation's row, which serialises the writers of one organisation. Comes with the
+    /// head of the organisation's audit trail, read under that lock, to link entries onto;
+    /// the caller saves it before committing.
+    pub(crate) async fn begin_write(
+        &self,
+        org_id: i64,
+    ) -> Result<(Transaction<'static, Any>, Chain)> {
         let mut tx = self.pool.begin().await?;
-        let revision: Option<i64> = sqlx::query_scalar(
-            "UPDATE orgs SET revision = revision + 1 WHERE id = $1 RETURNING revision",
+        let head = sqlx::query(
+            "UPDATE orgs SET revision = revision + 1 WHERE id = $1 \
+             RETURNING trail_seq, trail_head",
         )
         .bind(org_id)
         .fetch_optional(&mut *tx)
         .await?;
-        match revision {
-            Some(_) => Ok(tx),
+        match head {
+            Some(row) => Ok((
+                tx,
+                Chain {
+                    seq: row.try_get(0)?,
+                    head: row.try_get(1)?,
+                },
+            )),
             None => {
                 tx.rollback().await?;
                 Err(StoreError::NotFound)
@@ -580,7 +615,7 @@ impl Store for SqlStore {
     }
 
     async fn create(&self, org_id: i64, actor: &str, write: &Write) -> Result<Record> {
-        let mut tx = self.begin_write(org_id).await?;
+        let (mut tx, mut chain) = self.begin_write(org_id).await?;
         let at = now();
         let row = sqlx::query(
             "INSERT INTO records (org_id, kind, key, version, body, updated_at, updated_by) \
@@ -608,9 +643,12 @@ impl Store for SqlStore {
             key: &write.key,
             before: None,
             after: Some(&write.body),
+            diff: None,
+            digest: Some(&trail::digest(&write.body)),
         }
-        .insert(&mut tx)
+        .insert(&mut tx, &mut chain)
         .await?;
+        chain.save(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -622,7 +660,7 @@ impl Store for SqlStore {
         write: &Write,
         expected_version: i64,
     ) -> Result<Record> {
-        let mut tx = self.begin_write(org_id).await?;
+        let (mut tx, mut chain) = self.begin_write(org_id).await?;
         let current = sqlx::query(AssertSqlSafe(format!(
             "{RECORD} WHERE org_id = $1 AND kind = $2 AND key = $3"
         )))
@@ -670,11 +708,14 @@ impl Store for SqlStore {
             action: "update",
             kind: &write.kind,
             key: &write.key,
-            before: Some(&current.body),
-            after: Some(&write.body),
+            before: None,
+            after: None,
+            diff: Some(&trail::diff(&current.body, &write.body)),
+            digest: Some(&trail::digest(&write.body)),
         }
-        .insert(&mut tx)
+        .insert(&mut tx, &mut chain)
         .await?;
+        chain.save(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -687,7 +728,7 @@ impl Store for SqlStore {
         key: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.begin_write(org_id).await?;
+        let (mut tx, mut chain) = self.begin_write(org_id).await?;
         let current = sqlx::query(
             "SELECT version, body FROM records WHERE org_id = $1 AND kind = $2 AND key = $3",
         )
@@ -721,9 +762,12 @@ impl Store for SqlStore {
             key,
             before: Some(&body),
             after: None,
+            diff: None,
+            digest: None,
         }
-        .insert(&mut tx)
+        .insert(&mut tx, &mut chain)
         .await?;
+        chain.save(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -757,8 +801,8 @@ impl Store for SqlStore {
 
     async fn changes(&self, org_id: i64, filter: &ChangeFilter) -> Result<Vec<Change>> {
         let mut sql = String::from(
-            "SELECT id, at, actor, action, kind, key, before_body, after_body FROM changes \
-             WHERE org_id = $1",
+            "SELECT id, at, actor, action, kind, key, before_body, after_body, diff, digest, seq, \
+             hash FROM changes WHERE org_id = $1",
         );
         let mut next = 2;
         let mut condition = |sql: &mut String, column: &str, operator: &str| {
@@ -794,13 +838,18 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn verify_trail(&self, org_id: i64) -> Result<TrailCheck> {
+        let mut conn = self.pool.acquire().await?;
+        trail::verify(&mut conn, org_id).await
+    }
+
     async fn add_evidence(
         &self,
         org_id: i64,
         actor: &str,
         evidence: NewEvidence,
     ) -> Result<Evidence> {
-        let mut tx = self.begin_write(org_id).await?;
+        let (mut tx, mut chain) = self.begin_write(org_id).await?;
         let at = now();
         let size = i64::try_from(evidence.data.len()).unwrap_or(i64::MAX);
         let id: i64 = sqlx::query_scalar(
@@ -841,9 +890,12 @@ impl Store for SqlStore {
             key: &stored.key,
             before: None,
             after: Some(&evidence_json(&stored)),
+            diff: None,
+            digest: None,
         }
-        .insert(&mut tx)
+        .insert(&mut tx, &mut chain)
         .await?;
+        chain.save(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -876,7 +928,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_evidence(&self, org_id: i64, actor: &str, id: i64) -> Result<()> {
-        let mut tx = self.begin_write(org_id).await?;
+        let (mut tx, mut chain) = self.begin_write(org_id).await?;
         let found = sqlx::query(AssertSqlSafe(format!(
             "{EVIDENCE} WHERE org_id = $1 AND id = $2"
         )))
@@ -903,9 +955,12 @@ impl Store for SqlStore {
             key: &evidence.key,
             before: Some(&evidence_json(&evidence)),
             after: None,
+            diff: None,
+            digest: None,
         }
-        .insert(&mut tx)
+        .insert(&mut tx, &mut chain)
         .await?;
+        chain.save(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -151,6 +151,22 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+impl TestDb {
+    /// Runs a statement straight on the database, past the store: how a test plays someone
+    /// who edits the tables by hand. Returns the number of rows it touched.
+    ///
+    /// # Panics
+    ///
+    /// If the statement fails.
+    pub async fn tamper(&self, sql: &str) -> u64 {
+        sqlx::query(AssertSqlSafe(sql.to_owned()))
+            .execute(&self.store.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.label))
+            .rows_affected()
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Cleanup::Postgres {

@@ -50,6 +50,10 @@ on_every_engine!(
     readiness_never_goes_back,
     score_history_keeps_a_day_each,
     two_stores_share_one_database,
+    the_trail_proves_itself,
+    a_hand_edited_trail_is_caught,
+    records_changed_past_the_store_are_caught,
+    an_unchained_trail_is_sealed_on_opening,
 );
 
 fn write(kind: &str, key: &str, body: &str) -> Write {
@@ -513,22 +517,48 @@ async fn records_are_versioned(db: &TestDb) {
     let trail: Vec<_> = all_changes(db, org.id)
         .await
         .into_iter()
-        .map(|c| (c.actor, c.action, c.before, c.after))
+        .map(|c| (c.actor, c.action, c.before, c.after, c.diff))
         .collect();
     let some = |s: &str| Some(s.to_owned());
+    // An update keeps what changed; a delete the body it removed.
     assert_eq!(
         trail,
         vec![
-            ("alice".into(), "create".into(), None, some("{\"v\":1}")),
+            (
+                "alice".into(),
+                "create".into(),
+                None,
+                some("{\"v\":1}"),
+                None
+            ),
             (
                 "bob".into(),
                 "update".into(),
-                some("{\"v\":1}"),
-                some("{\"v\":2}")
+                None,
+                None,
+                some("{\"v\":{\"from\":1,\"to\":2}}")
             ),
-            ("carol".into(), "delete".into(), some("{\"v\":2}"), None),
-            ("dave".into(), "create".into(), None, some("{\"v\":1}")),
-            ("dave".into(), "delete".into(), some("{\"v\":1}"), None),
+            (
+                "carol".into(),
+                "delete".into(),
+                some("{\"v\":2}"),
+                None,
+                None
+            ),
+            (
+                "dave".into(),
+                "create".into(),
+                None,
+                some("{\"v\":1}"),
+                None
+            ),
+            (
+                "dave".into(),
+                "delete".into(),
+                some("{\"v\":1}"),
+                None,
+                None
+            ),
         ],
         "{}",
         db.label
@@ -791,7 +821,8 @@ async fn apply_creates_updates_and_deletes(db: &TestDb) {
         vec![("services".to_owned(), 1)]
     );
 
-    // One change per record touched, with the bodies before and after.
+    // One change per record touched: a create keeps the body's digest (the record holds the
+    // body), an update what changed, a delete the body it removed.
     let trail = all_changes(db, org.id).await;
     let count = |action: &str| trail.iter().filter(|c| c.action == action).count();
     assert_eq!(
@@ -801,17 +832,27 @@ async fn apply_creates_updates_and_deletes(db: &TestDb) {
     let i2: Vec<_> = trail
         .iter()
         .filter(|c| c.key == "I-2")
-        .map(|c| (c.action.as_str(), c.before.as_deref(), c.after.as_deref()))
+        .map(|c| {
+            (
+                c.action.as_str(),
+                c.before.as_deref(),
+                c.after.as_deref(),
+                c.diff.as_deref(),
+            )
+        })
         .collect();
     assert_eq!(
         i2,
         vec![
-            ("create", None, Some("{\"p\":2}")),
-            ("update", Some("{\"p\":2}"), Some("{\"p\":1}")),
-            ("update", Some("{\"p\":1}"), Some("{\"p\":2}")),
-            ("delete", Some("{\"p\":2}"), None),
+            ("create", None, None, None),
+            ("update", None, None, Some("{\"p\":{\"from\":2,\"to\":1}}")),
+            ("update", None, None, Some("{\"p\":{\"from\":1,\"to\":2}}")),
+            ("delete", Some("{\"p\":2}"), None, None),
         ]
     );
+    let created = trail.iter().find(|c| c.key == "I-2").unwrap();
+    // SHA-256, hex.
+    assert_eq!(created.digest.as_ref().map(String::len), Some(64));
     assert!(trail.iter().all(|c| c.actor == "import"));
 }
 
@@ -1079,8 +1120,7 @@ async fn changes_filter_and_page_newest_first(db: &TestDb) {
         let got = s.changes(org.id, &f).await.unwrap();
         assert_eq!(summary(&got), expected, "{}: {f:?}", db.label);
     }
-    assert_eq!(all[0].before.as_deref(), Some("1"));
-    assert_eq!(all[0].after.as_deref(), Some("2"));
+    assert_eq!(all[0].diff.as_deref(), Some("{\"\":{\"from\":1,\"to\":2}}"));
 }
 
 async fn evidence_round_trips_every_byte(db: &TestDb) {
@@ -1330,4 +1370,234 @@ async fn count(store: &dyn Store, org_id: i64, kind: &str) -> i64 {
         .into_iter()
         .find(|(k, _)| k == kind)
         .map_or(0, |(_, n)| n)
+}
+
+/// An organisation with a little of everything in its trail: single writes, an import that
+/// creates, updates and deletes, evidence attached and detached.
+async fn busy(db: &TestDb) -> Org {
+    let s = &db.store;
+    let org = acme(db).await;
+    s.create(
+        org.id,
+        "alice",
+        &write("slas", "S1", r#"{"id":"S1","target":99.5}"#),
+    )
+    .await
+    .unwrap();
+    s.update(
+        org.id,
+        "bob",
+        &write("slas", "S1", r#"{"id":"S1","target":99.9}"#),
+        1,
+    )
+    .await
+    .unwrap();
+    s.apply(org.id, "import", incidents(30, "a"), &[])
+        .await
+        .unwrap();
+    s.apply(
+        org.id,
+        "import",
+        incidents(20, "b"),
+        &["incidents".to_owned()],
+    )
+    .await
+    .unwrap();
+    let evidence = s
+        .add_evidence(
+            org.id,
+            "carol",
+            NewEvidence {
+                kind: "slas".into(),
+                key: "S1".into(),
+                name: "signed.pdf".into(),
+                media_type: "application/pdf".into(),
+                sha256: "00".into(),
+                data: vec![1, 2, 3],
+            },
+        )
+        .await
+        .unwrap();
+    s.delete_evidence(org.id, "carol", evidence.id)
+        .await
+        .unwrap();
+    s.create(org.id, "dave", &write("risks", "R1", r#"{"id":"R1"}"#))
+        .await
+        .unwrap();
+    s.delete(org.id, "dave", "risks", "R1", Some(1))
+        .await
+        .unwrap();
+    org
+}
+
+async fn the_trail_proves_itself(db: &TestDb) {
+    let s = &db.store;
+    let empty = s.create_org("empty", "Empty").await.unwrap();
+    let check = s.verify_trail(empty.id).await.unwrap();
+    assert_eq!(
+        (check.entries, check.head.as_str()),
+        (0, ""),
+        "{}",
+        db.label
+    );
+    assert_eq!(check.broken, None);
+
+    let org = busy(db).await;
+    let trail = all_changes(db, org.id).await;
+    let check = s.verify_trail(org.id).await.unwrap();
+    assert_eq!(check.broken, None, "{}", db.label);
+    assert_eq!(check.entries, trail.len() as i64);
+    assert_eq!(check.head, trail.last().unwrap().hash);
+    // Places run 1, 2, 3… and every hash differs.
+    let places: Vec<i64> = trail.iter().map(|c| c.seq).collect();
+    assert_eq!(places, (1..=trail.len() as i64).collect::<Vec<_>>());
+    let hashes: std::collections::HashSet<&str> = trail.iter().map(|c| c.hash.as_str()).collect();
+    assert_eq!(hashes.len(), trail.len());
+    // Another organisation's writes do not touch this trail.
+    s.create(empty.id, "eve", &write("slas", "X", "{}"))
+        .await
+        .unwrap();
+    assert_eq!(s.verify_trail(org.id).await.unwrap(), check);
+    assert_eq!(s.verify_trail(empty.id).await.unwrap().entries, 1);
+    assert!(matches!(
+        s.verify_trail(org.id + 1000).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_hand_edited_trail_is_caught(db: &TestDb) {
+    let s = &db.store;
+    let org = busy(db).await;
+    let trail = all_changes(db, org.id).await;
+    let third = &trail[2];
+    let broken = |check: iso20k_store::TrailCheck| check.broken.expect(db.label);
+
+    // An entry edited: that entry is named.
+    db.tamper(&format!(
+        "UPDATE changes SET actor = 'mallory' WHERE id = {}",
+        third.id
+    ))
+    .await;
+    let found = broken(s.verify_trail(org.id).await.unwrap());
+    assert_eq!((found.id, found.seq), (Some(third.id), 3), "{}", db.label);
+    assert!(found.reason.contains("edited"), "{}", found.reason);
+    db.tamper(&format!(
+        "UPDATE changes SET actor = '{}' WHERE id = {}",
+        third.actor, third.id
+    ))
+    .await;
+    assert_eq!(s.verify_trail(org.id).await.unwrap().broken, None);
+
+    // An entry removed from the middle: the next one says what is missing.
+    db.tamper(&format!("DELETE FROM changes WHERE id = {}", trail[4].id))
+        .await;
+    let found = broken(s.verify_trail(org.id).await.unwrap());
+    assert_eq!(
+        (found.id, found.seq),
+        (Some(trail[5].id), 5),
+        "{}",
+        db.label
+    );
+    assert!(found.reason.contains("missing"), "{}", found.reason);
+
+    // Entries cut off the end: the organisation's head no longer meets the trail.
+    let other = s.create_org("other", "Other").await.unwrap();
+    s.create(other.id, "a", &write("slas", "A", "{}"))
+        .await
+        .unwrap();
+    s.create(other.id, "a", &write("slas", "B", "{}"))
+        .await
+        .unwrap();
+    db.tamper(&format!(
+        "DELETE FROM changes WHERE org_id = {} AND seq = 2",
+        other.id
+    ))
+    .await;
+    db.tamper(&format!(
+        "DELETE FROM records WHERE org_id = {} AND key = 'B'",
+        other.id
+    ))
+    .await;
+    let found = broken(s.verify_trail(other.id).await.unwrap());
+    assert_eq!((found.id, found.seq), (None, 2), "{}", db.label);
+    assert!(
+        found.reason.contains("removed from its end"),
+        "{}",
+        found.reason
+    );
+}
+
+async fn records_changed_past_the_store_are_caught(db: &TestDb) {
+    let s = &db.store;
+    let org = busy(db).await;
+    let reason = |check: iso20k_store::TrailCheck| check.broken.expect(db.label).reason;
+
+    db.tamper(&format!(
+        "UPDATE records SET body = '{{\"id\":\"S1\",\"target\":50}}' WHERE org_id = {} \
+         AND key = 'S1'",
+        org.id
+    ))
+    .await;
+    let found = reason(s.verify_trail(org.id).await.unwrap());
+    assert!(
+        found.contains("slas/S1") && found.contains("edited"),
+        "{found}"
+    );
+    db.tamper(&format!(
+        "UPDATE records SET body = '{{\"id\":\"S1\",\"target\":99.9}}' WHERE org_id = {} \
+         AND key = 'S1'",
+        org.id
+    ))
+    .await;
+    assert_eq!(s.verify_trail(org.id).await.unwrap().broken, None);
+
+    // A record the trail never saw, and one it saw that is gone.
+    db.tamper(&format!(
+        "INSERT INTO records (org_id, kind, key, version, body, updated_at, updated_by) \
+         VALUES ({}, 'risks', 'R9', 1, '{{}}', '2026-01-01T00:00:00.000Z', 'x')",
+        org.id
+    ))
+    .await;
+    let found = reason(s.verify_trail(org.id).await.unwrap());
+    assert!(
+        found.contains("risks/R9") && found.contains("not in the trail"),
+        "{found}"
+    );
+    db.tamper(&format!(
+        "DELETE FROM records WHERE org_id = {} AND kind IN ('risks', 'slas')",
+        org.id
+    ))
+    .await;
+    let found = reason(s.verify_trail(org.id).await.unwrap());
+    assert!(
+        found.contains("slas/S1") && found.contains("deleted"),
+        "{found}"
+    );
+}
+
+async fn an_unchained_trail_is_sealed_on_opening(db: &TestDb) {
+    let org = busy(db).await;
+    let before = all_changes(db, org.id).await;
+    // As a trail written before the chain existed: no places, no hashes, whole bodies.
+    db.tamper("UPDATE changes SET seq = NULL, hash = NULL")
+        .await;
+    db.tamper(&format!(
+        "UPDATE orgs SET trail_seq = 0, trail_head = '' WHERE id = {}",
+        org.id
+    ))
+    .await;
+    let reopened = open(&db.url).await.unwrap();
+    let check = reopened.verify_trail(org.id).await.unwrap();
+    assert_eq!(check.broken, None, "{}", db.label);
+    assert_eq!(check.entries, before.len() as i64);
+    // Writing goes on from the sealed head.
+    reopened
+        .create(org.id, "x", &write("slas", "S2", "{}"))
+        .await
+        .unwrap();
+    let check = reopened.verify_trail(org.id).await.unwrap();
+    assert_eq!(
+        (check.entries, check.broken),
+        (before.len() as i64 + 1, None)
+    );
 }
