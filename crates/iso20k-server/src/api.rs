@@ -43,6 +43,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/api/v1/orgs/{slug}/readiness", get(readiness))
         .route("/api/v1/orgs/{slug}/reports/{format}", get(download_report))
         .route("/api/v1/orgs/{slug}/changes", get(changes))
+        .route("/api/v1/orgs/{slug}/trail", get(crate::trail::show))
         .route("/api/v1/orgs/{slug}/records", get(list_kinds))
         .route(
             "/api/v1/orgs/{slug}/records/{kind}",
@@ -1249,6 +1250,10 @@ pub(crate) struct ChangeItem {
     key: String,
     before: Option<Box<serde_json::value::RawValue>>,
     after: Option<Box<serde_json::value::RawValue>>,
+    changed: Option<Box<serde_json::value::RawValue>>,
+    digest: Option<String>,
+    seq: i64,
+    hash: String,
 }
 
 /// A page of the audit trail, newest first.
@@ -1289,6 +1294,7 @@ async fn changes(
     let items = found
         .into_iter()
         .map(|c| {
+            let changed = raw(c.changed_fields())?;
             Ok(ChangeItem {
                 id: c.id,
                 at: c.at,
@@ -1296,8 +1302,12 @@ async fn changes(
                 action: c.action,
                 kind: c.kind,
                 key: c.key,
+                changed,
                 before: raw(c.before)?,
                 after: raw(c.after)?,
+                digest: c.digest,
+                seq: c.seq,
+                hash: c.hash,
             })
         })
         .collect::<ApiResult<_>>()?;

@@ -20,6 +20,7 @@ mod metrics;
 mod openapi;
 mod readiness;
 mod refs;
+mod trail;
 mod web;
 
 use std::net::SocketAddr;

@@ -491,8 +491,12 @@ fn build() -> Value {
             "action": { "type": "string", "enum": ["create", "update", "delete", "attach", "detach"] },
             "kind": string(),
             "key": string(),
-            "before": { "description": "The record before the change (evidence: its metadata)" },
-            "after": { "description": "The record after the change (evidence: its metadata)" }
+            "before": { "description": "The record a delete removed (evidence: its metadata)" },
+            "after": { "description": "The record a single create wrote (evidence: its metadata); a bulk import's creates keep only the digest" },
+            "changed": { "type": ["object", "null"], "description": "For an update, each changed field with its value `from` before and `to` after (a side left out where the field is absent)" },
+            "digest": { "type": ["string", "null"], "description": "SHA-256 (hex) of the record a create or update left" },
+            "seq": { "type": "integer", "description": "The entry's place in the organisation's trail, 1 for the first" },
+            "hash": { "type": "string", "description": "SHA-256 (hex) of the entry, chained to the entry before" }
         }
     });
     d.add(
@@ -534,6 +538,25 @@ fn build() -> Value {
                     }
                 }))),
             )],
+            errors: ORG.to_vec(),
+            ..Op::default()
+        },
+    );
+
+    let proof = d.schema::<crate::trail::TrailProof>();
+    d.add(
+        At {
+            method: "get",
+            path: "/api/v1/orgs/{slug}/trail",
+            id: "proveTrail".into(),
+            summary: "Proves the audit trail: every entry chained to the one before, and every \
+                      record as its last change left it (administrators and auditors)"
+                .into(),
+            tag: "records",
+        },
+        Op {
+            params: vec![slug()],
+            ok: vec![(200, "the proof".into(), Some(json_content(proof)))],
             errors: ORG.to_vec(),
             ..Op::default()
         },

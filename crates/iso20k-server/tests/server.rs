@@ -732,7 +732,8 @@ async fn records_are_versioned_checked_and_audited() {
         let gone = call(r, Method::GET, &format!("{base}/MR-T1"), &m, None).await;
         assert_eq!(gone.status, StatusCode::NOT_FOUND);
 
-        // The audit trail has who, when, what, before and after.
+        // The audit trail has who, when and what: the whole record a delete removed, the
+        // fields an update changed.
         let trail = call(
             r,
             Method::GET,
@@ -753,9 +754,22 @@ async fn records_are_versioned_checked_and_audited() {
             items[0]["before"]["decisions"][0],
             "Fund the DR contract renewal"
         );
-        assert_eq!(items[1]["before"]["id"], "MR-T1");
-        assert!(items[1]["before"]["decisions"].is_null());
+        assert!(items[1]["before"].is_null() && items[1]["after"].is_null());
+        assert_eq!(
+            items[1]["changed"]["decisions"]["to"][0],
+            "Fund the DR contract renewal"
+        );
+        assert!(items[1]["changed"]["decisions"].get("from").is_none());
+        assert!(
+            items[1]["changed"].get("id").is_none(),
+            "unchanged fields are left out"
+        );
+        assert_eq!(items[2]["after"]["id"], "MR-T1");
         assert!(items[2]["before"].is_null());
+        // Each entry chained to the one before: places count down, hashes differ.
+        let seqs: Vec<i64> = items.iter().map(|c| c["seq"].as_i64().unwrap()).collect();
+        assert!(seqs[0] > seqs[1] && seqs[1] > seqs[2], "{seqs:?}");
+        assert_eq!(items[0]["hash"].as_str().unwrap().len(), 64);
         assert!(
             items
                 .iter()
@@ -1596,6 +1610,7 @@ fn allowed(who: &str, method: &str, template: &str, kind: Option<&str>) -> bool 
         ("put" | "delete", t) if t.starts_with("/api/v1/orgs/{slug}/members") => who == "admin",
         ("post", "/api/v1/orgs/{slug}/imports/tickets") => matches!(who, "admin" | "manager"),
         ("post" | "delete", t) if t.contains("evidence") => member && !read_only,
+        ("get", "/api/v1/orgs/{slug}/trail") => matches!(who, "admin" | "auditor" | "external"),
         ("get", _) => member,
         (_, t) if t.contains("/records/") => match who {
             "admin" => true,
@@ -1655,6 +1670,7 @@ async fn every_route_answers_each_role_as_its_rights_say() {
             ("get", "/api/v1/orgs/acme/members"),
             ("get", "/api/v1/orgs/acme/readiness?as_of=2026-06-30"),
             ("get", "/api/v1/orgs/acme/changes"),
+            ("get", "/api/v1/orgs/acme/trail"),
             ("get", "/api/v1/orgs/acme/records"),
         ] {
             let reply = call(r, Method::GET, path, &cred, None).await;
@@ -1911,6 +1927,10 @@ async fn responses_match_the_openapi_document() {
         (
             "/api/v1/orgs/{slug}/changes",
             "/api/v1/orgs/acme/changes?limit=5".to_owned(),
+        ),
+        (
+            "/api/v1/orgs/{slug}/trail",
+            "/api/v1/orgs/acme/trail".to_owned(),
         ),
         ("/api/v1/session", "/api/v1/session".to_owned()),
         (
@@ -3000,5 +3020,117 @@ async fn a_shutdown_finishes_the_import_in_flight_before_it_stops() {
             .unwrap()
             .unwrap();
         assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trail_proves_itself_and_names_a_hand_edited_entry() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let label = f.db.label;
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        for (email, role) in [
+            ("ada@acme.example", "auditor"),
+            ("pat@acme.example", "manager"),
+        ] {
+            let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+            f.store()
+                .set_membership(f.org.id, user.id, role, None)
+                .await
+                .unwrap();
+        }
+        // A change through the API: the record's history names the field it changed.
+        let sla = first(&f, "services").await;
+        let mut body: Value = serde_json::from_str(&sla.body).unwrap();
+        body["name"] = json!("Renamed by the trail test");
+        let url = format!("/api/v1/orgs/acme/records/services/{}", enc(&sla.key));
+        let put = call(
+            r,
+            Method::PUT,
+            &url,
+            &f.token("admin"),
+            Some(json!({ "version": sla.version, "record": body })),
+        )
+        .await;
+        assert_eq!(put.status, StatusCode::OK, "{label}: {}", put.text());
+
+        let proof = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/trail",
+            &f.token("auditor"),
+            None,
+        )
+        .await
+        .json();
+        assert_eq!(proof["intact"], true, "{label}: {proof}");
+        assert!(
+            proof["entries"].as_i64().unwrap() > 100,
+            "the demo import and the change"
+        );
+        assert!(proof["broken"].is_null());
+
+        let ada = browser_sign_in(r, "ada@acme.example", "correct horse battery").await;
+        let trail = page(r, "/orgs/acme/trail", &ada).await;
+        assert_eq!(trail.status, StatusCode::OK);
+        let html = trail.html();
+        assert!(html.contains("The trail is intact"), "{label}");
+        assert!(html.contains(proof["head"].as_str().unwrap()));
+        assert!(
+            html.contains("Renamed by the trail test"),
+            "the newest entry, with its field"
+        );
+        assert!(
+            html.contains(">Audit trail</a>"),
+            "in the menu for an auditor"
+        );
+        let record = page(
+            r,
+            &format!("/orgs/acme/records/services/{}", enc(&sla.key)),
+            &ada,
+        )
+        .await
+        .html();
+        assert!(
+            record.contains("<strong>name</strong>")
+                && record.contains("<ins>Renamed by the trail test</ins>"),
+            "{label}: the record's history shows the field before and after"
+        );
+        // A manager neither sees the link nor the page.
+        let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+        assert!(
+            !page(r, "/orgs/acme", &pat)
+                .await
+                .html()
+                .contains(">Audit trail</a>")
+        );
+        assert_eq!(
+            page(r, "/orgs/acme/trail", &pat).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        // Someone edits an entry in the database: the API and the page name it.
+        let edited =
+            f.db.tamper(&format!(
+                "UPDATE changes SET actor = 'nobody' WHERE org_id = {} AND seq = 5",
+                f.org.id
+            ))
+            .await;
+        assert_eq!(edited, 1);
+        let proof = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/trail",
+            &f.token("admin"),
+            None,
+        )
+        .await
+        .json();
+        assert_eq!(proof["intact"], false, "{label}");
+        assert_eq!(proof["broken"]["seq"], 5);
+        assert_eq!(proof["entries"], 4);
+        let html = page(r, "/orgs/acme/trail", &ada).await.html();
+        assert!(html.contains("The trail is broken"), "{label}");
+        assert!(html.contains("Entry 5:"));
     }
 }

@@ -20,6 +20,7 @@
 //! - Record kinds, keys and bodies are opaque text to the store; the server validates them.
 
 mod apply;
+pub mod backup;
 mod open;
 mod sql;
 #[cfg(feature = "testing")]
@@ -428,6 +429,20 @@ pub trait Store: Send + Sync {
     /// head the organisation recorded, and every current record against the last change
     /// the trail holds for it. [`StoreError::NotFound`] if there is no such organisation.
     async fn verify_trail(&self, org_id: i64) -> Result<TrailCheck>;
+
+    /// Writes the organisation whole to `sink`, item by item (see [`backup`]), from one
+    /// snapshot of the database: writers may go on meanwhile. [`StoreError::NotFound`] if there
+    /// is no such organisation; [`StoreError::Invalid`] if the sink fails.
+    async fn backup(&self, org_id: i64, sink: &mut backup::Sink<'_>) -> Result<backup::Counts>;
+    /// Restores a backup as a new organisation (under `as_slug`, else its own slug), in one
+    /// transaction. Accounts that exist already are kept as they are. [`StoreError::Conflict`]
+    /// if the slug is taken; [`StoreError::Invalid`] naming the item for a backup that is
+    /// malformed, out of order or cut off.
+    async fn restore(
+        &self,
+        items: &mut backup::Source<'_>,
+        as_slug: Option<&str>,
+    ) -> Result<backup::Restored>;
 
     /// Stores an evidence file for a record and writes an `attach` change whose `after` holds
     /// the metadata as JSON. [`StoreError::NotFound`] if the organisation does not exist.

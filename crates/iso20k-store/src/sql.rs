@@ -8,6 +8,7 @@ use sqlx::any::{Any, AnyRow};
 use sqlx::error::ErrorKind;
 use sqlx::{AnyConnection, AssertSqlSafe, Row, Transaction};
 
+use crate::backup;
 use crate::time::{a_day_ago, normalize, normalize_opt};
 use crate::trail::{self, Chain, Content};
 use crate::{
@@ -29,7 +30,7 @@ pub(crate) fn classify(error: sqlx::Error) -> StoreError {
 }
 
 /// [`classify`], with a unique key that is taken reported as a conflict.
-fn conflict(message: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict(message: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| match database_error_kind(&error) {
         Some(ErrorKind::UniqueViolation) => StoreError::Conflict(message()),
         _ => classify(error),
@@ -43,7 +44,7 @@ fn database_error_kind(error: &sqlx::Error) -> Option<ErrorKind> {
     }
 }
 
-fn normalize_email(email: &str) -> String {
+pub(crate) fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
@@ -836,6 +837,18 @@ impl Store for SqlStore {
             .iter()
             .map(change_of)
             .collect()
+    }
+
+    async fn backup(&self, org_id: i64, sink: &mut backup::Sink<'_>) -> Result<backup::Counts> {
+        backup::backup(self, org_id, sink).await
+    }
+
+    async fn restore(
+        &self,
+        items: &mut backup::Source<'_>,
+        as_slug: Option<&str>,
+    ) -> Result<backup::Restored> {
+        backup::restore(self, items, as_slug).await
     }
 
     async fn verify_trail(&self, org_id: i64) -> Result<TrailCheck> {

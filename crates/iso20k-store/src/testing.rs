@@ -159,12 +159,21 @@ impl TestDb {
     ///
     /// If the statement fails.
     pub async fn tamper(&self, sql: &str) -> u64 {
-        sqlx::query(AssertSqlSafe(sql.to_owned()))
-            .execute(&self.store.pool)
-            .await
-            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.label))
-            .rows_affected()
+        tamper(&self.store, sql).await
     }
+}
+
+/// [`TestDb::tamper`] on any store, such as one a test opened on the CLI's database.
+///
+/// # Panics
+///
+/// If the statement fails.
+pub async fn tamper(store: &SqlStore, sql: &str) -> u64 {
+    sqlx::query(AssertSqlSafe(sql.to_owned()))
+        .execute(&store.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .rows_affected()
 }
 
 impl Drop for TestDb {

@@ -1601,3 +1601,176 @@ async fn an_unchained_trail_is_sealed_on_opening(db: &TestDb) {
         (before.len() as i64 + 1, None)
     );
 }
+
+/// Everything a backup should carry, as comparable values: records, trail (without database
+/// ids), evidence with its bytes, members and scores.
+async fn contents(store: &dyn Store, org_id: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    for (kind, _) in store.kinds(org_id).await.unwrap() {
+        for r in store.records(org_id, &kind, None, 1_000_000).await.unwrap() {
+            out.push(format!(
+                "record {} {} v{} {} {} {}",
+                r.kind, r.key, r.version, r.body, r.updated_at, r.updated_by
+            ));
+        }
+    }
+    let filter = ChangeFilter {
+        limit: 1_000_000,
+        ..ChangeFilter::default()
+    };
+    for c in store.changes(org_id, &filter).await.unwrap() {
+        out.push(format!(
+            "change {} {} {} {} {}/{} {:?} {:?} {:?} {:?} {}",
+            c.seq,
+            c.at,
+            c.actor,
+            c.action,
+            c.kind,
+            c.key,
+            c.before,
+            c.after,
+            c.diff,
+            c.digest,
+            c.hash
+        ));
+    }
+    for (kind, key) in [("slas", "S1"), ("risks", "R1")] {
+        for e in store.evidence(org_id, kind, key).await.unwrap() {
+            let (_, bytes) = store.evidence_file(org_id, e.id).await.unwrap().unwrap();
+            out.push(format!(
+                "evidence {} {} {} {:?}",
+                e.name, e.sha256, e.created_by, bytes
+            ));
+        }
+    }
+    for (user, m) in store.members(org_id).await.unwrap() {
+        out.push(format!(
+            "member {} {} {:?} {:?}",
+            user.email, m.role, m.expires_at, user.password_hash
+        ));
+    }
+    out.push(format!(
+        "{:?}",
+        store.score_history(org_id, "2018", 100).await.unwrap()
+    ));
+    out
+}
+
+#[tokio::test]
+async fn a_backup_restores_whole_on_either_engine_and_its_trail_still_verifies() {
+    use iso20k_store::backup::Item;
+    let sources = iso20k_store::testing::engines().await;
+    for source in &sources {
+        let s = &source.store;
+        let org = busy(source).await;
+        s.add_evidence(
+            org.id,
+            "carol",
+            NewEvidence {
+                kind: "slas".into(),
+                key: "S1".into(),
+                name: "kept.pdf".into(),
+                media_type: "application/pdf".into(),
+                sha256: "ab".into(),
+                data: (0..=255).collect(),
+            },
+        )
+        .await
+        .unwrap();
+        let ada = s
+            .create_user("ada@acme.example", "Ada", Some("$argon2id$hash"))
+            .await
+            .unwrap();
+        s.set_membership(org.id, ada.id, "auditor", Some(&in_hours(48)))
+            .await
+            .unwrap();
+        s.record_score(org.id, "2018", "2026-11-30", 3, 0.42)
+            .await
+            .unwrap();
+        let mut items = Vec::new();
+        let counts = s
+            .backup(org.id, &mut |item| {
+                items.push(item);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(matches!(items[0], Item::Header { .. }));
+        assert!(matches!(items.last(), Some(Item::End { .. })));
+        assert_eq!((counts.users, counts.evidence), (1, 1), "{}", source.label);
+        let original = contents(s, org.id).await;
+
+        for target in iso20k_store::testing::engines().await {
+            let t = &target.store;
+            let restored = t
+                .restore(&mut items.clone().into_iter().map(Ok), None)
+                .await
+                .unwrap();
+            let from_to = format!("{} to {}", source.label, target.label);
+            assert_eq!(restored.org.slug, "acme");
+            assert_eq!(restored.counts, counts, "{from_to}");
+            assert_eq!(contents(t, restored.org.id).await, original, "{from_to}");
+            let check = t.verify_trail(restored.org.id).await.unwrap();
+            assert_eq!(check.broken, None, "{from_to}");
+            assert_eq!(check.head, s.verify_trail(org.id).await.unwrap().head);
+            // Writing goes on from the restored head.
+            t.create(restored.org.id, "x", &write("slas", "S9", "{}"))
+                .await
+                .unwrap();
+            assert_eq!(t.verify_trail(restored.org.id).await.unwrap().broken, None);
+
+            // Once more under another name: the accounts exist now and are kept as they are.
+            match t
+                .restore(&mut items.clone().into_iter().map(Ok), None)
+                .await
+            {
+                Err(StoreError::Conflict(m)) => assert!(m.contains("--as"), "{m}"),
+                other => panic!("{from_to}: {other:?}"),
+            }
+            let again = t
+                .restore(&mut items.clone().into_iter().map(Ok), Some("acme-copy"))
+                .await
+                .unwrap();
+            assert_eq!(again.existing_users, ["ada@acme.example"]);
+            assert_eq!(t.verify_trail(again.org.id).await.unwrap().broken, None);
+
+            // A backup cut off, out of order or unreadable restores nothing.
+            let before = t.orgs().await.unwrap().len();
+            let cut = items[..items.len() - 1].to_vec();
+            let mut swapped = items.clone();
+            let changes: Vec<usize> = (0..swapped.len())
+                .filter(|&i| matches!(swapped[i], Item::Change { .. }))
+                .collect();
+            swapped.swap(changes[1], changes[2]);
+            for (case, broken, expected) in [
+                (
+                    "cut off",
+                    cut.into_iter().map(Ok).collect::<Vec<_>>(),
+                    "cut off",
+                ),
+                (
+                    "out of order",
+                    swapped.into_iter().map(Ok).collect(),
+                    "follows entry",
+                ),
+                (
+                    "unreadable",
+                    vec![Ok(items[0].clone()), Err("line 2: not JSON".to_owned())],
+                    "item 2: line 2: not JSON",
+                ),
+            ] {
+                match t.restore(&mut broken.into_iter(), Some("broken")).await {
+                    Err(StoreError::Invalid(m)) => {
+                        assert!(m.contains(expected), "{from_to} {case}: {m}")
+                    }
+                    other => panic!("{from_to} {case}: {other:?}"),
+                }
+            }
+            assert_eq!(
+                t.orgs().await.unwrap().len(),
+                before,
+                "{from_to}: all or nothing"
+            );
+        }
+    }
+}

@@ -50,6 +50,14 @@ pub enum Command {
     ImportBundle(ImportBundleArgs),
     /// Export an organisation from the server's database into a new bundle folder
     ExportBundle(ExportBundleArgs),
+    /// Prove an organisation's audit trail on the server's database: every entry chained to
+    /// the one before, and the records as its last changes left them
+    Verify(VerifyArgs),
+    /// Back an organisation up into one file: records, evidence, history and audit trail,
+    /// members and their roles (taken from one snapshot: the server may keep running)
+    Backup(BackupArgs),
+    /// Restore a backup as a new organisation, on this database or another engine's
+    Restore(RestoreArgs),
     /// Manage the server's user accounts
     #[command(subcommand)]
     User(UserCommand),
@@ -186,6 +194,38 @@ pub struct ImportBundleArgs {
     /// The bundle folder
     pub dir: PathBuf,
     /// The organisation's slug (lower-case letters, digits, dashes)
+    #[arg(long)]
+    pub org: String,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The organisation's slug
+    #[arg(long)]
+    pub org: String,
+    /// The file to write (gzip-compressed JSON Lines), e.g. acme-2026-12-03.iso20k.gz
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// A file written by `iso20k backup`
+    pub file: PathBuf,
+    /// Restore under this slug instead of the backup's own (which must not exist yet)
+    #[arg(long = "as", value_name = "SLUG")]
+    pub as_slug: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The organisation's slug
     #[arg(long)]
     pub org: String,
     #[command(flatten)]

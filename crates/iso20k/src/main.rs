@@ -5,6 +5,7 @@
 //! the report crate renders. Exit codes: 0 when nothing reaches `--fail-on`, 1 when something
 //! does, 2 for usage or input errors.
 
+mod backup;
 mod checklist;
 mod clauses;
 mod cli;
@@ -106,6 +107,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => server::serve(args),
         Command::ImportBundle(args) => server::import_bundle(args),
         Command::ExportBundle(args) => server::export_bundle(args),
+        Command::Verify(args) => server::verify(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
         Command::User(cli::UserCommand::Add(args)) => server::user_add(args),
         Command::Token(cli::TokenCommand::Create(args)) => server::token_create(args),
         Command::Schema { out } => {

@@ -12,7 +12,7 @@ use iso20k_store::{Org, Store};
 
 use crate::cli::{
     DatabaseArg, DemoArgs, ExportBundleArgs, ImportBundleArgs, LogFormat, ServeArgs,
-    TokenCreateArgs, UserAddArgs,
+    TokenCreateArgs, UserAddArgs, VerifyArgs,
 };
 
 /// Where iso20k keeps its databases unless told otherwise: `$ISO20K_DATA_DIR`, else the
@@ -42,14 +42,14 @@ fn database_url(arg: Option<String>, file: &str) -> anyhow::Result<String> {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-async fn open(db: DatabaseArg) -> anyhow::Result<iso20k_store::SqlStore> {
+pub(crate) async fn open(db: DatabaseArg) -> anyhow::Result<iso20k_store::SqlStore> {
     let url = database_url(db.database, "iso20k.db")?;
     iso20k_store::open(&url)
         .await
@@ -70,7 +70,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn org(store: &dyn Store, slug: &str) -> anyhow::Result<Org> {
+pub(crate) async fn org(store: &dyn Store, slug: &str) -> anyhow::Result<Org> {
     store
         .org(slug)
         .await?
@@ -171,6 +171,54 @@ pub fn export_bundle(args: ExportBundleArgs) -> anyhow::Result<ExitCode> {
             args.dir.display()
         )?;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let org = org(&store, &args.org).await?;
+        let check = store.verify_trail(org.id).await?;
+        let mut out = anstream::stdout();
+        match check.broken {
+            None => {
+                writeln!(
+                    out,
+                    "The audit trail of `{}` is intact: {} entr{}, each chained to the one before, \
+                     and every record as its last change left it.",
+                    org.slug,
+                    check.entries,
+                    if check.entries == 1 { "y" } else { "ies" }
+                )?;
+                if !check.head.is_empty() {
+                    writeln!(
+                        out,
+                        "Head: {} (keep it elsewhere: a trail rewritten from an earlier entry on \
+                         would no longer hold it)",
+                        check.head
+                    )?;
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(broken) => {
+                let at = match broken.id {
+                    Some(id) => format!("is broken at entry {} (id {id})", broken.seq),
+                    None => format!("does not hold after entry {}", check.entries),
+                };
+                writeln!(
+                    out,
+                    "The audit trail of `{}` {at}: {}.",
+                    org.slug, broken.reason
+                )?;
+                writeln!(
+                    out,
+                    "The {} entr{} before it verify.",
+                    check.entries,
+                    if check.entries == 1 { "y" } else { "ies" }
+                )?;
+                Ok(ExitCode::from(1))
+            }
+        }
     })
 }
 

@@ -769,6 +769,38 @@ fn bundles_go_into_a_database_and_come_back_unchanged() {
     assert_eq!(from_export, from_folder);
     assert_eq!(check_org_json(data.path(), &database, "acme"), from_folder);
 
+    // The import's trail proves itself; an entry edited by hand is named.
+    let verify = || {
+        iso20k_in(
+            data.path(),
+            &["verify", "--org", "acme", "--database", &database],
+            None,
+        )
+    };
+    let intact = ok(verify());
+    assert!(
+        intact.starts_with("The audit trail of `acme` is intact: "),
+        "{intact}"
+    );
+    assert!(intact.contains("\nHead: "), "{intact}");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = iso20k_store::open(&database).await.unwrap();
+        let edited = iso20k_store::testing::tamper(
+            &store,
+            "UPDATE changes SET actor = 'someone else' WHERE seq = 7",
+        )
+        .await;
+        assert_eq!(edited, 1);
+    });
+    let broken = verify();
+    assert_eq!(broken.status.code(), Some(1), "{}", stdout(&broken));
+    assert!(
+        stdout(&broken).starts_with("The audit trail of `acme` is broken at entry 7 (id "),
+        "{}",
+        stdout(&broken)
+    );
+    assert!(stdout(&broken).contains("The 6 entries before it verify."));
+
     // Ticket exports go straight into the organisation, through the same importers.
     let export = workspace().join("crates/iso20k-import/tests/data/servicenow/problem.csv");
     let export = export.to_str().unwrap();
@@ -1567,4 +1599,102 @@ fn the_gap_analysis_workbook_round_trips_checklist_answers() {
     );
     assert!(err.contains("bad.xlsx"), "{err}");
     assert_eq!(std::fs::read_to_string(&checklist).unwrap(), text);
+}
+
+#[test]
+fn an_organisation_backs_up_and_restores_on_either_engine_and_checks_the_same() {
+    let data = tempfile::tempdir().unwrap();
+    let source = format!("sqlite://{}", data.path().join("team.db").display());
+    let demo = example("demo");
+    ok(iso20k_in(
+        data.path(),
+        &[
+            "import-bundle",
+            demo.to_str().unwrap(),
+            "--org",
+            "acme",
+            "--database",
+            &source,
+        ],
+        None,
+    ));
+    let file = data.path().join("acme.iso20k.gz");
+    let file = file.to_str().unwrap();
+    let backed = ok(iso20k_in(
+        data.path(),
+        &["backup", "--org", "acme", "-o", file, "--database", &source],
+        None,
+    ));
+    assert!(backed.starts_with("Backed up `acme` to "), "{backed}");
+    let expected = check_org_json(data.path(), &source, "acme");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A fresh database on each engine (PostgreSQL when ISO20K_TEST_POSTGRES is set).
+    for target in runtime.block_on(iso20k_store::testing::engines()) {
+        let restore = |extra: &[&str]| {
+            let mut args = vec!["restore", file, "--database", &target.url];
+            args.extend_from_slice(extra);
+            iso20k_in(data.path(), &args, None)
+        };
+        let restored = ok(restore(&[]));
+        assert!(
+            restored.starts_with("Restored `acme` from "),
+            "{}: {restored}",
+            target.label
+        );
+        assert!(
+            restored.contains("Its audit trail verifies: "),
+            "{restored}"
+        );
+        assert_eq!(
+            check_org_json(data.path(), &target.url, "acme"),
+            expected,
+            "{}: the restored organisation checks the same",
+            target.label
+        );
+        let verified = ok(iso20k_in(
+            data.path(),
+            &["verify", "--org", "acme", "--database", &target.url],
+            None,
+        ));
+        assert!(verified.contains("is intact"), "{verified}");
+
+        // The slug is taken now: refused with a way out, and nothing is written.
+        let again = restore(&[]);
+        assert_eq!(again.status.code(), Some(2), "{}", target.label);
+        assert!(stderr(&again).contains("--as"), "{}", stderr(&again));
+        ok(restore(&["--as", "acme-copy"]));
+        assert_eq!(
+            check_org_json(data.path(), &target.url, "acme-copy"),
+            expected
+        );
+    }
+
+    // A file that is not a backup, or one cut short, restores nothing.
+    let junk = data.path().join("junk.gz");
+    std::fs::write(&junk, b"not gzip at all").unwrap();
+    let cut = data.path().join("cut.gz");
+    let whole = std::fs::read(file).unwrap();
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let target = format!("sqlite://{}", data.path().join("other.db").display());
+    for (bad, says) in [(&junk, "junk.gz line 1"), (&cut, "cut.gz line ")] {
+        let refused = iso20k_in(
+            data.path(),
+            &["restore", bad.to_str().unwrap(), "--database", &target],
+            None,
+        );
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(stderr(&refused).contains(says), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("nothing was restored"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    let orgs = iso20k_in(
+        data.path(),
+        &["verify", "--org", "acme", "--database", &target],
+        None,
+    );
+    assert_eq!(orgs.status.code(), Some(2), "no organisation was created");
 }

@@ -7,6 +7,7 @@ mod imports;
 mod pages;
 mod records;
 mod svg;
+mod trail;
 
 use std::sync::OnceLock;
 
@@ -35,6 +36,7 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}/clauses/{clause}", get(pages::clause))
         .route("/orgs/{slug}/findings/{finding}", get(pages::finding))
         .route("/orgs/{slug}/metrics", get(pages::metrics))
+        .route("/orgs/{slug}/trail", get(trail::page))
         .route(
             "/orgs/{slug}/tickets/import",
             get(imports::form)
@@ -94,6 +96,12 @@ fn templates() -> &'static Environment<'static> {
             env.add_template(name, text)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
+        // A stored time (RFC 3339 UTC) as people read it: "3 Dec 2026, 15:04 UTC".
+        env.add_filter("when", |t: String| {
+            t.parse::<jiff::Timestamp>()
+                .map(|ts| ts.strftime("%-d %b %Y, %H:%M UTC").to_string())
+                .unwrap_or(t)
+        });
         env.add_filter("grade_label", |g: String| match g.as_str() {
             "major" => "Major".to_owned(),
             "minor" => "Minor".to_owned(),
@@ -123,6 +131,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("raci.html", include_str!("../../templates/raci.html")),
     ("records.html", include_str!("../../templates/records.html")),
     ("record.html", include_str!("../../templates/record.html")),
+    ("trail.html", include_str!("../../templates/trail.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 

@@ -313,7 +313,7 @@ async fn form_page(
                     .collect::<Vec<_>>(),
                 history
                     .into_iter()
-                    .map(|c| json!({ "at": c.at, "actor": c.actor, "action": c.action }))
+                    .map(|c| super::trail::entry(&access.org.slug, &c))
                     .collect::<Vec<_>>(),
             )
         }
