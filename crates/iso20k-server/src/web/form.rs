@@ -51,6 +51,19 @@ impl Schema {
             .unwrap_or_default()
     }
 
+    /// Whether the record's top-level field `name` holds a list.
+    pub(crate) fn is_list(&self, name: &str) -> bool {
+        let root = self.resolve(&self.root);
+        root.get("properties")
+            .and_then(|p| p.get(name))
+            .is_some_and(|s| {
+                matches!(
+                    self.shape(s).0,
+                    Shape::Lines | Shape::Checks(_) | Shape::Clauses | Shape::Rows(_) | Shape::Json
+                ) && self.resolve(s).get("type").and_then(Value::as_str) != Some("object")
+            })
+    }
+
     /// `s` with its `$ref` followed.
     fn resolve<'a>(&'a self, s: &'a Value) -> &'a Value {
         match s.get("$ref").and_then(Value::as_str) {
@@ -76,6 +89,9 @@ impl Schema {
                 s = not_null[0];
             }
         }
+        if is_clause(s) {
+            return (Shape::Clause, nullable);
+        }
         let s = self.resolve(s);
         let types: Vec<&str> = match s.get("type") {
             Some(Value::String(t)) => vec![t.as_str()],
@@ -96,8 +112,11 @@ impl Schema {
             Some("number") => Shape::Number,
             Some("boolean") => Shape::Bool,
             Some("array") => {
-                let items = self.resolve(s.get("items").unwrap_or(&Value::Null));
-                if let Some(options) = choices(items) {
+                let raw_items = s.get("items").unwrap_or(&Value::Null);
+                let items = self.resolve(raw_items);
+                if is_clause(raw_items) {
+                    Shape::Clauses
+                } else if let Some(options) = choices(items) {
                     Shape::Checks(options)
                 } else if items.get("properties").is_some() {
                     Shape::Rows(items)
@@ -115,6 +134,13 @@ impl Schema {
         };
         (shape, nullable)
     }
+}
+
+/// Whether a schema is the bundle's clause number.
+fn is_clause(s: &Value) -> bool {
+    s.get("$ref")
+        .and_then(Value::as_str)
+        .is_some_and(|r| r.ends_with("/Clause"))
 }
 
 /// The values an enumeration allows, with their descriptions.
@@ -153,6 +179,10 @@ enum Shape<'a> {
     Lines,
     /// A list of values from a fixed set.
     Checks(Vec<(String, String)>),
+    /// A clause of the organisation's edition.
+    Clause,
+    /// Several clauses.
+    Clauses,
     /// A list of objects.
     Rows(&'a Value),
     /// An object of its own.
@@ -180,6 +210,8 @@ pub(crate) struct Field {
     register: Option<&'static str>,
     /// For a list of objects: its items, then a blank one.
     rows: Vec<Vec<Field>>,
+    /// For a list of objects: what one item is called ("Finding").
+    item: String,
     /// For an object: its fields.
     fields: Vec<Field>,
 }
@@ -191,13 +223,133 @@ struct Choice {
     selected: bool,
 }
 
+/// A field's name as people read it: words, with the initialisms the trade writes in capitals.
 fn label(name: &str) -> String {
-    let words = name.replace('_', " ");
-    let mut chars = words.chars();
-    chars
+    let words: Vec<String> = name
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .map(|(i, w)| {
+            let upper = match w {
+                "id" => Some("ID"),
+                "ids" => Some("IDs"),
+                "rto" => Some("RTO"),
+                "rpo" => Some("RPO"),
+                "sla" => Some("SLA"),
+                "slas" => Some("SLAs"),
+                "ci" => Some("CI"),
+                "cis" => Some("CIs"),
+                "raci" => Some("RACI"),
+                "sms" => Some("SMS"),
+                "url" => Some("URL"),
+                "kpi" => Some("KPI"),
+                "it" => Some("IT"),
+                _ => None,
+            };
+            match upper {
+                Some(u) => u.to_owned(),
+                None if i == 0 => {
+                    let mut chars = w.chars();
+                    chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default()
+                }
+                None => w.to_owned(),
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// A field's help from its schema description: nothing when it only repeats the label ("Id."),
+/// and registers named as people know them rather than by their bundle file.
+fn help(description: &str, label: &str) -> String {
+    let text = description.trim();
+    if text.trim_end_matches('.').eq_ignore_ascii_case(label) {
+        return String::new();
+    }
+    let mut text = text.to_owned();
+    for kind in KINDS {
+        if text.contains(kind.file) {
+            let register = format!("the {} register", kind.name.replace('-', " "));
+            text = text.replace(kind.file, &register);
+        }
+    }
+    // "in in the documents register" cannot arise: descriptions say "in documents.csv".
+    text.replace("the the ", "the ")
+}
+
+/// One of a list's items, named from the list: "Findings" → "Finding".
+fn singular(label: &str) -> String {
+    match label.strip_suffix("ies") {
+        Some(stem) => format!("{stem}y"),
+        None => label.strip_suffix('s').unwrap_or(label).to_owned(),
+    }
+}
+
+/// Where in a record a field path points, in words: `findings[2].id` → "Finding 3 › ID".
+pub(crate) fn place(path: &str) -> String {
+    path.split('.')
+        .filter(|p| !p.is_empty())
+        .map(|part| match part.split_once('[') {
+            Some((name, index)) => {
+                let n: usize = index.trim_end_matches(']').parse().unwrap_or(0);
+                format!("{} {}", singular(&label(name)), n + 1)
+            }
+            None => label(part),
+        })
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
+/// A serde or reader message as a sentence for the person filling the form.
+pub(crate) fn plain(message: &str) -> String {
+    let m = message.trim();
+    if let Some(rest) = m.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        return format!("{} is required.", label(field));
+    }
+    if let Some(rest) = m.strip_prefix("invalid type: ") {
+        let expected = rest
+            .split(", expected ")
+            .nth(1)
+            .unwrap_or("another kind of value");
+        let expected = match expected.trim() {
+            "a sequence" => "a list",
+            "a map" | "struct" => "a group of fields",
+            "a boolean" => "yes or no",
+            "i64" | "u64" | "u32" | "i32" | "an integer" => "a whole number",
+            "f64" | "a number" => "a number",
+            "a string" => "text",
+            other => other,
+        };
+        return format!("This should be {expected}.");
+    }
+    if let Some(rest) = m.strip_prefix("unknown variant `") {
+        let (value, choices) = rest.split_once('`').unwrap_or((rest, ""));
+        let choices = choices
+            .split("expected one of ")
+            .nth(1)
+            .or_else(|| choices.split("expected ").nth(1))
+            .unwrap_or_default()
+            .replace('`', "");
+        return format!("“{value}” is not one of the choices ({choices}).");
+    }
+    if let Some(rest) = m.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        return format!("{} is not a field of this record.", label(field));
+    }
+    let mut chars = m.chars();
+    let sentence: String = chars
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if sentence.ends_with('.') {
+        sentence
+    } else {
+        format!("{sentence}.")
+    }
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -333,6 +485,74 @@ fn picker(
     }
 }
 
+/// The form name of the box that removes a row of a list.
+const REMOVE: &str = "_remove";
+
+/// A blank row's choices start unchosen, so a row nobody touched reads back as blank (a first
+/// option the browser would otherwise pick made it a row with a grade and no id).
+fn blank_choices(row: &mut [Field]) {
+    for f in row.iter_mut() {
+        if f.input == "select" {
+            if !f.options.iter().any(|o| o.value.is_empty()) {
+                f.options.insert(
+                    0,
+                    Choice {
+                        value: String::new(),
+                        label: "—".to_owned(),
+                        selected: false,
+                    },
+                );
+            }
+            for o in &mut f.options {
+                o.selected = o.value.is_empty();
+            }
+        }
+        f.checked = false;
+        blank_choices(&mut f.fields);
+    }
+}
+
+/// Makes a field a choice of the edition's clauses: one, or several with a filter.
+fn clause_picker(field: &mut Field, edition: iso20k_core::Edition, chosen: &[String], many: bool) {
+    let catalogue = iso20k_core::clause::catalogue(edition);
+    let mut options: Vec<Choice> = chosen
+        .iter()
+        .map(|id| Choice {
+            label: match iso20k_core::clause::find(edition, id) {
+                Some(c) => format!("{} {}", c.id, c.title),
+                None => format!("{id} (not a clause of the {edition} edition)"),
+            },
+            value: id.clone(),
+            selected: true,
+        })
+        .collect();
+    options.extend(
+        catalogue
+            .iter()
+            .filter(|c| !chosen.iter().any(|id| id == c.id))
+            .map(|c| Choice {
+                value: c.id.to_owned(),
+                label: format!("{} {}", c.id, c.title),
+                selected: false,
+            }),
+    );
+    field.register = Some("clauses");
+    field.options = options;
+    if many {
+        field.input = "picks";
+    } else {
+        field.input = "select";
+        field.options.insert(
+            0,
+            Choice {
+                value: String::new(),
+                label: "—".to_owned(),
+                selected: chosen.is_empty(),
+            },
+        );
+    }
+}
+
 fn object_fields(
     schema: &Schema,
     object: &Value,
@@ -360,16 +580,21 @@ fn object_fields(
             let (shape, nullable) = schema.shape(s);
             let current = value.get(prop).unwrap_or(&Value::Null);
             let reference = crate::refs::field_at(at.kind, &path);
+            let title = s
+                .get("title")
+                .and_then(Value::as_str)
+                .map_or_else(|| label(prop), str::to_owned);
             let mut field = Field {
                 id: format!("f-{}", name.replace('.', "-")),
-                label: label(prop),
-                help: s
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
+                help: help(
+                    s.get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                    &title,
+                ),
+                label: title,
                 required: top && required.contains(prop.as_str()) && !nullable,
-                error: errors.get(&name).cloned(),
+                error: errors.get(&name).map(|e| plain(e)),
                 warning: at.refs.warnings.get(&name).cloned(),
                 name: name.clone(),
                 ..Field::default()
@@ -377,7 +602,9 @@ fn object_fields(
             match shape {
                 Shape::Text | Shape::Date | Shape::Integer | Shape::Number => {
                     field.input = match shape {
-                        Shape::Date => "date",
+                        // ISO dates in a text box: a date input shows the browser's own order,
+                        // which is mm/dd for anyone whose browser speaks US English.
+                        Shape::Date => "isodate",
                         Shape::Integer | Shape::Number => "number",
                         _ => "text",
                     };
@@ -390,11 +617,46 @@ fn object_fields(
                         picker(&mut field, r, sms, &chosen);
                     }
                 }
+                // Unknown is not no: a change not yet implemented is neither successful nor
+                // failed, so a value that may be left out is a choice of three.
+                Shape::Bool if nullable => {
+                    field.input = "select";
+                    let chosen = match current.as_bool() {
+                        Some(true) => "yes",
+                        Some(false) => "no",
+                        None => "",
+                    };
+                    field.options = [("", "Not known yet"), ("yes", "Yes"), ("no", "No")]
+                        .into_iter()
+                        .map(|(value, label)| Choice {
+                            selected: value == chosen,
+                            value: value.to_owned(),
+                            label: label.to_owned(),
+                        })
+                        .collect();
+                }
                 Shape::Bool => {
                     field.input = "checkbox";
                     field.checked = current.as_bool().unwrap_or_else(|| {
                         s.get("default").and_then(Value::as_bool).unwrap_or(false)
                     });
+                }
+                Shape::Clause | Shape::Clauses => {
+                    let chosen: Vec<String> = match current {
+                        Value::Array(items) => items.iter().map(scalar_text).collect(),
+                        Value::Null => Vec::new(),
+                        v => vec![scalar_text(v)],
+                    };
+                    let edition = at
+                        .refs
+                        .sms
+                        .map_or(iso20k_core::Edition::Y2018, Sms::edition);
+                    clause_picker(
+                        &mut field,
+                        edition,
+                        &chosen,
+                        matches!(shape, Shape::Clauses),
+                    );
                 }
                 Shape::Select(options) => {
                     field.input = "select";
@@ -461,15 +723,35 @@ fn object_fields(
                 }
                 Shape::Rows(items) => {
                     field.input = "rows";
+                    field.item = singular(&field.label);
                     let existing = current.as_array().cloned().unwrap_or_default();
                     let blank = Value::Object(Map::new());
+                    let count = existing.len();
                     field.rows = existing
                         .iter()
                         .chain(std::iter::once(&blank))
                         .enumerate()
                         .map(|(i, item)| {
                             let prefix = format!("{name}.{i}");
-                            object_fields(schema, items, item, &at.within(&prefix, &path), false)
+                            let mut row = object_fields(
+                                schema,
+                                items,
+                                item,
+                                &at.within(&prefix, &path),
+                                false,
+                            );
+                            if i == count {
+                                blank_choices(&mut row);
+                            } else {
+                                row.push(Field {
+                                    id: format!("f-{}-remove", prefix.replace('.', "-")),
+                                    name: format!("{prefix}.{REMOVE}"),
+                                    label: "Remove this one when saving".to_owned(),
+                                    input: "checkbox",
+                                    ..Field::default()
+                                });
+                            }
+                            row
                         })
                         .collect();
                 }
@@ -537,6 +819,23 @@ fn read_object(
                     .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
                     .unwrap_or(Value::String(v))
             }),
+            Shape::Bool if schema.shape(s).1 => match first(&name).as_deref() {
+                Some("yes") => Some(Value::Bool(true)),
+                Some("no") => Some(Value::Bool(false)),
+                _ => None,
+            },
+            Shape::Clause => first(&name).filter(|v| !v.is_empty()).map(Value::String),
+            Shape::Clauses => {
+                let mut seen = BTreeSet::new();
+                let items: Vec<Value> = form
+                    .iter()
+                    .filter(|(k, _)| *k == name)
+                    .map(|(_, v)| v.trim())
+                    .filter(|v| !v.is_empty() && seen.insert(v.to_owned()))
+                    .map(|v| Value::String(v.to_owned()))
+                    .collect();
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
             Shape::Bool => {
                 let on = first(&name).is_some();
                 let default = s.get("default").and_then(Value::as_bool);
@@ -582,8 +881,9 @@ fn read_object(
                     .collect();
                 let rows: Vec<Value> = indices
                     .into_iter()
+                    .filter(|i| first(&format!("{name}.{i}.{REMOVE}")).is_none())
                     .map(|i| read_object(schema, items, form, &format!("{name}.{i}")))
-                    .filter(meaningful)
+                    .filter(|row| filled(schema, items, row))
                     .map(Value::Object)
                     .collect();
                 (!rows.is_empty()).then_some(Value::Array(rows))
@@ -606,6 +906,25 @@ fn read_object(
 
 fn meaningful(object: &Map<String, Value>) -> bool {
     object.values().any(|v| *v != Value::Bool(false))
+}
+
+/// Whether a row of a list was filled in: something typed or picked beyond its choices and
+/// boxes, which a blank row may carry from the browser. A row made only of choices counts when
+/// any is made.
+fn filled(schema: &Schema, items: &Value, row: &Map<String, Value>) -> bool {
+    let Some(properties) = items.get("properties").and_then(Value::as_object) else {
+        return meaningful(row);
+    };
+    let typed: Vec<&String> = properties
+        .iter()
+        .filter(|(_, s)| !matches!(schema.shape(s).0, Shape::Select(_) | Shape::Bool))
+        .map(|(name, _)| name)
+        .collect();
+    if typed.is_empty() {
+        meaningful(row)
+    } else {
+        typed.iter().any(|name| row.contains_key(*name))
+    }
 }
 
 /// The record's field errors by form name: `record.actions[1].id` → `actions.1.id`.

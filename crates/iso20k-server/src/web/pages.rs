@@ -499,8 +499,31 @@ pub(crate) async fn finding(
             json!({ "item": e, "link": target.as_ref().map(|t| t.link(&access.org.slug)) })
         })
         .collect();
-    // The shortest way to a fix: the records the finding names, or a new one of their kind.
+    // The shortest way to a fix: for a finding about something missing, a new record of
+    // what is missing, already naming what it is for; then the records the finding names, or
+    // a new one of their kind.
     let mut fixes: Vec<Value> = Vec::new();
+    if let Some(missing) = missing_record(found["check"].as_str().unwrap_or_default())
+        && let Some(kind) = iso20k_bundle::records::kind(missing.kind)
+        && access.can_write(kind)
+    {
+        for e in found["evidence"].as_array().into_iter().flatten() {
+            let (Some(of), Some(id)) = (e["kind"].as_str(), e["id"].as_str()) else {
+                continue;
+            };
+            if of != missing.from {
+                continue;
+            }
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair(missing.field, id)
+                .finish();
+            fixes.push(json!({
+                "label": format!("Add {} for {id}", kind.what),
+                "href": format!("/orgs/{}/records/{}/new?{query}", access.org.slug, kind.name),
+            }));
+        }
+    }
+    let made = fixes.len();
     for (_, target) in &targets {
         let Some(target) = target else {
             continue;
@@ -525,7 +548,7 @@ pub(crate) async fn finding(
             }
         }
     }
-    fixes.sort_by_key(|f| !f["label"].as_str().unwrap_or_default().starts_with("Add"));
+    fixes[made..].sort_by_key(|f| !f["label"].as_str().unwrap_or_default().starts_with("Add"));
     fixes.truncate(6);
     Ok(render(
         "finding.html",
@@ -697,4 +720,23 @@ mod tests {
             Some("/orgs/acme?as_of=2026-06-30")
         );
     }
+}
+
+/// A record a finding says is missing: its kind, the field of it that names what the
+/// finding's evidence is about, and the kind of that evidence.
+struct Missing {
+    kind: &'static str,
+    field: &'static str,
+    from: &'static str,
+}
+
+/// The checks whose fix is a new record for each thing their evidence names.
+fn missing_record(check: &str) -> Option<Missing> {
+    let (kind, field, from) = match check {
+        "service-no-continuity-plan" => ("continuity-plans", "services", "service"),
+        "service-no-sla" => ("slas", "service", "service"),
+        "training-missing" => ("training", "person", "person"),
+        _ => return None,
+    };
+    Some(Missing { kind, field, from })
 }

@@ -218,11 +218,20 @@ pub(crate) async fn new(
     let access = app.access(browser.auth.clone(), &slug).await?;
     let kind = kind_named(&kind)?;
     access.require_write(kind)?;
-    let fields = form::Schema::of(kind).property_names();
+    let schema = form::Schema::of(kind);
+    let fields = schema.property_names();
+    // A list field given one value starts as a list of it ("a plan covering this service").
     let start: serde_json::Map<String, Value> = given
         .into_iter()
         .filter(|(k, _)| fields.contains(k))
-        .map(|(k, v)| (k, Value::String(v)))
+        .map(|(k, v)| {
+            let value = if schema.is_list(&k) {
+                Value::Array(vec![Value::String(v)])
+            } else {
+                Value::String(v)
+            };
+            (k, value)
+        })
         .collect();
     form_page(
         &app,
@@ -333,9 +342,9 @@ async fn form_page(
         .map(|e| {
             let field = e.field.strip_prefix("record.").unwrap_or(&e.field);
             if field.is_empty() || field == "record" {
-                e.message.clone()
+                form::plain(&e.message)
             } else {
-                format!("{field}: {}", e.message)
+                format!("{}: {}", form::place(field), form::plain(&e.message))
             }
         })
         .collect();
