@@ -20,6 +20,7 @@ mod metrics;
 mod openapi;
 mod readiness;
 mod refs;
+pub mod sso;
 mod web;
 
 use std::net::SocketAddr;
@@ -60,6 +61,13 @@ pub struct Config {
     /// How many requests may compute at once on blocking threads (building the model,
     /// scoring, reports, password hashing); the rest wait for a turn within their deadline.
     pub workers: usize,
+    /// Single sign-on with an OpenID provider; `None`: passwords only.
+    pub sso: Option<sso::SsoConfig>,
+    /// Refuse password sign-in except for the [`Config::break_glass`] accounts.
+    pub sso_only: bool,
+    /// The e-mails (lower-case) of the local administrators who may still sign in with a
+    /// password under [`Config::sso_only`], for when the provider is down.
+    pub break_glass: Vec<String>,
 }
 
 impl Default for Config {
@@ -75,6 +83,9 @@ impl Default for Config {
             behind_proxy: false,
             request_timeout: std::time::Duration::from_secs(60),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            sso: None,
+            sso_only: false,
+            break_glass: Vec::new(),
         }
     }
 }
@@ -91,6 +102,7 @@ struct Inner {
     readiness: readiness::Cache,
     metrics: metrics::Metrics,
     workers: deadline::Workers,
+    sso: Option<sso::Sso>,
 }
 
 impl App {
@@ -102,6 +114,7 @@ impl App {
                 readiness: readiness::Cache::default(),
                 metrics: metrics::Metrics::default(),
                 workers: deadline::Workers::new(config.workers),
+                sso: config.sso.clone().map(sso::Sso::new),
                 config,
             }),
         }
@@ -115,6 +128,11 @@ impl App {
     /// What the server has done since it started.
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    /// Single sign-on, when configured.
+    pub(crate) fn sso(&self) -> Option<&sso::Sso> {
+        self.inner.sso.as_ref()
     }
 
     /// The configuration.
