@@ -359,6 +359,17 @@ async fn single_sign_on_provisions_maps_roles_and_signs_out_at_the_provider() {
             .push(("iso20k_sso_state".to_owned(), format!("{state_cookie}x")));
         let changed = callback(r, &mut forged, &code, &state).await;
         refused(&changed, StatusCode::BAD_REQUEST, "cookie was changed");
+        // An answer that says it comes from another provider (RFC 9207).
+        let mixed = get_with(
+            r,
+            &format!(
+                "/sso/callback?code=c&state=s&iss={}",
+                enc("https://evil.example")
+            ),
+            &Jar::default(),
+        )
+        .await;
+        refused(&mixed, StatusCode::BAD_REQUEST, "another sign-in provider");
         // No code at all, and the provider's own refusal.
         let bare = get_with(r, "/sso/callback", &Jar::default()).await;
         refused(&bare, StatusCode::BAD_REQUEST, "no code");

@@ -1568,3 +1568,50 @@ fn the_gap_analysis_workbook_round_trips_checklist_answers() {
     assert!(err.contains("bad.xlsx"), "{err}");
     assert_eq!(std::fs::read_to_string(&checklist).unwrap(), text);
 }
+
+#[test]
+fn single_sign_on_flags_are_checked_before_the_server_starts() {
+    let o = iso20k(&[
+        "serve",
+        "--oidc-issuer",
+        "https://idp.example",
+        "--oidc-client-id",
+        "iso20k",
+        "--oidc-role",
+        "admins=acme:owner",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the role must be one of admin, manager, auditor, viewer"),
+        "{}",
+        stderr(&o)
+    );
+    let o = iso20k(&["serve", "--oidc-role", "admins=acme"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("VALUE=ORG:ROLE"), "{}", stderr(&o));
+    // --sso-only needs a provider, --break-glass needs --sso-only, a client id needs an issuer.
+    for args in [
+        &["serve", "--sso-only"][..],
+        &["serve", "--break-glass", "ann@acme.example"],
+        &["serve", "--oidc-client-id", "iso20k"],
+    ] {
+        let o = iso20k(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains("required"), "{args:?}: {}", stderr(&o));
+    }
+    let o = iso20k(&[
+        "serve",
+        "--oidc-issuer",
+        "idp.example",
+        "--oidc-client-id",
+        "iso20k",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("is not an http(s) URL"),
+        "{}",
+        stderr(&o)
+    );
+}

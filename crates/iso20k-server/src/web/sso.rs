@@ -134,6 +134,8 @@ struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// The issuer of the answer (RFC 9207), from providers that send it.
+    iss: Option<String>,
 }
 
 pub(crate) async fn callback(State(app): State<App>, parts: Parts) -> Response {
@@ -158,6 +160,13 @@ async fn sign_in(app: &App, parts: &Parts) -> Result<Response, SsoError> {
     };
     let query: CallbackQuery = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
         .map_err(|_| bad("The answer from the sign-in provider is not readable. Start again from the sign-in page."))?;
+    if let Some(iss) = &query.iss
+        && iss.trim_end_matches('/') != sso.config().issuer.trim_end_matches('/')
+    {
+        return Err(bad(
+            "The answer comes from another sign-in provider than this server's (wrong issuer). Start again from the sign-in page.",
+        ));
+    }
     if let Some(error) = query.error {
         let said = query
             .error_description
