@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict');
 const { after, before, test } = require('node:test');
 
-const { launch } = require('./helpers');
+const { ADMIN, VIEWER, launch } = require('./helpers');
 
 const SSO = process.env.E2E_SSO_URL;
 const ISSUER = process.env.E2E_OIDC_ISSUER;
@@ -88,4 +88,30 @@ test('an account no group maps is signed in and told it has no organisation', as
   const me = await session(page);
   assert.equal(me.body.user.email, 'nogroup.person@iso20k.example');
   assert.deepEqual(me.body.orgs, []);
+});
+
+test('under --sso-only the password form is hidden and refused, but for the break-glass admin', async () => {
+  const page = await newPage();
+  await page.goto('/login');
+  assert.equal(await page.locator('input[name=password]').count(), 0, 'no password form');
+  assert.equal(await page.locator('#sso').count(), 1, 'the single sign-on button');
+
+  // Someone else's right password is refused, in words.
+  await page.click('text=Break-glass administrator sign-in');
+  await page.fill('input[name=email]', VIEWER.email);
+  await page.fill('input[name=password]', VIEWER.password);
+  await page.click('form[action="/login"] button[type=submit]');
+  assert.match(await page.textContent('[role=alert]'), /Password sign-in is turned off/);
+  assert.equal((await session(page)).status, 401);
+
+  // The break-glass administrator gets in with a password.
+  await page.click('text=Break-glass administrator sign-in');
+  await page.fill('input[name=email]', ADMIN.email);
+  await page.fill('input[name=password]', ADMIN.password);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname !== '/login'),
+    page.click('form[action="/login"] button[type=submit]'),
+  ]);
+  const me = await session(page);
+  assert.equal(me.body.user.email, ADMIN.email);
 });

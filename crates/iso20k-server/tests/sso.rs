@@ -470,6 +470,31 @@ async fn single_sign_on_provisions_maps_roles_and_signs_out_at_the_provider() {
             "{}",
             orgs.html()
         );
+        // The last admin of acme stays admin whatever the provider says; once someone else is
+        // admin (Outsider, above), the mapping may take the role.
+        let (_, jar) = sign_in_as(
+            r,
+            &idp,
+            "outsider@acme.example",
+            json!({"groups": []}),
+            "k1",
+        )
+        .await;
+        let acme = |me: Value| {
+            me["orgs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["slug"] == "acme")
+                .map(|o| o["role"].as_str().unwrap().to_owned())
+        };
+        assert_eq!(acme(whoami(r, &jar).await), None, "admin@ is still admin");
+        let (_, jar) = sign_in_as(r, &idp, "admin@acme.example", json!({"groups": []}), "k1").await;
+        assert_eq!(
+            acme(whoami(r, &jar).await).as_deref(),
+            Some("admin"),
+            "the last admin stays"
+        );
         // The external auditor's time-limited access is the administrators' to manage.
         let (reply, jar) = sign_in_as(
             r,

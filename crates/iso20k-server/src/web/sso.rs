@@ -252,7 +252,8 @@ async fn account(app: &App, identity: &sso::Identity) -> Result<User, StoreError
 
 /// Makes the user's roles in the organisations the mapping names what the provider says: the
 /// best role mapped, or none. Organisations the mapping does not name, and external
-/// (time-limited) accesses, are left as the administrators set them.
+/// (time-limited) accesses, are left as the administrators set them; the last standing admin
+/// of an organisation stays admin.
 async fn apply_roles(app: &App, user: &User, groups: &[String]) -> Result<(), StoreError> {
     let Some(sso) = app.sso() else {
         return Ok(());
@@ -271,6 +272,20 @@ async fn apply_roles(app: &App, user: &User, groups: &[String]) -> Result<(), St
         let current = store.membership(org.id, user.id).await?;
         if current.as_ref().is_some_and(|m| m.expires_at.is_some()) {
             continue;
+        }
+        let was_admin = current.as_ref().is_some_and(|m| m.role == "admin");
+        if was_admin && best.get(slug) != Some(&crate::auth::Role::Admin) {
+            // The mapping may not leave an organisation without a standing admin, as no admin
+            // can: the last one stays until someone else is made admin.
+            let others = store
+                .members(org.id)
+                .await?
+                .into_iter()
+                .any(|(u, m)| u.id != user.id && m.role == "admin" && m.expires_at.is_none());
+            if !others {
+                tracing::warn!(email = %user.email, org = slug, "single sign-on would take the last admin's role: kept");
+                continue;
+            }
         }
         match best.get(slug) {
             Some(role) => {
