@@ -507,6 +507,21 @@ impl Sso {
             ),
             None => IdTokenVerifier::new_public_client(client_id, issuer, jwks),
         };
+        // The provider's public-key signatures, never `none`, nor HMAC with the client
+        // secret (a public client has none, and a leaked secret would let anyone mint tokens).
+        use CoreJwsSigningAlgorithm as A;
+        let verifier = verifier.set_allowed_algs([
+            A::RsaSsaPkcs1V15Sha256,
+            A::RsaSsaPkcs1V15Sha384,
+            A::RsaSsaPkcs1V15Sha512,
+            A::RsaSsaPssSha256,
+            A::RsaSsaPssSha384,
+            A::RsaSsaPssSha512,
+            A::EcdsaP256Sha256,
+            A::EcdsaP384Sha384,
+            A::EcdsaP521Sha512,
+            A::EdDsa,
+        ]);
         token.claims(&verifier, nonce).cloned()
     }
 

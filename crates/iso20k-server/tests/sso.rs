@@ -9,7 +9,9 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use base64::Engine as _;
 use iso20k_server::sso::{IdToken, OtherClaims, SsoConfig};
-use openidconnect::core::{CoreGenderClaim, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey};
+use openidconnect::core::{
+    CoreGenderClaim, CoreHmacKey, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+};
 use openidconnect::{IdTokenClaims, JsonWebKeyId, JsonWebKeySet, PrivateSigningKey as _};
 use sha2::Digest as _;
 
@@ -34,6 +36,9 @@ struct Idp {
     grants: HashMap<String, Grant>,
     jwks_fetches: usize,
     next_code: usize,
+    /// How each token request authenticated the client: its `Authorization` header and the
+    /// `client_id` in its body.
+    token_requests: Vec<(Option<String>, Option<String>)>,
 }
 
 type Shared = Arc<Mutex<Idp>>;
@@ -70,8 +75,15 @@ async fn jwks(State(idp): State<Shared>) -> axum::Json<Value> {
 
 async fn token(
     State(idp): State<Shared>,
+    headers: HeaderMap,
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> axum::response::Response {
+    idp.lock().unwrap().token_requests.push((
+        headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap().to_owned()),
+        form.get("client_id").cloned(),
+    ));
     use axum::response::IntoResponse as _;
     let refuse = |why: &str| {
         (
@@ -96,13 +108,24 @@ async fn token(
     }
     let claims: IdTokenClaims<OtherClaims, CoreGenderClaim> =
         serde_json::from_value(grant.claims).unwrap();
-    let id_token = IdToken::new(
-        claims,
-        &key(grant.kid),
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        None,
-        None,
-    )
+    // `hs256`: signed with the client secret instead of a key of the provider's.
+    let id_token = if grant.kid == "hs256" {
+        IdToken::new(
+            claims,
+            &CoreHmacKey::new("s3cret".as_bytes()),
+            CoreJwsSigningAlgorithm::HmacSha256,
+            None,
+            None,
+        )
+    } else {
+        IdToken::new(
+            claims,
+            &key(grant.kid),
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            None,
+            None,
+        )
+    }
     .unwrap();
     axum::Json(json!({
         "access_token": "at",
@@ -122,6 +145,7 @@ async fn provider() -> Shared {
         grants: HashMap::new(),
         jwks_fetches: 0,
         next_code: 0,
+        token_requests: Vec::new(),
     }));
     let router = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
@@ -407,6 +431,8 @@ async fn single_sign_on_provisions_maps_roles_and_signs_out_at_the_provider() {
             let (reply, _) = sign_in_as(r, &idp, "new.person@acme.example", patch, "k1").await;
             refused(&reply, StatusCode::FORBIDDEN, "is verified");
         }
+        let (reply, _) = sign_in_as(r, &idp, "x@acme.example", json!({}), "hs256").await;
+        refused(&reply, StatusCode::BAD_REQUEST, "signature is not valid");
         let (reply, _) = sign_in_as(r, &idp, "x@acme.example", json!({"email": null}), "k1").await;
         refused(&reply, StatusCode::FORBIDDEN, "e-mail address");
 
@@ -619,5 +645,66 @@ async fn sso_only_refuses_passwords_but_lets_the_break_glass_administrator_in() 
         // With the provider unreachable, single sign-on says so in a page (502, not 500).
         let down = get_with(r, "/sso/login", &Jar::default()).await;
         refused(&down, StatusCode::BAD_GATEWAY, "could not be used");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_client_signs_in_with_pkce_alone() {
+    let idp = provider().await;
+    let issuer = idp.lock().unwrap().issuer.clone();
+    let mut sso = SsoConfig::new(&issuer, "iso20k-public", None);
+    sso.roles = vec!["acme-viewers=acme:viewer".parse().unwrap()];
+    let config = Config {
+        sso: Some(sso),
+        ..quiet()
+    };
+    for f in fixtures(config).await {
+        let r = &f.router;
+        // No --public-url: the redirect URI is built from the request's Host.
+        let reply = send(
+            r,
+            Method::GET,
+            "/sso/login",
+            &Cred::None,
+            None,
+            &[("host", "iso20k.internal:8020")],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+        let location = reply.headers[header::LOCATION].to_str().unwrap().to_owned();
+        assert_eq!(
+            query(&location)["redirect_uri"],
+            "http://iso20k.internal:8020/sso/callback"
+        );
+        let mut jar = Jar::default();
+        jar.take(&reply);
+        let before = idp.lock().unwrap().token_requests.len();
+        let mut patch = json!({});
+        patch["aud"] = json!(["iso20k-public"]);
+        let code = grant(&idp, &location, "pub@acme.example", patch, "k1");
+        let cookies = jar.header();
+        let reply = send(
+            r,
+            Method::GET,
+            &format!(
+                "/sso/callback?code={code}&state={}",
+                enc(&query(&location)["state"])
+            ),
+            &Cred::None,
+            None,
+            &[
+                ("host", "iso20k.internal:8020"),
+                ("cookie", cookies.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+        jar.take(&reply);
+        assert_eq!(whoami(r, &jar).await["orgs"][0]["role"], "viewer");
+        let requests = &idp.lock().unwrap().token_requests;
+        assert_eq!(requests.len(), before + 1);
+        let (authorization, client_id) = &requests[before];
+        assert_eq!(*authorization, None, "no secret to send");
+        assert_eq!(client_id.as_deref(), Some("iso20k-public"));
     }
 }
