@@ -135,6 +135,31 @@ impl App {
         self.inner.sso.as_ref()
     }
 
+    /// Checks the single sign-on set-up, when there is one: the provider answers discovery,
+    /// and every organisation the role mapping names exists. The problems found, in words.
+    pub async fn check_sso(&self) -> Vec<String> {
+        let Some(sso) = self.sso() else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        if let Err(e) = sso.check().await {
+            problems.push(e);
+        }
+        let mut slugs: Vec<&str> = sso.config().roles.iter().map(|r| r.org.as_str()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        for slug in slugs {
+            match self.store().org(slug).await {
+                Ok(Some(_)) => {}
+                Ok(None) => problems.push(format!(
+                    "the role mapping names organisation `{slug}`, which does not exist"
+                )),
+                Err(e) => problems.push(format!("cannot read organisation `{slug}`: {e}")),
+            }
+        }
+        problems
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config

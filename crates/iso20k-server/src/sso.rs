@@ -279,6 +279,12 @@ impl Sso {
         &self.config
     }
 
+    /// Discovers the provider now, so a wrong issuer shows at start-up rather than at the
+    /// first sign-in: what went wrong, in words.
+    pub(crate) async fn check(&self) -> Result<(), String> {
+        self.provider().await.map(|_| ()).map_err(|e| e.message)
+    }
+
     /// The provider's metadata and keys, discovered on first use.
     async fn provider(&self) -> Result<Arc<ProviderMetadataWithLogout>, SsoError> {
         if let Some(p) = self.provider.read().await.as_ref() {

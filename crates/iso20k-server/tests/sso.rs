@@ -642,7 +642,26 @@ async fn sso_only_refuses_passwords_but_lets_the_break_glass_administrator_in() 
         .await;
         assert_eq!(me.json()["user"]["email"], "admin@acme.example");
 
-        // With the provider unreachable, single sign-on says so in a page (502, not 500).
+        // With the provider unreachable, the start-up check says so, and single sign-on says
+        // so in a page (502, not 500).
+        let app = App::new(
+            Arc::new(iso20k_store::open(&f.db.url).await.unwrap()),
+            Config {
+                sso: Some({
+                    let mut sso = SsoConfig::new("http://127.0.0.1:9", "iso20k", None);
+                    sso.roles = vec!["g=nowhere:viewer".parse().unwrap()];
+                    sso
+                }),
+                ..quiet()
+            },
+        );
+        let problems = app.check_sso().await;
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("could not be used"), "{problems:?}");
+        assert!(
+            problems[1].contains("`nowhere`, which does not exist"),
+            "{problems:?}"
+        );
         let down = get_with(r, "/sso/login", &Jar::default()).await;
         refused(&down, StatusCode::BAD_GATEWAY, "could not be used");
     }

@@ -101,6 +101,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let engine = store.engine();
         let app = iso20k_server::App::new(Arc::new(store), config);
+        // A provider that does not answer must not keep the server from starting: checked
+        // in the background, and said in the log.
+        let checking = app.clone();
+        tokio::spawn(async move {
+            for problem in checking.check_sso().await {
+                tracing::warn!("single sign-on: {problem}");
+            }
+        });
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -27,7 +27,6 @@ pub(crate) fn refusal(status: StatusCode, message: &str) -> Response {
             "status": status.as_u16(),
             "reason": status.canonical_reason().unwrap_or("Error"),
             "message": message,
-            "retry_sso": true,
         }),
     );
     *page.status_mut() = status;
