@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict');
 const { after, before, test } = require('node:test');
 
-const { ADMIN, VIEWER, launch } = require('./helpers');
+const { ADMIN, VIEWER, Accessibility, launch } = require('./helpers');
 
 const SSO = process.env.E2E_SSO_URL;
 const ISSUER = process.env.E2E_OIDC_ISSUER;
@@ -16,6 +16,17 @@ if (!SSO || !ISSUER) {
 }
 
 let browser;
+const a11y = new Accessibility();
+
+/** Fails on a serious or critical accessibility violation of the page as it is now. */
+async function accessible(page, who) {
+  const failing = await a11y.check(page, who);
+  assert.deepEqual(
+    failing.map((v) => `${v.id}: ${v.help}`),
+    [],
+    `accessibility of ${page.url()}`,
+  );
+}
 
 before(async () => {
   browser = await launch();
@@ -50,6 +61,7 @@ async function session(page) {
 test('single sign-on lands with the mapped role and signs out at the provider too', async () => {
   const page = await newPage();
   await page.goto('/login');
+  await accessible(page, 'signed-out (single sign-on only)');
   await page.click('#sso');
   await atProvider(page, 'sso.manager');
   await page.waitForURL((u) => u.origin === SSO && u.pathname === '/orgs/demo');
@@ -82,6 +94,7 @@ test('an account no group maps is signed in and told it has no organisation', as
   await page.waitForURL((u) => u.origin === SSO && u.pathname === '/orgs/demo');
   // The organisation it asked for refuses it; the list of its organisations says why.
   await page.goto('/orgs');
+  await accessible(page, 'no organisation');
   const text = await page.textContent('#no-orgs');
   assert.match(text, /no role in any organisation/);
   assert.match(text, /sign-in provider gave you no group/);
@@ -102,6 +115,7 @@ test('under --sso-only the password form is hidden and refused, but for the brea
   await page.fill('input[name=password]', VIEWER.password);
   await page.click('form[action="/login"] button[type=submit]');
   assert.match(await page.textContent('[role=alert]'), /Password sign-in is turned off/);
+  await accessible(page, 'refused password');
   assert.equal((await session(page)).status, 401);
 
   // The break-glass administrator gets in with a password.
