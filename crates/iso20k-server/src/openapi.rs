@@ -206,7 +206,8 @@ fn build() -> Value {
             method: "post",
             path: "/api/v1/session",
             id: "login".into(),
-            summary: "Log in with a password: sets the session cookie and returns the CSRF token".into(),
+            summary: "Log in with a password: sets the session cookie and returns the CSRF token"
+                .into(),
             tag: "session",
         },
         Op {
