@@ -188,6 +188,11 @@ pub(crate) async fn sign_in(
     let config = app.config();
     let store = app.store();
     let email = email.trim().to_lowercase();
+    if config.sso_only && !config.break_glass.contains(&email) {
+        return Err(ApiError::Forbidden(
+            "password sign-in is turned off on this server: sign in with single sign-on".to_owned(),
+        ));
+    }
     let window =
         jiff::Timestamp::now() - jiff::SignedDuration::from_mins(config.login_window_minutes);
     let since = iso20k_store::format_time(window);
@@ -224,6 +229,18 @@ pub(crate) async fn sign_in(
         return Err(ApiError::Unauthenticated("wrong email or password"));
     };
     store.clear_login_failures(&keys[0].0).await?;
+    open_session(app, parts, user).await
+}
+
+/// Opens a session for `user`: the caller, when the session ends, and the `Set-Cookie` value
+/// that carries it. After a password check or a single sign-on.
+pub(crate) async fn open_session(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    user: iso20k_store::User,
+) -> ApiResult<(Auth, String, HeaderValue)> {
+    let config = app.config();
+    let store = app.store();
     let secret = auth::secret();
     let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(config.session_hours);
     let session = Session {
@@ -234,12 +251,7 @@ pub(crate) async fn sign_in(
         expires_at: iso20k_store::format_time(expires),
     };
     store.create_session(&session).await?;
-    let secure = config.secure_cookies.unwrap_or_else(|| {
-        parts
-            .headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
-    });
+    let secure = secure_cookies(app, parts);
     let cookie = format!(
         "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         auth::SESSION_COOKIE,
@@ -258,6 +270,16 @@ pub(crate) async fn sign_in(
         session.expires_at,
         HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
     ))
+}
+
+/// Whether cookies set in answer to this request are marked `Secure`.
+pub(crate) fn secure_cookies(app: &App, parts: &axum::http::request::Parts) -> bool {
+    app.config().secure_cookies.unwrap_or_else(|| {
+        parts
+            .headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+    })
 }
 
 /// An argon2id hash of a random password, verified against when the account does not exist.

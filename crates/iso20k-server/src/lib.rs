@@ -20,6 +20,7 @@ mod metrics;
 mod openapi;
 mod readiness;
 mod refs;
+pub mod sso;
 mod trail;
 mod web;
 
@@ -61,6 +62,13 @@ pub struct Config {
     /// How many requests may compute at once on blocking threads (building the model,
     /// scoring, reports, password hashing); the rest wait for a turn within their deadline.
     pub workers: usize,
+    /// Single sign-on with an OpenID provider; `None`: passwords only.
+    pub sso: Option<sso::SsoConfig>,
+    /// Refuse password sign-in except for the [`Config::break_glass`] accounts.
+    pub sso_only: bool,
+    /// The e-mails (lower-case) of the local administrators who may still sign in with a
+    /// password under [`Config::sso_only`], for when the provider is down.
+    pub break_glass: Vec<String>,
 }
 
 impl Default for Config {
@@ -76,6 +84,9 @@ impl Default for Config {
             behind_proxy: false,
             request_timeout: std::time::Duration::from_secs(60),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            sso: None,
+            sso_only: false,
+            break_glass: Vec::new(),
         }
     }
 }
@@ -92,6 +103,7 @@ struct Inner {
     readiness: readiness::Cache,
     metrics: metrics::Metrics,
     workers: deadline::Workers,
+    sso: Option<sso::Sso>,
 }
 
 impl App {
@@ -103,6 +115,7 @@ impl App {
                 readiness: readiness::Cache::default(),
                 metrics: metrics::Metrics::default(),
                 workers: deadline::Workers::new(config.workers),
+                sso: config.sso.clone().map(sso::Sso::new),
                 config,
             }),
         }
@@ -116,6 +129,36 @@ impl App {
     /// What the server has done since it started.
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    /// Single sign-on, when configured.
+    pub(crate) fn sso(&self) -> Option<&sso::Sso> {
+        self.inner.sso.as_ref()
+    }
+
+    /// Checks the single sign-on set-up, when there is one: the provider answers discovery,
+    /// and every organisation the role mapping names exists. The problems found, in words.
+    pub async fn check_sso(&self) -> Vec<String> {
+        let Some(sso) = self.sso() else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        if let Err(e) = sso.check().await {
+            problems.push(e);
+        }
+        let mut slugs: Vec<&str> = sso.config().roles.iter().map(|r| r.org.as_str()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        for slug in slugs {
+            match self.store().org(slug).await {
+                Ok(Some(_)) => {}
+                Ok(None) => problems.push(format!(
+                    "the role mapping names organisation `{slug}`, which does not exist"
+                )),
+                Err(e) => problems.push(format!("cannot read organisation `{slug}`: {e}")),
+            }
+        }
+        problems
     }
 
     /// The configuration.

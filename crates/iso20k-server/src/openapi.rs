@@ -206,7 +206,8 @@ fn build() -> Value {
             method: "post",
             path: "/api/v1/session",
             id: "login".into(),
-            summary: "Log in: sets the session cookie and returns the CSRF token".into(),
+            summary: "Log in with a password: sets the session cookie and returns the CSRF token"
+                .into(),
             tag: "session",
         },
         Op {
@@ -216,7 +217,8 @@ fn build() -> Value {
                 "logged in; the `iso20k_session` cookie is set".into(),
                 Some(json_content(session.clone())),
             )],
-            errors: vec![401, 422, 429],
+            // 403: password sign-in is off (`--sso-only`) for this account.
+            errors: vec![401, 403, 422, 429],
             public: true,
             ..Op::default()
         },

@@ -17,6 +17,8 @@ use iso20k_store::{Org, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
+mod sso;
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

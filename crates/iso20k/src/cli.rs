@@ -161,6 +161,60 @@ pub struct ServeArgs {
     /// log collector. ISO20K_LOG sets the level (default info)
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "ISO20K_LOG_FORMAT")]
     pub log_format: LogFormat,
+    /// Single sign-on: the OpenID Connect provider's issuer URL (discovery is read from
+    /// URL/.well-known/openid-configuration). The client secret, if any, comes from
+    /// ISO20K_OIDC_CLIENT_SECRET; register BASE/sso/callback as the redirect URI
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "oidc_client_id",
+        help_heading = "Single sign-on"
+    )]
+    pub oidc_issuer: Option<String>,
+    /// The client id iso20k is registered under at the provider
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "oidc_issuer",
+        help_heading = "Single sign-on"
+    )]
+    pub oidc_client_id: Option<String>,
+    /// The ID token claim holding group or role values, repeatable; dots reach into nested
+    /// claims (realm_access.roles) [default: groups and roles]
+    #[arg(long, value_name = "NAME", help_heading = "Single sign-on")]
+    pub oidc_role_claim: Vec<String>,
+    /// Map a claim value to a role in an organisation, repeatable: VALUE=ORG:ROLE, e.g.
+    /// iso20k-acme-admins=acme:admin. On every sign-in the roles in the organisations named
+    /// here are set from the claim (the best one wins; none: the role is withdrawn)
+    #[arg(long, value_name = "VALUE=ORG:ROLE", value_parser = parse_role_rule, help_heading = "Single sign-on")]
+    pub oidc_role: Vec<iso20k_server::sso::RoleRule>,
+    /// Extra scopes to ask for besides openid, email and profile, repeatable (Okta: groups)
+    #[arg(long, value_name = "SCOPE", help_heading = "Single sign-on")]
+    pub oidc_scope: Vec<String>,
+    /// Accept an e-mail the ID token does not mark verified (no email_verified claim), for
+    /// providers that never send one; only if the provider controls every address it issues
+    #[arg(long, help_heading = "Single sign-on")]
+    pub oidc_trust_unverified_email: bool,
+    /// The server's address as browsers reach it (https://iso20k.example.com), for the redirect
+    /// URIs [default: from each request's Host header and X-Forwarded-Proto]
+    #[arg(long, value_name = "URL", help_heading = "Single sign-on")]
+    pub public_url: Option<String>,
+    /// Hide the password form and refuse password sign-in, except for --break-glass accounts
+    #[arg(long, requires = "oidc_issuer", help_heading = "Single sign-on")]
+    pub sso_only: bool,
+    /// With --sso-only: an account (e-mail) that may still sign in with its password, for when
+    /// the provider is down; repeatable. Keep it to one or two administrators
+    #[arg(
+        long,
+        value_name = "EMAIL",
+        requires = "sso_only",
+        help_heading = "Single sign-on"
+    )]
+    pub break_glass: Vec<String>,
+}
+
+fn parse_role_rule(s: &str) -> Result<iso20k_server::sso::RoleRule, String> {
+    s.parse()
 }
 
 /// How the server's log is written.

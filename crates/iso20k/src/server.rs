@@ -79,6 +79,7 @@ pub(crate) async fn org(store: &dyn Store, slug: &str) -> anyhow::Result<Org> {
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(args.log_format);
+    let sso = sso_config(&args)?;
     runtime()?.block_on(async {
         let store = open(args.db).await?;
         let config = iso20k_server::Config {
@@ -86,10 +87,28 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_upload: args.max_upload_mib * 1024 * 1024,
             behind_proxy: args.behind_proxy,
             request_timeout: std::time::Duration::from_secs(args.request_timeout),
+            sso,
+            sso_only: args.sso_only,
+            break_glass: args
+                .break_glass
+                .iter()
+                .map(|e| e.trim().to_lowercase())
+                .collect(),
             ..iso20k_server::Config::default()
         };
+        if let Some(sso) = &config.sso {
+            tracing::info!(issuer = %sso.issuer, client = %sso.client_id, sso_only = args.sso_only, "single sign-on is on");
+        }
         let engine = store.engine();
         let app = iso20k_server::App::new(Arc::new(store), config);
+        // A provider that does not answer must not keep the server from starting: checked
+        // in the background, and said in the log.
+        let checking = app.clone();
+        tokio::spawn(async move {
+            for problem in checking.check_sso().await {
+                tracing::warn!("single sign-on: {problem}");
+            }
+        });
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -103,6 +122,37 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         iso20k_server::serve(app, listener).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The single sign-on settings, when an issuer is given.
+fn sso_config(args: &ServeArgs) -> anyhow::Result<Option<iso20k_server::sso::SsoConfig>> {
+    let (Some(issuer), Some(client_id)) = (&args.oidc_issuer, &args.oidc_client_id) else {
+        return Ok(None);
+    };
+    let url = |what: &str, u: &str| -> anyhow::Result<()> {
+        let ok = (u.starts_with("https://") || u.starts_with("http://")) && u.len() > 8;
+        anyhow::ensure!(ok, "{what} `{u}` is not an http(s) URL");
+        Ok(())
+    };
+    url("--oidc-issuer", issuer)?;
+    if let Some(public) = &args.public_url {
+        url("--public-url", public)?;
+    }
+    let secret = std::env::var("ISO20K_OIDC_CLIENT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let mut config = iso20k_server::sso::SsoConfig::new(issuer, client_id, secret);
+    config.public_url = args.public_url.clone();
+    if !args.oidc_role_claim.is_empty() {
+        config.role_claims = args.oidc_role_claim.clone();
+    }
+    config.roles = args.oidc_role.clone();
+    config.scopes.extend(args.oidc_scope.iter().cloned());
+    config.trust_unverified_email = args.oidc_trust_unverified_email;
+    config.state_key = std::env::var("ISO20K_SSO_STATE_KEY")
+        .ok()
+        .filter(|s| !s.is_empty());
+    Ok(Some(config))
 }
 
 fn init_logging(format: LogFormat) {

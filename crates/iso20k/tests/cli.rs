@@ -1698,3 +1698,50 @@ fn an_organisation_backs_up_and_restores_on_either_engine_and_checks_the_same() 
     );
     assert_eq!(orgs.status.code(), Some(2), "no organisation was created");
 }
+
+#[test]
+fn single_sign_on_flags_are_checked_before_the_server_starts() {
+    let o = iso20k(&[
+        "serve",
+        "--oidc-issuer",
+        "https://idp.example",
+        "--oidc-client-id",
+        "iso20k",
+        "--oidc-role",
+        "admins=acme:owner",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the role must be one of admin, manager, auditor, viewer"),
+        "{}",
+        stderr(&o)
+    );
+    let o = iso20k(&["serve", "--oidc-role", "admins=acme"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("VALUE=ORG:ROLE"), "{}", stderr(&o));
+    // --sso-only needs a provider, --break-glass needs --sso-only, a client id needs an issuer.
+    for args in [
+        &["serve", "--sso-only"][..],
+        &["serve", "--break-glass", "ann@acme.example"],
+        &["serve", "--oidc-client-id", "iso20k"],
+    ] {
+        let o = iso20k(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains("required"), "{args:?}: {}", stderr(&o));
+    }
+    let o = iso20k(&[
+        "serve",
+        "--oidc-issuer",
+        "idp.example",
+        "--oidc-client-id",
+        "iso20k",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("is not an http(s) URL"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -6,6 +6,7 @@ pub(crate) mod form;
 mod imports;
 mod pages;
 mod records;
+mod sso;
 mod svg;
 mod trail;
 
@@ -30,6 +31,8 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
+        .route("/sso/login", get(sso::start))
+        .route(crate::sso::CALLBACK_PATH, get(sso::callback))
         .route("/static/app.css", get(stylesheet))
         .route("/orgs", get(pages::orgs))
         .route("/orgs/{slug}", get(pages::dashboard))

@@ -25,6 +25,20 @@ pub(crate) async fn home(State(app): State<App>, parts: Parts) -> Response {
 #[derive(Deserialize)]
 pub(crate) struct Next {
     next: Option<String>,
+    /// Under `--sso-only`, shows the password form for a break-glass administrator.
+    password: Option<String>,
+}
+
+/// What the sign-in page offers: single sign-on, the password form, or both.
+fn login_options(app: &App, show_password: bool, next: Option<&str>) -> Value {
+    let sso = app.sso().is_some();
+    let sso_only = sso && app.config().sso_only;
+    json!({
+        "next_q": next.map(|n| form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()),
+        "sso": sso,
+        "sso_only": sso_only,
+        "password_form": !sso_only || show_password,
+    })
 }
 
 /// Only a path on this server may follow a sign-in: never another site. Browsers drop tabs and
@@ -44,10 +58,14 @@ pub(crate) fn safe_next(next: Option<&str>) -> Option<String> {
     plain_path.then(|| n.to_owned())
 }
 
-pub(crate) async fn login_form(Query(q): Query<Next>) -> Response {
+pub(crate) async fn login_form(State(app): State<App>, Query(q): Query<Next>) -> Response {
     render(
         "login.html",
-        json!({ "next": safe_next(q.next.as_deref()), "email": "" }),
+        json!({
+            "next": safe_next(q.next.as_deref()),
+            "email": "",
+            "options": login_options(&app, q.password.is_some(), safe_next(q.next.as_deref()).as_deref()),
+        }),
     )
 }
 
@@ -68,7 +86,11 @@ pub(crate) async fn login(
         Err(_) => {
             return render(
                 "login.html",
-                json!({ "error": "Enter your email and password.", "email": "" }),
+                json!({
+                    "error": "Enter your email and password.",
+                    "email": "",
+                    "options": login_options(&app, true, None),
+                }),
             );
         }
     };
@@ -90,9 +112,27 @@ pub(crate) async fn login(
         Err(ApiError::Unauthenticated(_)) => {
             let mut page = render(
                 "login.html",
-                json!({ "error": "Wrong email or password.", "email": form.email, "next": next }),
+                json!({
+                    "error": "Wrong email or password.",
+                    "email": form.email,
+                    "next": next,
+                    "options": login_options(&app, true, next.as_deref()),
+                }),
             );
             *page.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            page
+        }
+        Err(ApiError::Forbidden(_)) if app.config().sso_only => {
+            let mut page = render(
+                "login.html",
+                json!({
+                    "error": "Password sign-in is turned off on this server, except for break-glass administrators: sign in with single sign-on.",
+                    "email": form.email,
+                    "next": next,
+                    "options": login_options(&app, false, next.as_deref()),
+                }),
+            );
+            *page.status_mut() = axum::http::StatusCode::FORBIDDEN;
             page
         }
         Err(e) => Failure(e).into_response(),
@@ -107,19 +147,38 @@ pub(crate) struct CsrfForm {
 pub(crate) async fn logout(
     State(app): State<App>,
     browser: Browser,
+    parts: Parts,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> PageResult {
     browser.check_csrf(form.csrf.as_deref())?;
     if let crate::auth::Via::Session { id_hash, .. } = &browser.auth.via {
         app.store().delete_session(id_hash).await?;
     }
-    let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().insert(
+    // Signed in through the provider: sign out there too, when it offers that.
+    let id_token = super::sso::cookie(&parts, crate::sso::ID_TOKEN_COOKIE);
+    let mut target = "/login".to_owned();
+    if let (Some(sso), Some(token)) = (app.sso(), id_token.as_deref())
+        && let Ok(base) = super::sso::base_url(&app, &parts)
+        && let Some(url) = sso.logout_url(&base, token).await
+    {
+        target = url;
+    }
+    let mut response = Redirect::to(&target).into_response();
+    let headers = response.headers_mut();
+    headers.append(
         header::SET_COOKIE,
         axum::http::HeaderValue::from_static(
             "iso20k_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
         ),
     );
+    if id_token.is_some() {
+        headers.append(
+            header::SET_COOKIE,
+            axum::http::HeaderValue::from_static(
+                "iso20k_sso_id=; Path=/logout; HttpOnly; SameSite=Lax; Max-Age=0",
+            ),
+        );
+    }
     Ok(response)
 }
 
@@ -138,7 +197,10 @@ pub(crate) async fn orgs(
         return Ok(Redirect::to(&format!("/orgs/{slug}")).into_response());
     }
     let chrome = browser.chrome(&app, None, "orgs").await?;
-    Ok(render("orgs.html", json!({ "chrome": chrome })))
+    Ok(render(
+        "orgs.html",
+        json!({ "chrome": chrome, "sso": app.sso().is_some() }),
+    ))
 }
 
 /// Which report a page shows: an edition and a day, both optional.
