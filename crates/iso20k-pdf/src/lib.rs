@@ -228,6 +228,12 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
             deadlines.days[0], deadlines.days[1], deadlines.days[2], report.as_of
         ),
         "plan": plan,
+        "closed": report
+            .plan
+            .closed
+            .iter()
+            .map(|c| format!("{} ({})", c.finding, c.status.describe()))
+            .collect::<Vec<_>>(),
         "registers": registers,
     })
 }

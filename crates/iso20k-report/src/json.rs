@@ -49,8 +49,8 @@ struct JsonClosed<'a> {
     reason: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     approved_by: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    comments: Vec<JsonComment<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comments: Option<Vec<JsonComment<'a>>>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -178,18 +178,24 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     approved_by: Option<&'a str>,
     /// plan.yaml's comments on the action, oldest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    comments: Vec<JsonComment<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comments: Option<Vec<JsonComment<'a>>>,
 }
 
-fn comments(c: &[PlanComment]) -> Vec<JsonComment<'_>> {
-    c.iter()
+/// The comments, or nothing when there are none (the key is then left out).
+fn comments(c: &[PlanComment]) -> Option<Vec<JsonComment<'_>>> {
+    if c.is_empty() {
+        return None;
+    }
+    let list = c
+        .iter()
         .map(|c| JsonComment {
             on: c.on.map(|d| d.to_string()),
             by: c.by.as_deref(),
             text: &c.text,
         })
-        .collect()
+        .collect();
+    Some(list)
 }
 
 #[derive(Serialize, JsonSchema)]

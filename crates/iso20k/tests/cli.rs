@@ -1244,6 +1244,12 @@ fn the_pdf_report_holds_every_finding_as_text_and_is_the_same_each_time() {
     }
     // A major found on 2026-06-30 is due 90 days later.
     assert!(text.contains("2026-09-28"));
+    // The plan's owners, statuses and closed entries.
+    assert!(text.contains("Helena Strand"), "owners are named");
+    assert!(text.contains("marked done, but the records still show it"));
+    assert!(text.contains(
+        "Closed actions (in the plan, and the finding no longer fires): checklist/F-074 (done)."
+    ));
 }
 
 /// Text with every run of whitespace as one space: a PDF breaks lines where the page does.
