@@ -1693,6 +1693,20 @@ fn check_gives_every_finding_an_owner_a_due_date_and_a_status() {
     assert_eq!(policy["status"], "open");
     assert_eq!(bare["closed_actions"], json!([]));
 
+    // A risk accepted without its approver stops the check, naming file, line and field.
+    std::fs::write(
+        dir.join("plan.yaml"),
+        "actions:\n  - finding: known-errors-missing\n    status: risk-accepted\n    reason: later\n",
+    )
+    .unwrap();
+    let refused = iso20k(&["check", dir.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("plan.yaml:2:") && err.contains("field `actions[0].approved_by`"),
+        "{err}"
+    );
+
     // The text report says in words what plan.yaml marks done but still fires.
     let text = stdout(&iso20k(&[
         "check",
