@@ -62,6 +62,8 @@ pub struct Bundle {
     pub complaints: Vec<ComplaintEntry>,
     /// checklist.yaml.
     pub checklist: Vec<AnswerEntry>,
+    /// plan.yaml.
+    pub plan: Vec<PlanItem>,
     /// The ticket tables, read straight into the model: they run to millions of rows and have
     /// nothing in them that the model does not keep.
     pub tickets: Tickets,
@@ -180,6 +182,10 @@ impl Bundle {
         if let Some(f) = reader.yaml::<ChecklistFile>("checklist.yaml", |_| vec![]) {
             b.checklist = f.answers;
         }
+        if let Some(f) = reader.yaml::<PlanFile>(PLAN, |f| ids(&f.actions, |a| &a.finding)) {
+            b.plan = f.actions;
+            plan_problems(&mut reader, dir, &b);
+        }
 
         if reader.errors.is_empty() {
             Ok(b)
@@ -233,6 +239,7 @@ impl Bundle {
         sms.customers = all(self.customers);
         sms.complaints = all(self.complaints);
         sms.checklist = all(self.checklist);
+        sms.plan = all(self.plan);
         sms
     }
 
@@ -317,8 +324,59 @@ impl Bundle {
             )?;
         }
         list(dir, "checklist.yaml", "answers", &self.checklist)?;
+        list(dir, PLAN, "actions", &self.plan)?;
         tickets::write(dir, &self.tickets)?;
         Ok(())
+    }
+}
+
+/// The action plan's file.
+const PLAN: &str = "plan.yaml";
+
+/// What is wrong with plan.yaml's entries, each at the line its entry starts on: an entry on
+/// its own ([`PlanItem::problems`]), and a risk accepted by someone who is not top management
+/// in people.csv.
+fn plan_problems(reader: &mut Reader<'_>, dir: &Path, b: &Bundle) {
+    let path = dir.join(PLAN);
+    let source = std::fs::read_to_string(&path).unwrap_or_default();
+    // Approvers are looked up only in a people register that read cleanly: one with errors
+    // already says what is wrong.
+    let people = dir.join("people.csv");
+    let people_read = !reader.errors.iter().any(|e| e.file == people);
+    for (i, item) in b.plan.iter().enumerate() {
+        let mut problems = item.problems();
+        if let Some(by) = item
+            .approved_by
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| people_read && !s.is_empty())
+        {
+            match b.people.iter().find(|p| p.id.trim() == by) {
+                None => problems.push((
+                    "approved_by",
+                    format!("`{by}` is not in people.csv: a risk is accepted by top management"),
+                )),
+                Some(p) if !p.top_management.0 => problems.push((
+                    "approved_by",
+                    format!(
+                        "`{by}` is not top management (people.csv, column top_management): \
+                         only top management accepts a risk"
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        for (field, message) in problems {
+            reader.errors.push(
+                Error::file(&path, message)
+                    .field(format!("actions[{i}].{field}"))
+                    .at(
+                        item.finding.referenced.line(),
+                        Some(item.finding.referenced.column()),
+                        Some(&source),
+                    ),
+            );
+        }
     }
 }
 

@@ -2071,3 +2071,151 @@ impl From<&m::ConfigurationItem> for CiRow {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// plan.yaml
+
+/// The action plan: what was decided about each finding (who fixes it, by when, where it
+/// stands). Findings without an entry get the defaults `iso20k check` shows.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    /// One entry per finding.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub actions: Vec<PlanItem>,
+}
+
+/// What was decided about one finding.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanItem {
+    /// The finding's stable id as reports show it, e.g. `doc-review-overdue` or
+    /// `checklist/F-012`: a check's id, then optionally `/` and what tells its findings apart.
+    #[schemars(with = "String")]
+    pub finding: Id,
+    /// Person id of who fixes it; the default owner when left out.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// When it is to be fixed by; the grade's deadline when left out.
+    #[serde(default)]
+    pub due: Option<Day>,
+    /// open (default), in-progress, done or risk-accepted.
+    #[serde(default)]
+    pub status: PlanStatusKey,
+    /// Why the risk is accepted; required for risk-accepted.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Person id of the top-management member who accepted the risk; required for
+    /// risk-accepted.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// Notes on progress, oldest first.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub comments: Vec<PlanCommentEntry>,
+}
+
+/// A note on an action's progress.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanCommentEntry {
+    /// When it was written.
+    #[serde(default)]
+    pub on: Option<Day>,
+    /// Person id of who wrote it.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// What it says.
+    pub text: String,
+}
+
+/// Where an action stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanStatusKey {
+    /// Nobody has started on it.
+    #[default]
+    Open,
+    /// Being worked on.
+    InProgress,
+    /// Fixed, as far as its owner knows; reports say so if the finding still fires.
+    Done,
+    /// Top management decided to live with it: give the reason and who approved it.
+    RiskAccepted,
+}
+
+impl PlanStatusKey {
+    /// The model's status.
+    pub fn status(self) -> m::PlanStatus {
+        match self {
+            PlanStatusKey::Open => m::PlanStatus::Open,
+            PlanStatusKey::InProgress => m::PlanStatus::InProgress,
+            PlanStatusKey::Done => m::PlanStatus::Done,
+            PlanStatusKey::RiskAccepted => m::PlanStatus::RiskAccepted,
+        }
+    }
+
+    /// The file's key for the model's status.
+    pub fn of(status: m::PlanStatus) -> PlanStatusKey {
+        match status {
+            m::PlanStatus::Open => PlanStatusKey::Open,
+            m::PlanStatus::InProgress => PlanStatusKey::InProgress,
+            m::PlanStatus::Done => PlanStatusKey::Done,
+            m::PlanStatus::RiskAccepted => PlanStatusKey::RiskAccepted,
+        }
+    }
+}
+
+impl PlanItem {
+    /// What is wrong with the entry on its own, by field: a finding id that names no check,
+    /// or a risk accepted without a reason or an approver.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let id = self.finding.value.trim();
+        if !id.is_empty()
+            && let Err(e) = iso20k_core::plan::check_finding_id(id)
+        {
+            out.push(("finding", e));
+        }
+        if self.status == PlanStatusKey::RiskAccepted {
+            let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+            if blank(&self.reason) {
+                out.push((
+                    "reason",
+                    "required when the status is risk-accepted: say why the risk is accepted"
+                        .to_owned(),
+                ));
+            }
+            if blank(&self.approved_by) {
+                out.push((
+                    "approved_by",
+                    "required when the status is risk-accepted: the person id of the \
+                     top-management member who accepted it"
+                        .to_owned(),
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl From<PlanItem> for m::PlanEntry {
+    fn from(p: PlanItem) -> Self {
+        m::PlanEntry {
+            finding: p.finding.value.trim().to_owned(),
+            owner: text(p.owner),
+            due: day(p.due),
+            status: p.status.status(),
+            reason: text(p.reason),
+            approved_by: text(p.approved_by),
+            comments: p
+                .comments
+                .into_iter()
+                .map(|c| m::PlanComment {
+                    on: day(c.on),
+                    by: text(c.by),
+                    text: c.text,
+                })
+                .collect(),
+        }
+    }
+}

@@ -80,6 +80,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "checklist.yaml",
         include_str!("../templates/checklist.yaml"),
     ),
+    ("plan.yaml", include_str!("../templates/plan.yaml")),
 ];
 
 /// Writes a starting bundle into `dir`, which must not exist or be empty, and returns the

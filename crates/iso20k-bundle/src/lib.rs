@@ -96,6 +96,10 @@ pub const FILES: &[(&str, &str)] = &[
         "checklist.yaml",
         "the internal auditor's answers to the checklist questions",
     ),
+    (
+        "plan.yaml",
+        "the action plan: each finding's owner, due date and status",
+    ),
 ];
 
 /// Reads a bundle folder into the core model.

@@ -199,10 +199,18 @@ pub(crate) trait Keyed: Serialize + DeserializeOwned + JsonSchema {
     fn nested(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+    /// What is wrong with the entry beyond what its type checks as it is read.
+    fn problems(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
 }
 
 fn parse<T: Keyed>(json: &str) -> Result<Entry, Vec<FieldError>> {
     let value = from_json::<T>(json)?;
+    let problems = value.problems();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     Ok(Entry {
         key: value.key(),
         nested: value.nested(),
@@ -369,6 +377,21 @@ impl Keyed for TrainingRow {
     }
 }
 
+impl Keyed for PlanItem {
+    fn key(&self) -> String {
+        self.finding.value.trim().to_owned()
+    }
+    fn problems(&self) -> Vec<FieldError> {
+        PlanItem::problems(self)
+            .into_iter()
+            .map(|(field, message)| FieldError {
+                field: field.to_owned(),
+                message,
+            })
+            .collect()
+    }
+}
+
 impl Keyed for AnswerEntry {
     fn key(&self) -> String {
         self.pattern.0.to_owned()
@@ -455,6 +478,7 @@ kinds! {
     "customers", "customers.yaml", "customer", "id", CustomerEntry, list => customers;
     "complaints", "customers.yaml", "complaint", "id", ComplaintEntry, list => complaints;
     "checklist", "checklist.yaml", "checklist answer", "pattern", AnswerEntry, list => checklist;
+    "plan", "plan.yaml", "action plan entry", "finding", PlanItem, list => plan;
     "incidents", "tickets/incidents.csv", "incident", "id", IncidentRow, ticket(iso20k_core::model::Incident) => tickets.incidents;
     "requests", "tickets/requests.csv", "service request", "id", RequestRow, ticket(iso20k_core::model::ServiceRequest) => tickets.requests;
     "problems", "tickets/problems.csv", "problem", "id", ProblemRow, ticket(iso20k_core::model::Problem) => tickets.problems;

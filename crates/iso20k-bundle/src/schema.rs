@@ -38,6 +38,7 @@ pub fn all() -> Vec<(&'static str, Schema)> {
         ("tickets/cis.csv", one::<CiRow>()),
         ("customers.yaml", one::<CustomersFile>()),
         ("checklist.yaml", one::<ChecklistFile>()),
+        ("plan.yaml", one::<PlanFile>()),
     ]
 }
 

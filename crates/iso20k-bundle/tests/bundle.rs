@@ -713,3 +713,87 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn plan_entries_are_checked_as_they_are_read_naming_file_line_and_field() {
+    let (tmp, dir) = scaffold();
+    let plan = dir.join("plan.yaml");
+    let read = |text: &str| {
+        std::fs::write(&plan, text).unwrap();
+        iso20k_bundle::read(&dir).map(|sms| sms.plan).map_err(|e| {
+            e.to_string()
+                .replace(&tmp.path().display().to_string(), "$TMP")
+        })
+    };
+    // A risk accepted without a reason or an approver.
+    let err = read(
+        "actions:\n  - finding: mr-overdue\n    status: done\n  - finding: process-no-kpi\n    status: risk-accepted\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("$TMP/sms/plan.yaml:4:") && err.contains("field `actions[1].reason`"),
+        "{err}"
+    );
+    assert!(err.contains("field `actions[1].approved_by`"), "{err}");
+    // Approved by someone who is not top management (p.jones), or by nobody known.
+    let err = read(
+        "actions:\n  - finding: process-no-kpi\n    status: risk-accepted\n    reason: measured elsewhere\n    approved_by: p.jones\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("plan.yaml:2:")
+            && err.contains("field `actions[0].approved_by`")
+            && err.contains("not top management"),
+        "{err}"
+    );
+    let err = read(
+        "actions:\n  - finding: process-no-kpi\n    status: risk-accepted\n    reason: r\n    approved_by: ghost\n",
+    )
+    .unwrap_err();
+    assert!(err.contains("`ghost` is not in people.csv"), "{err}");
+    // A finding id that names no check, the same finding twice, a status that is none.
+    let err = read("actions:\n  - finding: no-such-check/x\n").unwrap_err();
+    assert!(
+        err.contains("field `actions[0].finding`")
+            && err.contains("`no-such-check` is not a check"),
+        "{err}"
+    );
+    let err = read("actions:\n  - finding: mr-overdue\n  - finding: mr-overdue\n").unwrap_err();
+    assert!(err.contains("used twice"), "{err}");
+    let err = read("actions:\n  - finding: mr-overdue\n    status: finished\n").unwrap_err();
+    assert!(err.contains("actions[0].status"), "{err}");
+
+    // Accepted by top management (a.smith), with a reason: read into the model.
+    let entries = read(
+        "actions:\n  - finding: process-no-kpi\n    status: risk-accepted\n    reason: measured elsewhere\n    approved_by: a.smith\n    comments:\n      - on: 2026-06-01\n        by: a.smith\n        text: agreed\n  - finding: checklist/F-012\n    owner: p.jones\n    due: 2026-07-31\n",
+    )
+    .unwrap();
+    assert_eq!(entries.len(), 2);
+    let accepted = entries
+        .iter()
+        .find(|e| e.finding == "process-no-kpi")
+        .unwrap();
+    assert_eq!(
+        accepted.status,
+        iso20k_core::model::PlanStatus::RiskAccepted
+    );
+    assert_eq!(accepted.approved_by.as_deref(), Some("a.smith"));
+    assert_eq!(accepted.comments[0].text, "agreed");
+}
+
+#[test]
+fn a_plan_record_sent_to_the_server_is_checked_like_the_file() {
+    let kind = iso20k_bundle::records::kind("plan").unwrap();
+    assert_eq!(kind.file, "plan.yaml");
+    let errors = kind
+        .parse(r#"{"finding": "process-no-kpi", "status": "risk-accepted", "reason": "r"}"#)
+        .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "approved_by");
+    let errors = kind.parse(r#"{"finding": "nothing-like-it"}"#).unwrap_err();
+    assert_eq!(errors[0].field, "finding");
+    let entry = kind
+        .parse(r#"{"finding": "mr-overdue", "owner": "a", "status": "in-progress"}"#)
+        .unwrap();
+    assert_eq!(entry.key, "mr-overdue");
+}

@@ -5,6 +5,7 @@ use crate::checks::{self, Context, Finding};
 use crate::clause;
 use crate::kb::Grade;
 use crate::model::Sms;
+use crate::plan::{self, Deadlines, Plan};
 use crate::readiness::{self, Readiness};
 use crate::{Date, Edition};
 
@@ -36,6 +37,9 @@ pub struct Report {
     pub readiness: Readiness,
     /// The certification audits booked, in date order.
     pub bookings: Vec<Booking>,
+    /// The action plan: an action per finding (by index), and the plan's closed entries.
+    /// [`audit`] dates it with the default [`Deadlines`]; [`Report::replan`] with others.
+    pub plan: Plan,
 }
 
 /// A certification audit the organisation has booked.
@@ -72,6 +76,18 @@ impl Report {
     /// How many findings have a grade.
     pub fn count(&self, grade: Grade) -> usize {
         self.findings.iter().filter(|f| f.grade == grade).count()
+    }
+
+    /// Dates the action plan with `deadlines` instead of the defaults.
+    pub fn replan(&mut self, sms: &Sms, deadlines: &Deadlines) {
+        self.plan = plan::plan(
+            sms,
+            &self.findings,
+            &self.readiness.blocks,
+            &self.bookings,
+            self.as_of,
+            deadlines,
+        );
     }
 
     /// The worst grade found, if anything was found.
@@ -123,6 +139,15 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
     });
     let findings: Vec<Finding> = order.into_iter().map(|i| findings[i].clone()).collect();
     let readiness = readiness::score(sms, options.edition, options.as_of, &examined, &findings);
+    let bookings = bookings(sms, options.as_of);
+    let plan = plan::plan(
+        sms,
+        &findings,
+        &readiness.blocks,
+        &bookings,
+        options.as_of,
+        &Deadlines::default(),
+    );
     Report {
         organisation: sms.organisation.name.clone(),
         edition: options.edition,
@@ -131,7 +156,8 @@ pub fn audit(sms: &Sms, options: Options) -> Report {
         checklist: checklist::status(sms, options.edition, options.as_of),
         findings,
         readiness,
-        bookings: bookings(sms, options.as_of),
+        bookings,
+        plan,
     }
 }
 

@@ -7,6 +7,7 @@
 //! - [`checklist`]: the questions no record can answer, and what the internal auditor answered.
 //! - [`metrics`]: service-report figures from the ticket tables.
 //! - [`refs`]: the fields that name other records, and whether they resolve.
+//! - [`plan`]: the action plan: each finding's owner, due date and status.
 //! - [`readiness`]: the per-clause score and the stage 1 / stage 2 verdict.
 //! - [`audit`]: runs every check and scores the result into a [`audit::Report`].
 //!
@@ -23,6 +24,7 @@ pub mod interval;
 pub mod kb;
 pub mod metrics;
 pub mod model;
+pub mod plan;
 pub mod readiness;
 pub mod refs;
 

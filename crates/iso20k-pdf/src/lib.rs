@@ -133,12 +133,14 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
     let mut plan = Vec::new();
     for grade in [Grade::Major, Grade::Minor, Grade::Observation] {
         let mut findings = Vec::new();
-        for (f, gain) in report
+        for (i, (f, gain)) in report
             .findings
             .iter()
             .zip(&r.gains)
-            .filter(|(f, _)| f.grade == grade)
+            .enumerate()
+            .filter(|(_, (f, _))| f.grade == grade)
         {
+            let action = report.plan.actions.get(i);
             n += 1;
             let clauses = f.clauses(e).join(", ");
             let evidence: Vec<Value> = f
@@ -174,7 +176,15 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
                 "clauses": clauses,
                 "title": f.title,
                 "first_step": f.pattern.how_to_fix.first().copied().unwrap_or(""),
-                "due": deadlines.due(grade, report.as_of).to_string(),
+                "owner": action
+                    .and_then(|a| a.owner.as_deref())
+                    .map(|o| iso20k_report::person_name(sms, o))
+                    .unwrap_or_default(),
+                "due": action
+                    .map(|a| a.due)
+                    .unwrap_or_else(|| deadlines.due(grade, report.as_of))
+                    .to_string(),
+                "status": action.map(iso20k_report::status_words).unwrap_or_else(|| "open".into()),
             }));
         }
         if !findings.is_empty() {
@@ -218,6 +228,12 @@ fn data(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Value {
             deadlines.days[0], deadlines.days[1], deadlines.days[2], report.as_of
         ),
         "plan": plan,
+        "closed": report
+            .plan
+            .closed
+            .iter()
+            .map(|c| format!("{} ({})", c.finding, c.status.describe()))
+            .collect::<Vec<_>>(),
         "registers": registers,
     })
 }

@@ -257,28 +257,57 @@ pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> String {
     );
     let _ = writeln!(
         out,
-        "<table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Grade</th><th scope=\"col\">Clause</th><th scope=\"col\">Finding</th><th scope=\"col\">First step</th><th scope=\"col\">Owner</th><th scope=\"col\">Target date</th></tr></thead><tbody>"
+        "<table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Grade</th><th scope=\"col\">Clause</th><th scope=\"col\">Finding</th><th scope=\"col\">First step</th><th scope=\"col\">Owner</th><th scope=\"col\">Target date</th><th scope=\"col\">Status</th></tr></thead><tbody>"
     );
-    let mut plan: Vec<(usize, &iso20k_core::checks::Finding)> = Vec::new();
+    let mut plan: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     for grade in [Grade::Major, Grade::Minor, Grade::Observation] {
-        for f in report.findings.iter().filter(|f| f.grade == grade) {
+        for (at, _) in report
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.grade == grade)
+        {
             i += 1;
-            plan.push((i, f));
+            plan.push((i, at));
         }
     }
-    for (i, f) in plan {
+    for (i, at) in plan {
+        let f = &report.findings[at];
+        let a = report.plan.actions.get(at);
+        let owner = a
+            .and_then(|a| a.owner.as_deref())
+            .map(|id| crate::person_name(sms, id))
+            .unwrap_or_default();
+        let due = a
+            .map(|a| a.due)
+            .unwrap_or_else(|| deadlines.due(f.grade, report.as_of));
+        let status = a.map(crate::status_words).unwrap_or_else(|| "open".into());
         let _ = writeln!(
             out,
-            "<tr><td><a href=\"#finding-{i}\">{i}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td><td>{}</td></tr>",
+            "<tr><td><a href=\"#finding-{i}\">{i}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{due}</td><td>{}</td></tr>",
             grade_name(f.grade),
             f.clauses(e).join(", "),
             h(&f.title),
             h(f.pattern.how_to_fix.first().copied().unwrap_or("")),
-            deadlines.due(f.grade, report.as_of)
+            h(&owner),
+            h(&status)
         );
     }
     let _ = writeln!(out, "</tbody></table>");
+    if !report.plan.closed.is_empty() {
+        let closed: Vec<String> = report
+            .plan
+            .closed
+            .iter()
+            .map(|c| format!("{} ({})", h(&c.finding), c.status.describe()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p>Closed actions (in the plan, and the finding no longer fires): {}.</p>",
+            closed.join("; ")
+        );
+    }
 
     let _ = writeln!(out, "<h2>Appendix: records examined</h2>");
     let _ = writeln!(

@@ -5,6 +5,8 @@ use iso20k_core::Edition;
 use iso20k_core::audit::Report;
 use iso20k_core::checks::{Evidence, Finding};
 use iso20k_core::kb::Grade;
+use iso20k_core::model::PlanComment;
+use iso20k_core::plan::Action;
 use iso20k_core::readiness::{ClauseScore, Readiness as Scored, Verdict, round2};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
@@ -23,6 +25,32 @@ struct JsonReport<'a> {
     summary: Summary,
     readiness: Readiness<'a>,
     findings: Vec<JsonFinding<'a>>,
+    /// The entries of plan.yaml whose finding no longer fires: closed actions.
+    closed_actions: Vec<JsonClosed<'a>>,
+}
+
+/// A comment on an action of the plan.
+#[derive(Serialize, JsonSchema)]
+struct JsonComment<'a> {
+    on: Option<String>,
+    by: Option<&'a str>,
+    text: &'a str,
+}
+
+/// An entry of plan.yaml whose finding no longer fires.
+#[derive(Serialize, JsonSchema)]
+struct JsonClosed<'a> {
+    finding: &'a str,
+    owner: Option<&'a str>,
+    due: Option<String>,
+    /// `open`, `in-progress`, `done` or `risk-accepted`, as plan.yaml says.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approved_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comments: Option<Vec<JsonComment<'a>>>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -128,6 +156,46 @@ struct JsonFinding<'a> {
     /// Records examined, where the check counts them.
     #[serde(skip_serializing_if = "Option::is_none")]
     population: Option<usize>,
+    /// Who fixes it: plan.yaml's owner, else the accountable person of its process, the
+    /// process owner, the SMS owner or top management (never someone who has left).
+    owner: Option<&'a str>,
+    /// Where `owner` came from: `plan`, `raci`, `process-owner`, `sms-owner` or
+    /// `top-management`.
+    owner_from: Option<&'static str>,
+    /// When it is to be fixed by: plan.yaml's date, else the grade's deadline, brought forward
+    /// to the day before a booked audit the finding would block.
+    due: String,
+    /// Where `due` came from: `plan`, `grade`, `stage-1` or `stage-2`.
+    due_from: &'static str,
+    /// `open`, `in-progress`, `done` or `risk-accepted`; `open` without a plan entry.
+    status: &'static str,
+    /// Whether plan.yaml marks it done although the records still show it.
+    marked_done_but_still_fires: bool,
+    /// Why the risk is accepted (`risk-accepted` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    /// The top-management person who accepted the risk (`risk-accepted` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approved_by: Option<&'a str>,
+    /// plan.yaml's comments on the action, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comments: Option<Vec<JsonComment<'a>>>,
+}
+
+/// The comments, or nothing when there are none (the key is then left out).
+fn comments(c: &[PlanComment]) -> Option<Vec<JsonComment<'_>>> {
+    if c.is_empty() {
+        return None;
+    }
+    let list = c
+        .iter()
+        .map(|c| JsonComment {
+            on: c.on.map(|d| d.to_string()),
+            by: c.by.as_deref(),
+            text: &c.text,
+        })
+        .collect();
+    Some(list)
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -187,7 +255,7 @@ fn evidence(e: &Evidence) -> JsonEvidence<'_> {
     }
 }
 
-fn finding<'a>(f: &'a Finding, r: &Scored, i: usize) -> JsonFinding<'a> {
+fn finding<'a>(f: &'a Finding, r: &Scored, a: &'a Action, i: usize) -> JsonFinding<'a> {
     JsonFinding {
         id: &f.id,
         check: f.check,
@@ -206,6 +274,15 @@ fn finding<'a>(f: &'a Finding, r: &Scored, i: usize) -> JsonFinding<'a> {
         blocks: r.blocks[i].map(|s| s.as_str()),
         affected: f.counts.map(|c| c.0),
         population: f.counts.map(|c| c.1),
+        owner: a.owner.as_deref(),
+        owner_from: a.owner_from.map(|o| o.as_str()),
+        due: a.due.to_string(),
+        due_from: a.due_from.as_str(),
+        status: a.status.as_str(),
+        marked_done_but_still_fires: a.marked_done_but_still_fires,
+        reason: a.reason.as_deref(),
+        approved_by: a.approved_by.as_deref(),
+        comments: comments(&a.comments),
     }
 }
 
@@ -262,7 +339,21 @@ pub fn render(report: &Report) -> String {
                 .collect(),
         },
         findings: (0..report.findings.len())
-            .map(|i| finding(&report.findings[i], r, i))
+            .map(|i| finding(&report.findings[i], r, &report.plan.actions[i], i))
+            .collect(),
+        closed_actions: report
+            .plan
+            .closed
+            .iter()
+            .map(|e| JsonClosed {
+                finding: &e.finding,
+                owner: e.owner.as_deref(),
+                due: e.due.map(|d| d.to_string()),
+                status: e.status.as_str(),
+                reason: e.reason.as_deref(),
+                approved_by: e.approved_by.as_deref(),
+                comments: comments(&e.comments),
+            })
             .collect(),
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("report types always serialize");

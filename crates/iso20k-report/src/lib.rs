@@ -17,9 +17,6 @@ pub mod svg;
 pub mod text;
 pub mod xlsx;
 
-use iso20k_core::Date;
-use iso20k_core::kb::Grade;
-
 /// How many records of each register the audit examined, for a report's appendix.
 pub fn records_examined(sms: &iso20k_core::model::Sms) -> [(&'static str, usize); 26] {
     let t = &sms.tickets;
@@ -56,35 +53,31 @@ pub fn records_examined(sms: &iso20k_core::model::Sms) -> [(&'static str, usize)
     ]
 }
 
-/// How long the action plan gives to fix a finding, by grade.
-#[derive(Clone, Copy, Debug)]
-pub struct Deadlines {
-    /// Days from the report's date to fix a major, a minor and an observation. The defaults
-    /// follow common certification practice: majors closed before a certificate is granted
-    /// (about 90 days), minors planned within about six months, observations within the year.
-    pub days: [i64; 3],
+/// How long the action plan gives to fix a finding, by grade (kept in the core, with the plan).
+pub use iso20k_core::plan::Deadlines;
+
+/// A person as reports show them: their name and id, or the id alone when not in the register.
+pub fn person_name(sms: &iso20k_core::model::Sms, id: &str) -> String {
+    match sms.person(id) {
+        Some(p) if !p.name.trim().is_empty() => format!("{} ({id})", p.name.trim()),
+        _ => id.to_owned(),
+    }
 }
 
-impl Default for Deadlines {
-    fn default() -> Self {
-        Deadlines {
-            days: [90, 180, 365],
+/// An action's status in words, saying when plan.yaml marks done what the records still show,
+/// and who accepted a risk.
+pub fn status_words(a: &iso20k_core::plan::Action) -> String {
+    let mut out = a.status.describe().to_owned();
+    if a.marked_done_but_still_fires {
+        out.push_str(": marked done, but the records still show it");
+    }
+    if let Some(by) = &a.approved_by {
+        out.push_str(&format!(" by {by}"));
+        if let Some(reason) = &a.reason {
+            out.push_str(&format!(": {reason}"));
         }
     }
-}
-
-impl Deadlines {
-    /// The day a finding of `grade`, found on `as_of`, should be fixed by.
-    pub fn due(&self, grade: Grade, as_of: Date) -> Date {
-        let days = match grade {
-            Grade::Major => self.days[0],
-            Grade::Minor => self.days[1],
-            Grade::Observation => self.days[2],
-        };
-        as_of
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap_or(as_of)
-    }
+    out
 }
 
 /// Every format a report can be written in, by the CLI and by the server alike.

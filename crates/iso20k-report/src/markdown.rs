@@ -146,6 +146,39 @@ pub fn render(report: &Report) -> String {
     }
     if report.findings.is_empty() {
         let _ = writeln!(out, "Nothing an auditor would raise was found.\n");
+    } else {
+        let _ = writeln!(out, "## Action plan\n");
+        let _ = writeln!(
+            out,
+            "| Finding | Grade | Owner | Due | Status |\n|---|---|---|---|---|"
+        );
+        for (f, a) in report.findings.iter().zip(&report.plan.actions) {
+            let status = crate::status_words(a);
+            let _ = writeln!(
+                out,
+                "| `{}` {} | {} | {} | {} | {} |",
+                f.id,
+                md(&f.title),
+                grade_name(f.grade),
+                md(a.owner.as_deref().unwrap_or("")),
+                a.due,
+                md(&status)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !report.plan.closed.is_empty() {
+        let _ = writeln!(
+            out,
+            "Closed actions (the finding no longer fires): {}.\n",
+            report
+                .plan
+                .closed
+                .iter()
+                .map(|e| format!("`{}` ({})", e.finding, e.status.describe()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     out
 }

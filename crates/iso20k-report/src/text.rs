@@ -143,6 +143,19 @@ pub fn render(report: &Report) -> String {
         );
         for (i, f) in findings {
             finding(&mut out, f, r.gains[*i], r.uncapped_gains[*i]);
+            if let Some(a) = report.plan.actions.get(*i) {
+                action(&mut out, a);
+            }
+        }
+    }
+
+    if !report.plan.closed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{BOLD}Closed actions{BOLD:#} {DIM}(in plan.yaml; the finding no longer fires){DIM:#}"
+        );
+        for e in &report.plan.closed {
+            let _ = writeln!(out, "  {}  {DIM}{}{DIM:#}", e.finding, e.status.describe());
         }
     }
 
@@ -173,6 +186,33 @@ pub fn render(report: &Report) -> String {
         verdict(r.stage2.ready),
     );
     out
+}
+
+/// What plan.yaml says about a finding, shown only for findings it has an entry for.
+fn action(out: &mut String, a: &iso20k_core::plan::Action) {
+    if !a.planned {
+        return;
+    }
+    let owner = a.owner.as_deref().unwrap_or("no owner");
+    let _ = writeln!(
+        out,
+        "        {BOLD}plan:{BOLD:#} {}, {owner}, due {}",
+        a.status.describe(),
+        a.due
+    );
+    if a.marked_done_but_still_fires {
+        let _ = writeln!(
+            out,
+            "        {BOLD}marked done in plan.yaml, but the records still show it{BOLD:#}"
+        );
+    }
+    if let Some(by) = &a.approved_by {
+        let _ = writeln!(
+            out,
+            "        {DIM}risk accepted by {by}: {}{DIM:#}",
+            a.reason.as_deref().unwrap_or("")
+        );
+    }
 }
 
 fn verdict(ready: bool) -> String {

@@ -438,58 +438,177 @@ fn findings(report: &Report, f: &Formats) -> Result<Worksheet, XlsxError> {
     Ok(ws)
 }
 
+/// The sheet `iso20k import-plan` reads the action plan from.
+pub const PLAN_SHEET: &str = "Action plan";
+
+/// The names of the action-plan columns, as written in the header row. `iso20k import-plan`
+/// reads the first four and the reason, approver and comments back by name.
+pub mod plan_col {
+    /// The finding's stable id.
+    pub const FINDING: &str = "Finding";
+    /// Who fixes it (person id).
+    pub const OWNER: &str = "Owner";
+    /// When it is to be fixed by.
+    pub const DUE: &str = "Due";
+    /// open, in-progress, done or risk-accepted.
+    pub const STATUS: &str = "Status";
+    /// Why a risk is accepted.
+    pub const REASON: &str = "Reason";
+    /// Who accepted it (a top-management person id).
+    pub const APPROVED_BY: &str = "Approved by";
+    /// Notes on progress, one a line: `YYYY-MM-DD person: text` (`-` for an unknown day or
+    /// person).
+    pub const COMMENTS: &str = "Comments";
+}
+
 const PLAN_COLUMNS: &[(&str, f64)] = &[
-    ("finding", 28.0),
-    ("grade", 11.0),
-    ("clauses", 12.0),
-    ("title", 45.0),
-    ("action", 50.0),
-    ("owner", 14.0),
-    ("target_date", 12.0),
-    ("status", 12.0),
+    (plan_col::FINDING, 28.0),
+    (plan_col::OWNER, 14.0),
+    (plan_col::DUE, 12.0),
+    (plan_col::STATUS, 13.0),
+    ("Grade", 11.0),
+    ("Clauses", 12.0),
+    ("Title", 45.0),
+    ("First step", 50.0),
+    (plan_col::REASON, 36.0),
+    (plan_col::APPROVED_BY, 14.0),
+    (plan_col::COMMENTS, 50.0),
 ];
 
 /// The statuses an action may be in, offered in the action plan's status column.
-const ACTION_STATUSES: [&str; 4] = ["open", "in_progress", "done", "verified"];
+pub const PLAN_STATUSES: [&str; 4] = ["open", "in-progress", "done", "risk-accepted"];
 
-/// A row per finding, worst first then in clause order (the report's own order), with the
-/// first fix step as the action and a target date by grade.
+/// Comments as the workbook's comments cell holds them, one a line.
+pub fn comments_cell(comments: &[iso20k_core::model::PlanComment]) -> String {
+    comments
+        .iter()
+        .map(|c| {
+            let on = c.on.map(|d| d.to_string());
+            format!(
+                "{} {}: {}",
+                on.as_deref().unwrap_or("-"),
+                c.by.as_deref().unwrap_or("-"),
+                c.text.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A row per finding, worst first then in clause order (the report's own order), with its
+/// owner, due date and status from the plan (or their defaults), then a row per plan entry
+/// whose finding no longer fires.
 fn action_plan(
     report: &Report,
     plan: &crate::Deadlines,
     f: &Formats,
 ) -> Result<Worksheet, XlsxError> {
-    let rows = u32::try_from(report.findings.len()).expect("findings fit a sheet");
-    let mut ws = sheet("Action plan", PLAN_COLUMNS, rows, f)?;
+    let closed = &report.plan.closed;
+    let rows = u32::try_from(report.findings.len() + closed.len()).expect("findings fit a sheet");
+    let mut ws = sheet(PLAN_SHEET, PLAN_COLUMNS, rows, f)?;
     let c = |name| position(PLAN_COLUMNS, name);
-    ws.set_column_format(c("target_date"), &f.date)?;
+    ws.set_column_format(c(plan_col::DUE), &f.date)?;
     ws.insert_note(
         0,
-        c("target_date"),
+        c(plan_col::DUE),
         &Note::new(format!(
-            "Counted from {}: {} days to close a major finding, {} for a minor, {} for an \
-             observation. The defaults (90, 180, 365) follow certification practice: majors \
-             closed before a certificate is granted, minors within about six months, \
-             observations within the year. Set others with `--deadlines`, or agree dates with \
-             your certification body.",
+            "Without a date in plan.yaml, counted from {}: {} days to close a major finding, \
+             {} for a minor, {} for an observation, and never after the day before a booked \
+             audit the finding would block. The defaults (90, 180, 365) follow certification \
+             practice: majors closed before a certificate is granted, minors within about six \
+             months, observations within the year. Set others with `--deadlines`, or agree \
+             dates with your certification body.",
             report.as_of, plan.days[0], plan.days[1], plan.days[2]
         ))
         .set_author("iso20k"),
     )?;
-    for (row, finding) in (1u32..).zip(&report.findings) {
-        text(&mut ws, row, c("finding"), &finding.id.clone(), f)?;
-        text(&mut ws, row, c("grade"), finding.grade.as_str(), f)?;
+    ws.insert_note(
+        0,
+        c(plan_col::STATUS),
+        &Note::new(
+            "open, in-progress, done or risk-accepted (with a reason and the top-management \
+             person who approved it). Edit owners, dates and statuses here, then run \
+             `iso20k import-plan DIR THIS-FILE.xlsx` to record them in the bundle's plan.yaml.",
+        )
+        .set_author("iso20k"),
+    )?;
+    for (row, (finding, action)) in (1u32..).zip(report.findings.iter().zip(&report.plan.actions)) {
+        text(&mut ws, row, c(plan_col::FINDING), &finding.id.clone(), f)?;
+        text(
+            &mut ws,
+            row,
+            c(plan_col::OWNER),
+            action.owner.as_deref().unwrap_or(""),
+            f,
+        )?;
+        date(&mut ws, row, c(plan_col::DUE), Some(action.due), f)?;
+        text(&mut ws, row, c(plan_col::STATUS), action.status.as_str(), f)?;
+        text(&mut ws, row, c("Grade"), finding.grade.as_str(), f)?;
         let clauses = finding.clauses(report.edition).join(", ");
-        text(&mut ws, row, c("clauses"), &clauses, f)?;
-        text(&mut ws, row, c("title"), &finding.title, f)?;
-        let action = finding.fix().first().copied().unwrap_or("");
-        text(&mut ws, row, c("action"), action, f)?;
-        let target = plan.due(finding.grade, report.as_of);
-        date(&mut ws, row, c("target_date"), Some(target), f)?;
+        text(&mut ws, row, c("Clauses"), &clauses, f)?;
+        let mut title = finding.title.clone();
+        if action.marked_done_but_still_fires {
+            title.push_str(" (marked done, but the records still show it)");
+        }
+        text(&mut ws, row, c("Title"), &title, f)?;
+        let step = finding.fix().first().copied().unwrap_or("");
+        text(&mut ws, row, c("First step"), step, f)?;
+        text(
+            &mut ws,
+            row,
+            c(plan_col::REASON),
+            action.reason.as_deref().unwrap_or(""),
+            f,
+        )?;
+        let by = action.approved_by.as_deref().unwrap_or("");
+        text(&mut ws, row, c(plan_col::APPROVED_BY), by, f)?;
+        text(
+            &mut ws,
+            row,
+            c(plan_col::COMMENTS),
+            &comments_cell(&action.comments),
+            f,
+        )?;
+    }
+    let first = u32::try_from(report.findings.len()).expect("findings fit a sheet") + 1;
+    for (row, e) in (first..).zip(closed) {
+        text(&mut ws, row, c(plan_col::FINDING), &e.finding, f)?;
+        text(
+            &mut ws,
+            row,
+            c(plan_col::OWNER),
+            e.owner.as_deref().unwrap_or(""),
+            f,
+        )?;
+        date(&mut ws, row, c(plan_col::DUE), e.due, f)?;
+        text(&mut ws, row, c(plan_col::STATUS), e.status.as_str(), f)?;
+        text(
+            &mut ws,
+            row,
+            c("Title"),
+            "(closed: the finding no longer fires)",
+            f,
+        )?;
+        text(
+            &mut ws,
+            row,
+            c(plan_col::REASON),
+            e.reason.as_deref().unwrap_or(""),
+            f,
+        )?;
+        let by = e.approved_by.as_deref().unwrap_or("");
+        text(&mut ws, row, c(plan_col::APPROVED_BY), by, f)?;
+        text(
+            &mut ws,
+            row,
+            c(plan_col::COMMENTS),
+            &comments_cell(&e.comments),
+            f,
+        )?;
     }
     if rows > 0 {
-        let statuses = DataValidation::new().allow_list_strings(&ACTION_STATUSES)?;
-        ws.add_data_validation(1, c("status"), rows, c("status"), &statuses)?;
+        let statuses = DataValidation::new().allow_list_strings(&PLAN_STATUSES)?;
+        ws.add_data_validation(1, c(plan_col::STATUS), rows, c(plan_col::STATUS), &statuses)?;
     }
     Ok(ws)
 }

@@ -341,6 +341,103 @@ async fn readiness_is_the_report_of_iso20k_check_and_follows_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_entries_are_records_and_the_readiness_carries_their_owner_due_and_status() {
+    for f in fixtures(quiet()).await {
+        let manager = f.token("manager");
+        let viewer = f.token("viewer");
+        let url = "/api/v1/orgs/acme/readiness?edition=2018&as_of=2026-06-30";
+        let finding = |report: &Value, id: &str| {
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["id"] == id)
+                .cloned()
+                .unwrap_or_else(|| panic!("no finding {id}"))
+        };
+        // The demo's plan came in with the bundle, one record per finding.
+        let stored = first(&f, "plan").await;
+        assert!(!stored.key.is_empty());
+        let before = call(&f.router, Method::GET, url, &viewer, None)
+            .await
+            .json();
+        let policy = finding(&before, "policy-missing");
+        assert_eq!(
+            (&policy["owner"], &policy["due"], &policy["status"]),
+            (
+                &json!("h.strand"),
+                &json!("2026-08-14"),
+                &json!("in-progress")
+            ),
+            "{}",
+            f.db.label
+        );
+        let sla = finding(&before, "sla-review-overdue");
+        assert_eq!(
+            (&sla["owner"], &sla["status"]),
+            (&json!("p.raval"), &json!("open"))
+        );
+
+        // A risk accepted without an approver is refused, naming the field.
+        let refused = call(
+            &f.router,
+            Method::POST,
+            "/api/v1/orgs/acme/records/plan",
+            &manager,
+            Some(json!({ "record": {
+                "finding": "sla-review-overdue", "status": "risk-accepted", "reason": "r"
+            }})),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text()
+        );
+        assert!(refused.text().contains("approved_by"), "{}", refused.text());
+
+        // A new entry shows in the next report.
+        let made = call(
+            &f.router,
+            Method::POST,
+            "/api/v1/orgs/acme/records/plan",
+            &manager,
+            Some(json!({ "record": {
+                "finding": "sla-review-overdue", "owner": "i.moreau", "due": "2026-08-31",
+                "status": "in-progress"
+            }})),
+        )
+        .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+        let after = call(&f.router, Method::GET, url, &viewer, None)
+            .await
+            .json();
+        let sla = finding(&after, "sla-review-overdue");
+        assert_eq!(
+            (
+                &sla["owner"],
+                &sla["owner_from"],
+                &sla["due"],
+                &sla["status"]
+            ),
+            (
+                &json!("i.moreau"),
+                &json!("plan"),
+                &json!("2026-08-31"),
+                &json!("in-progress")
+            ),
+            "{}",
+            f.db.label
+        );
+        assert_eq!(
+            after["readiness"]["overall"], before["readiness"]["overall"],
+            "a plan changes no score"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saving_a_dangling_reference_keeps_the_record_and_warns_on_its_field() {
     for f in fixtures(quiet()).await {
         let manager = f.token("manager");

@@ -41,6 +41,9 @@ pub enum Command {
     /// Record the checklist answers filled into a gap-analysis workbook (`report --format xlsx`)
     /// in a bundle's checklist.yaml
     ImportChecklist(ImportChecklistArgs),
+    /// Record the action plan edited in a workbook's `Action plan` sheet (`report --format
+    /// xlsx`) in a bundle's plan.yaml, all or nothing
+    ImportPlan(ImportPlanArgs),
     /// Serve the demo organisation: load examples/demo into a demo database, create a demo
     /// user, print the readiness summary, the URL and the credentials, and serve
     Demo(DemoArgs),
@@ -549,6 +552,24 @@ pub struct ImportChecklistArgs {
     pub dir: PathBuf,
     /// The workbook: a gap analysis written by `iso20k report --format xlsx`, answers filled in
     pub file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ImportPlanArgs {
+    /// The bundle folder whose plan.yaml receives the plan
+    pub dir: PathBuf,
+    /// The workbook: one written by `iso20k report --format xlsx`, its action plan edited
+    pub file: PathBuf,
+    /// Edition the workbook's report was audited against [default: the bundle's, else 2018]
+    #[arg(long, value_enum)]
+    pub edition: Option<EditionArg>,
+    /// The day the workbook's report judged the records as of (YYYY-MM-DD), which dates the
+    /// default plan [default: the bundle's records_as_of, else today]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// The deadlines the workbook's report was written with
+    #[arg(long, value_name = "MAJOR,MINOR,OBS", value_parser = parse_deadlines, default_value = "90,180,365")]
+    pub deadlines: [i64; 3],
 }
 
 #[derive(Clone, Copy, ValueEnum)]

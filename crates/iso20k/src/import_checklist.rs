@@ -201,7 +201,7 @@ fn read_workbook(file: &Path) -> anyhow::Result<Vec<AnswerEntry>> {
 
 /// A cell as text, or `None` when it holds nothing. Whole numbers lose the `.0` a spreadsheet
 /// adds, so a staff number stays a staff number.
-fn text(cell: &Data) -> Option<String> {
+pub(crate) fn text(cell: &Data) -> Option<String> {
     let s = match cell {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::DateTime(_) => date(cell).ok().flatten()?.to_string(),
@@ -213,7 +213,7 @@ fn text(cell: &Data) -> Option<String> {
 
 /// A day as Excel may hold it: a date cell, a serial number in a cell formatted as a number, or
 /// text written YYYY-MM-DD (a time of day, if any, is dropped).
-fn date(cell: &Data) -> Result<Option<Date>, String> {
+pub(crate) fn date(cell: &Data) -> Result<Option<Date>, String> {
     let serial = |value: f64, is_1904: bool| {
         if !(1.0..2_958_466.0).contains(&value) {
             return Err(format!("{value} is not a date; expected YYYY-MM-DD"));
@@ -253,7 +253,7 @@ fn from_ymd((y, m, d, ..): (u16, u8, u8, u8, u8, u8, u16)) -> Result<Option<Date
 }
 
 /// `A` for the first column, `AA` for the 27th, as Excel names them.
-fn column_letters(mut index: usize) -> String {
+pub(crate) fn column_letters(mut index: usize) -> String {
     let mut letters = Vec::new();
     loop {
         letters.push(b'A' + (index % 26) as u8);

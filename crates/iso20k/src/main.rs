@@ -11,6 +11,7 @@ mod clauses;
 mod cli;
 mod import;
 mod import_checklist;
+mod import_plan;
 mod kb;
 mod report;
 mod server;
@@ -103,6 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clauses(args) => clauses::run(args),
         Command::Checklist(args) => checklist::run(args),
         Command::ImportChecklist(args) => import_checklist::run(args),
+        Command::ImportPlan(args) => import_plan::run(args),
         Command::Demo(args) => server::demo(args),
         Command::Serve(args) => server::serve(args),
         Command::ImportBundle(args) => server::import_bundle(args),

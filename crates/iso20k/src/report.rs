@@ -16,7 +16,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             "this iso20k was built without PDF support: build it with the `pdf` feature (on by default)"
         );
     }
-    let (sms, report) = crate::audit(
+    let (sms, mut report) = crate::audit(
         args.dir.as_deref(),
         args.org.as_deref(),
         args.database.clone(),
@@ -31,6 +31,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let deadlines = iso20k_report::Deadlines {
         days: args.deadlines,
     };
+    report.replan(&sms, &deadlines);
     // The PDF has a crate of its own, behind the `pdf` feature, because typst takes minutes to
     // build; every other format is the report crate's.
     let bytes = match args.format {

@@ -482,6 +482,10 @@ const DEMO: &[(&str, &str)] = &[
         include_str!("../../../examples/demo/checklist.yaml"),
     ),
     (
+        "plan.yaml",
+        include_str!("../../../examples/demo/plan.yaml"),
+    ),
+    (
         "tickets/incidents.csv",
         include_str!("../../../examples/demo/tickets/incidents.csv"),
     ),

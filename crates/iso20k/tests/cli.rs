@@ -1127,6 +1127,20 @@ fn reports_in_every_format_say_the_same_from_a_folder_and_a_database() {
     );
     // A major found on 2026-06-30 is due 90 days later unless told otherwise.
     assert!(html.contains("<td>2026-09-28</td>"));
+    // The action plan is plan.yaml's, owners by name, with what it marks done but still fires.
+    assert!(
+        html.contains("<td>Helena Strand (h.strand)</td><td>2026-08-14</td><td>in progress</td>")
+    );
+    assert!(html.contains("done: marked done, but the records still show it"));
+    assert!(html.contains(
+        "Closed actions (in the plan, and the finding no longer fires): checklist/F-074 (done)"
+    ));
+    let md = report_of("md", &[demo], data.path());
+    assert!(md.contains("## Action plan") && md.contains("| `policy-missing` "));
+    assert!(
+        md.contains("| h.strand | 2026-08-14 | in progress |"),
+        "the Markdown plan names the owner"
+    );
     let custom = data.path().join("custom.html");
     ok(iso20k_in(
         data.path(),
@@ -1262,6 +1276,12 @@ fn the_pdf_report_holds_every_finding_as_text_and_is_the_same_each_time() {
     }
     // A major found on 2026-06-30 is due 90 days later.
     assert!(text.contains("2026-09-28"));
+    // The plan's owners, statuses and closed entries.
+    assert!(text.contains("Helena Strand"), "owners are named");
+    assert!(text.contains("marked done, but the records still show it"));
+    assert!(text.contains(
+        "Closed actions (in the plan, and the finding no longer fires): checklist/F-074 (done)."
+    ));
 }
 
 /// Text with every run of whitespace as one space: a PDF breaks lines where the page does.
@@ -1456,10 +1476,16 @@ fn the_gap_analysis_workbook_round_trips_checklist_answers() {
     assert_eq!(register[0]["finding"], check);
     assert_eq!(register[0]["title"], major["title"].as_str().unwrap());
     let plan = sheet(&book, "Action plan");
-    assert_eq!(plan.len(), findings.len() + 1);
-    let due = plan[0].iter().position(|h| *h == "target_date").unwrap();
-    let calamine::Data::DateTime(due) = &plan[1][due] else {
-        panic!("a target date is a date cell: {:?}", plan[1][due]);
+    let closed = before["closed_actions"].as_array().unwrap().len();
+    assert_eq!(plan.len(), findings.len() + closed + 1);
+    // A major blocking stage 2 (booked for 2026-11-10), with no plan entry.
+    let unplanned = findings
+        .iter()
+        .position(|f| f["grade"] == "major" && f["blocks"] == "stage-2" && f["due_from"] == "grade")
+        .unwrap();
+    let due = plan[0].iter().position(|h| *h == "Due").unwrap();
+    let calamine::Data::DateTime(due) = &plan[1 + unplanned][due] else {
+        panic!("a due date is a date cell: {:?}", plan[1 + unplanned][due]);
     };
     let (y, m, day, ..) = due.to_ymd_hms_milli();
     assert_eq!(
@@ -1744,4 +1770,364 @@ fn single_sign_on_flags_are_checked_before_the_server_starts() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn check_gives_every_finding_an_owner_a_due_date_and_a_status() {
+    let (_, r) = check_json(&example("demo"), &[]);
+    let findings = r["findings"].as_array().unwrap();
+    let find = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("no finding {id}"))
+    };
+    // The demo's SMS owner has left, and so have two others: none of them owns anything.
+    let left = ["r.ashdown", "g.haigh", "l.marsh"];
+    for f in findings {
+        let owner = f["owner"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} has no owner", f["id"]));
+        assert!(
+            !left.contains(&owner),
+            "{} is owned by {owner}, who left",
+            f["id"]
+        );
+        assert!(f["due"].as_str().unwrap().len() == 10, "{f}");
+        assert!(
+            ["open", "in-progress", "done", "risk-accepted"]
+                .contains(&f["status"].as_str().unwrap())
+        );
+        assert!(f["marked_done_but_still_fires"].is_boolean());
+    }
+    // plan.yaml's entries.
+    let policy = find("policy-missing");
+    assert_eq!(
+        (
+            &policy["owner"],
+            &policy["owner_from"],
+            &policy["due"],
+            &policy["status"]
+        ),
+        (
+            &json!("h.strand"),
+            &json!("plan"),
+            &json!("2026-08-14"),
+            &json!("in-progress")
+        )
+    );
+    assert_eq!(policy["comments"].as_array().unwrap().len(), 2);
+    let done = find("policy-not-communicated");
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["marked_done_but_still_fires"], true);
+    let accepted = find("known-errors-missing");
+    assert_eq!(accepted["status"], "risk-accepted");
+    assert_eq!(accepted["approved_by"], "o.adeyemi");
+    assert!(accepted["reason"].as_str().unwrap().contains("workaround"));
+    let closed = r["closed_actions"].as_array().unwrap();
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(closed[0]["finding"], "checklist/F-074");
+    assert_eq!(closed[0]["status"], "done");
+    // The defaults: the accountable person of the finding's process (slm: p.raval), open, and
+    // a minor due 180 days on.
+    let sla = find("sla-review-overdue");
+    assert_eq!(
+        (
+            &sla["owner"],
+            &sla["owner_from"],
+            &sla["due"],
+            &sla["due_from"],
+            &sla["status"]
+        ),
+        (
+            &json!("p.raval"),
+            &json!("raci"),
+            &json!("2026-12-27"),
+            &json!("grade"),
+            &json!("open")
+        )
+    );
+    assert_eq!(sla["marked_done_but_still_fires"], false);
+
+    // Without plan.yaml, the finding blocking stage 1 (booked for 2026-09-08) is due the day
+    // before, not 90 days on; the text says nothing of a plan.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    copy_dir(&example("demo"), &dir);
+    std::fs::remove_file(dir.join("plan.yaml")).unwrap();
+    let (_, bare) = check_json(&dir, &[]);
+    let policy = bare["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "policy-missing")
+        .unwrap();
+    assert_eq!(policy["blocks"], "stage-1");
+    assert_eq!(
+        (&policy["due"], &policy["due_from"]),
+        (&json!("2026-09-07"), &json!("stage-1"))
+    );
+    assert_eq!(policy["status"], "open");
+    assert_eq!(bare["closed_actions"], json!([]));
+
+    // A risk accepted without its approver stops the check, naming file, line and field.
+    std::fs::write(
+        dir.join("plan.yaml"),
+        "actions:\n  - finding: known-errors-missing\n    status: risk-accepted\n    reason: later\n",
+    )
+    .unwrap();
+    let refused = iso20k(&["check", dir.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(refused.status.code(), Some(2));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("plan.yaml:2:") && err.contains("field `actions[0].approved_by`"),
+        "{err}"
+    );
+
+    // The text report says in words what plan.yaml marks done but still fires.
+    let text = stdout(&iso20k(&[
+        "check",
+        example("demo").to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]));
+    assert!(
+        text.contains("marked done in plan.yaml, but the records still show it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("checklist/F-074"),
+        "closed actions are listed"
+    );
+}
+
+/// A copy of the "Action plan" sheet of `from` in `to`, as a spreadsheet program would save
+/// it, with `typed` (finding, column, text) filled in.
+fn fill_plan(from: &Path, to: &Path, typed: &[(&str, &str, &str)]) {
+    use calamine::Data;
+    use rust_xlsxwriter::{Format, Workbook};
+    let rows = sheet(from, "Action plan");
+    let column = |name: &str| {
+        rows[0]
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name}")) as u16
+    };
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("Action plan").unwrap();
+    for (r, row) in (0u32..).zip(&rows) {
+        for (c, cell) in (0u16..).zip(row) {
+            match cell {
+                Data::Empty => {}
+                Data::Float(f) => {
+                    ws.write_number(r, c, *f).unwrap();
+                }
+                Data::DateTime(d) => {
+                    ws.write_number_with_format(r, c, d.as_f64(), &date)
+                        .unwrap();
+                }
+                other => {
+                    ws.write_string(r, c, other.to_string()).unwrap();
+                }
+            }
+        }
+    }
+    for (finding, name, value) in typed {
+        let r = rows
+            .iter()
+            .position(|row| row[column("Finding") as usize] == *finding)
+            .unwrap_or_else(|| panic!("no row for {finding}")) as u32;
+        ws.write_string(r, column(name), *value).unwrap();
+    }
+    book.save(to).unwrap();
+}
+
+#[test]
+fn the_action_plan_round_trips_through_the_workbook() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    copy_dir(&example("demo"), &dir);
+    let d = dir.to_str().unwrap();
+    let write = |out: &Path| {
+        ok(iso20k_in(
+            tmp.path(),
+            &[
+                "report",
+                d,
+                "--as-of",
+                AS_OF,
+                "--format",
+                "xlsx",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            None,
+        ))
+    };
+    let import = |book: &Path| {
+        iso20k_in(
+            tmp.path(),
+            &["import-plan", d, book.to_str().unwrap(), "--as-of", AS_OF],
+            None,
+        )
+    };
+    let book = tmp.path().join("plan.xlsx");
+    write(&book);
+    let rows = sheet(&book, "Action plan");
+    let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+    assert_eq!(header[..4], ["Finding", "Owner", "Due", "Status"]);
+    let plan = records(&rows);
+    let row = |id: &str| plan.iter().find(|r| r["Finding"] == id).unwrap();
+    assert_eq!(row("policy-missing")["Owner"], "h.strand");
+    assert_eq!(row("policy-missing")["Status"], "in-progress");
+    assert!(row("policy-not-communicated")["Title"].contains("marked done"));
+    assert_eq!(row("known-errors-missing")["Approved by"], "o.adeyemi");
+    assert_eq!(
+        row("checklist/F-074")["Status"],
+        "done",
+        "closed entries are rows too"
+    );
+
+    // Straight back: nothing changes, to the byte.
+    let file = dir.join("plan.yaml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let same = ok(import(&book));
+    assert!(same.contains("nothing changed"), "{same}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+
+    // Edited in a spreadsheet program: an owner and a status changed, a risk accepted.
+    let edited = tmp.path().join("edited.xlsx");
+    fill_plan(
+        &book,
+        &edited,
+        &[
+            ("mr-overdue", "Owner", "o.adeyemi"),
+            ("mr-overdue", "Status", "in-progress"),
+            (
+                "mr-overdue",
+                "Comments",
+                "2026-06-29 z.hollis: review booked for 21 July",
+            ),
+            ("process-no-kpi", "Status", "risk-accepted"),
+            (
+                "process-no-kpi",
+                "Reason",
+                "Measured through the finance reports",
+            ),
+            ("process-no-kpi", "Approved by", "f.lindqvist"),
+        ],
+    );
+    let (_, before) = check_json(&dir, &[]);
+    let imported = ok(import(&edited));
+    assert!(imported.contains("recorded in"), "{imported}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("# The action plan Zara Hollis keeps"),
+        "the opening comment stays"
+    );
+    let (_, after) = check_json(&dir, &[]);
+    let find = |r: &Value, id: &str| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let mr = find(&after, "mr-overdue");
+    assert_eq!(
+        (&mr["owner"], &mr["owner_from"], &mr["status"]),
+        (&json!("o.adeyemi"), &json!("plan"), &json!("in-progress"))
+    );
+    assert_eq!(mr["comments"][0]["text"], "review booked for 21 July");
+    assert_eq!(
+        mr["due"],
+        find(&before, "mr-overdue")["due"],
+        "the default date was not written down"
+    );
+    let kpi = find(&after, "process-no-kpi");
+    assert_eq!(
+        (&kpi["status"], &kpi["approved_by"]),
+        (&json!("risk-accepted"), &json!("f.lindqvist"))
+    );
+    // The other entries are as they were; unchanged rows added nothing.
+    for id in [
+        "policy-missing",
+        "policy-not-communicated",
+        "known-errors-missing",
+    ] {
+        let (a, b) = (find(&after, id), find(&before, id));
+        assert_eq!(
+            (&a["owner"], &a["due"], &a["status"], &a["comments"]),
+            (&b["owner"], &b["due"], &b["status"], &b["comments"]),
+            "{id}"
+        );
+    }
+    assert_eq!(after["closed_actions"], before["closed_actions"]);
+    let sms = iso20k_bundle::read(&dir).unwrap();
+    assert_eq!(sms.plan.len(), 6, "{:?}", sms.plan);
+    // And that plan written out and read back once more changes nothing.
+    let again = tmp.path().join("again.xlsx");
+    write(&again);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(ok(import(&again)).contains("nothing changed"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+
+    // Bad rows name their sheet, row and column, exit 2 and leave plan.yaml alone.
+    let bad = tmp.path().join("bad.xlsx");
+    fill_plan(
+        &again,
+        &bad,
+        &[
+            ("sla-review-overdue", "Status", "risk-accepted"),
+            ("sla-review-overdue", "Reason", ""),
+            ("doc-review-overdue", "Owner", "nobody"),
+            ("doc-uncontrolled", "Due", "soon"),
+            ("ci-incomplete", "Status", "maybe"),
+            ("contract-expired", "Approved by", "p.raval"),
+            ("service-no-owner", "Finding", "no-such-check"),
+        ],
+    );
+    let rows = records(&sheet(&again, "Action plan"));
+    let at = |id: &str| 2 + rows.iter().position(|r| r["Finding"] == id).unwrap();
+    let refused = import(&bad);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    for want in [
+        format!(
+            "sheet `Action plan`, row {}, column `Reason` (I{0}): required when the status is risk-accepted",
+            at("sla-review-overdue")
+        ),
+        format!(
+            "sheet `Action plan`, row {}, column `Approved by` (J{0}): required",
+            at("sla-review-overdue")
+        ),
+        format!(
+            "row {}, column `Owner` (B{0}): `nobody` is not in people.csv",
+            at("doc-review-overdue")
+        ),
+        format!(
+            "row {}, column `Due` (C{0}): `soon` is not a date",
+            at("doc-uncontrolled")
+        ),
+        format!(
+            "row {}, column `Status` (D{0}): `maybe` is not a status",
+            at("ci-incomplete")
+        ),
+        format!(
+            "row {}, column `Approved by` (J{0}): `p.raval` is not top management",
+            at("contract-expired")
+        ),
+        format!(
+            "row {}, column `Finding` (A{0}): `no-such-check` is not a finding id",
+            at("service-no-owner")
+        ),
+    ] {
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+    assert!(err.contains("plan.yaml was not changed"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }

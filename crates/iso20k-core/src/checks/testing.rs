@@ -508,6 +508,7 @@ pub fn clean() -> Sms {
             action: some("Queue limit raised under CHG-1"),
             closed_on: Some(date(2026, 5, 4)),
         }],
+        plan: Vec::new(),
     }
 }
 

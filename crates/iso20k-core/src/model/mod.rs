@@ -12,6 +12,7 @@ mod documents;
 mod governance;
 mod improvement;
 mod people;
+mod plan;
 mod services;
 mod tickets;
 
@@ -27,6 +28,7 @@ pub use improvement::{
     InternalAudit, NcSource, Nonconformity,
 };
 pub use people::{Person, Process, Raci, RaciEntry, TrainingRecord};
+pub use plan::{PlanComment, PlanEntry, PlanStatus};
 pub use services::{
     Attainment, Contract, Lifecycle, Service, Sla, SlaTarget, Supplier, SupplierKind,
 };
@@ -90,6 +92,8 @@ pub struct Sms {
     pub customers: Vec<Customer>,
     /// Service complaints.
     pub complaints: Vec<Complaint>,
+    /// The action plan: what was decided about findings, one entry per finding id.
+    pub plan: Vec<PlanEntry>,
 }
 
 impl Sms {
