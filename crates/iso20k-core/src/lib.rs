@@ -27,6 +27,7 @@ pub mod model;
 pub mod plan;
 pub mod readiness;
 pub mod refs;
+pub mod work;
 
 pub use edition::Edition;
 pub use jiff::civil::{Date, DateTime};

@@ -558,6 +558,10 @@ pub(crate) struct MemberInfo {
     /// For an external (read-only) access: when it ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<String>,
+    /// The person of the organisation's records the account is linked to (an id of its people
+    /// register): whose findings, actions and documents are theirs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    person: Option<String>,
 }
 
 /// A member's role; a new account also needs a password.
@@ -575,6 +579,10 @@ pub(crate) struct MemberUpdate {
     /// The password of a new account (at least 10 characters).
     #[serde(default)]
     password: Option<String>,
+    /// Links the account to this person of the people register; an empty text unlinks it;
+    /// left out, the link stays as it was.
+    #[serde(default)]
+    person: Option<String>,
 }
 
 async fn list_members(
@@ -593,6 +601,7 @@ async fn list_members(
                     email: u.email,
                     name: u.name,
                     expires_at: m.expires_at,
+                    person: m.person,
                 })
             })
             .collect(),
@@ -616,6 +625,14 @@ async fn set_member(
         .as_deref()
         .map(|t| future_time("expires_at", t))
         .transpose()?;
+    if let Some(person) = update
+        .person
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        check_person(&app, &access.org, person).await?;
+    }
     let store = app.store();
     let user = match store.user_by_email(&email).await? {
         Some(user) => user,
@@ -646,12 +663,39 @@ async fn set_member(
             expires_at.as_deref(),
         )
         .await?;
+    let person = match update.person {
+        Some(person) => {
+            let person = Some(person.trim().to_owned()).filter(|p| !p.is_empty());
+            store
+                .set_person(access.org.id, user.id, person.as_deref())
+                .await?;
+            person
+        }
+        None => m.person,
+    };
     Ok(Json(MemberInfo {
         email: user.email,
         name: user.name,
         role: update.role,
         expires_at: m.expires_at,
+        person,
     }))
+}
+
+/// Refuses a person id that the organisation's people register does not hold.
+pub(crate) async fn check_person(app: &App, org: &Org, person: &str) -> ApiResult<()> {
+    let sms = app.current_model(org).await?;
+    if sms.person(person).is_some() {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "person",
+            format!(
+                "there is no `{person}` in the people register of `{}`",
+                org.slug
+            ),
+        ))
+    }
 }
 
 async fn remove_member(
@@ -675,7 +719,7 @@ async fn remove_member(
 }
 
 /// Refuses to leave an organisation without a standing admin.
-async fn last_admin_guard(app: &App, org: &Org, leaving: i64) -> ApiResult<()> {
+pub(crate) async fn last_admin_guard(app: &App, org: &Org, leaving: i64) -> ApiResult<()> {
     let others = app
         .store()
         .members(org.id)

@@ -23,6 +23,7 @@ mod refs;
 pub mod sso;
 mod trail;
 mod web;
+mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

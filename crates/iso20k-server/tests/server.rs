@@ -2522,8 +2522,8 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
     .await;
     assert_eq!(
         back.headers[header::LOCATION],
-        "/orgs/acme",
-        "never off-site"
+        "/orgs/acme/my",
+        "never off-site: a manager lands on My work"
     );
     let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
 
@@ -3473,4 +3473,127 @@ fn mutated_json_bodies_never_get_a_server_error() {
         let health = runtime.block_on(call(r, Method::GET, "/healthz", &Cred::None, None));
         assert_eq!(health.status, StatusCode::OK, "{label}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_linked_to_a_person_lands_on_their_work_and_an_admin_links_them() {
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    for (email, role) in [
+        ("cal@acme.example", "manager"),
+        ("root@acme.example", "admin"),
+    ] {
+        let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, role, None)
+            .await
+            .unwrap();
+    }
+    // Not linked yet: My work says so, in words, and the landing page is still My work.
+    let cal = browser_sign_in(r, "cal@acme.example", "correct horse battery").await;
+    let landed = post_form(
+        r,
+        "/login",
+        None,
+        &[
+            ("email", "cal@acme.example"),
+            ("password", "correct horse battery"),
+        ],
+    )
+    .await;
+    assert_eq!(landed.headers[header::LOCATION], "/orgs/acme/my");
+    let root = browser_sign_in(r, "root@acme.example", "correct horse battery").await;
+    let unlinked = page(r, "/orgs/acme/my", &cal).await.html();
+    assert!(unlinked.contains("not linked to a person"), "{unlinked}");
+
+    // The admin links the account on the members page; a person not in the register is
+    // refused in words, and a manager may not open the page.
+    let members = page(r, "/orgs/acme/members", &root).await;
+    assert_eq!(members.status, StatusCode::OK);
+    let html = members.html();
+    assert!(
+        html.contains("c.dunmore — Callum Dunmore"),
+        "the people register to pick from"
+    );
+    let csrf = csrf_of(&html);
+    let save = |person: &'static str| {
+        let csrf = csrf.clone();
+        let root = root.clone();
+        async move {
+            send(
+                r,
+                Method::POST,
+                "/orgs/acme/members",
+                &Cred::Cookie {
+                    cookie: root,
+                    csrf: None,
+                },
+                Some((
+                    "application/x-www-form-urlencoded",
+                    form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs([
+                            ("csrf", csrf.as_str()),
+                            ("email", "cal@acme.example"),
+                            ("role", "manager"),
+                            ("person", person),
+                        ])
+                        .finish()
+                        .into_bytes(),
+                )),
+                &[],
+            )
+            .await
+        }
+    };
+    let refused = save("nobody").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .html()
+            .contains("no `nobody` in the people register")
+    );
+    let saved = save("c.dunmore").await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    assert_eq!(
+        page(r, "/orgs/acme/members", &cal).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let listed = call(
+        r,
+        Method::GET,
+        "/api/v1/orgs/acme/members",
+        &f.token("admin"),
+        None,
+    )
+    .await
+    .json();
+    let cal_info = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "cal@acme.example")
+        .unwrap();
+    assert_eq!(cal_info["person"], "c.dunmore");
+
+    // Linked: the findings the plan gives them and the documents they own, late first, each
+    // linking to where it is done.
+    let mine = page(r, "/orgs/acme/my", &cal).await.html();
+    assert!(mine.contains("My work: Callum Dunmore"), "{mine}");
+    let late = mine
+        .split("id=\"late-title\"")
+        .nth(1)
+        .expect("a late section");
+    assert!(late.contains("Review a document"), "{late}");
+    assert!(
+        late.contains("/orgs/acme/records/documents/PRC-005%2F2.0"),
+        "the document's own page"
+    );
+    assert!(
+        mine.contains("Minor finding"),
+        "findings the plan gives them"
+    );
+    assert!(mine.contains("/orgs/acme/findings/"));
+    // Another person's work is not theirs.
+    assert!(!mine.contains("Helena"), "{mine}");
 }

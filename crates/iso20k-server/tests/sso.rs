@@ -437,23 +437,28 @@ async fn single_sign_on_provisions_maps_roles_and_signs_out_at_the_provider() {
         refused(&reply, StatusCode::FORBIDDEN, "e-mail address");
 
         // The provider rotates its key: an unknown kid makes the server fetch the keys again,
-        // once; a kid still unknown right after is refused without another fetch.
-        let fetches = idp.lock().unwrap().jwks_fetches;
-        idp.lock().unwrap().published = vec!["k1", "k2"];
-        let (reply, _) = sign_in_as(r, &idp, "new.person@acme.example", json!({}), "k2").await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
-        assert_eq!(idp.lock().unwrap().jwks_fetches, fetches + 1);
-        let (reply, _) = sign_in_as(r, &idp, "new.person@acme.example", json!({}), "k3").await;
-        refused(
-            &reply,
-            StatusCode::BAD_REQUEST,
-            "key the provider does not publish",
-        );
-        assert_eq!(
-            idp.lock().unwrap().jwks_fetches,
-            fetches + 1,
-            "rate-limited"
-        );
+        // once; a kid still unknown right after is refused without another fetch. Only on the
+        // first engine: every engine's server shares the one provider state the configuration
+        // holds, which has seen the rotation by the second round.
+        let first_round = idp.lock().unwrap().published == ["k1"];
+        if first_round {
+            let fetches = idp.lock().unwrap().jwks_fetches;
+            idp.lock().unwrap().published = vec!["k1", "k2"];
+            let (reply, _) = sign_in_as(r, &idp, "new.person@acme.example", json!({}), "k2").await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+            assert_eq!(idp.lock().unwrap().jwks_fetches, fetches + 1);
+            let (reply, _) = sign_in_as(r, &idp, "new.person@acme.example", json!({}), "k3").await;
+            refused(
+                &reply,
+                StatusCode::BAD_REQUEST,
+                "key the provider does not publish",
+            );
+            assert_eq!(
+                idp.lock().unwrap().jwks_fetches,
+                fetches + 1,
+                "rate-limited"
+            );
+        }
 
         // An existing account is matched by e-mail; the mapping sets its role in acme every
         // time, and withdraws it when no group maps; globex, which the mapping does not

@@ -53,6 +53,9 @@ pub enum Item {
         role: String,
         expires_at: Option<String>,
         created_at: String,
+        /// The person of the records the member is linked to (absent in older backups).
+        #[serde(default)]
+        person: Option<String>,
     },
     Record {
         kind: String,
@@ -168,7 +171,7 @@ pub(crate) async fn backup(store: &SqlStore, org_id: i64, sink: &mut Sink<'_>) -
 
     let members = sqlx::query(
         "SELECT u.email, u.name, u.password_hash, u.created_at, m.role, m.expires_at, \
-         m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
+         m.created_at, m.person FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.email",
     )
     .bind(org_id)
@@ -190,6 +193,7 @@ pub(crate) async fn backup(store: &SqlStore, org_id: i64, sink: &mut Sink<'_>) -
             role: row.try_get(4)?,
             expires_at: row.try_get(5)?,
             created_at: row.try_get(6)?,
+            person: row.try_get(7)?,
         })
         .map_err(io)?;
     }
@@ -389,6 +393,7 @@ pub(crate) async fn restore(
                 role,
                 expires_at,
                 created_at,
+                person,
             } => {
                 let email = crate::sql::normalize_email(&email);
                 let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
@@ -402,14 +407,15 @@ pub(crate) async fn restore(
                     )
                 })?;
                 sqlx::query(
-                    "INSERT INTO memberships (org_id, user_id, role, expires_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO memberships (org_id, user_id, role, expires_at, created_at, \
+                     person) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(org_id)
                 .bind(user)
                 .bind(&role)
                 .bind(&expires_at)
                 .bind(&created_at)
+                .bind(&person)
                 .execute(&mut *tx)
                 .await
                 .map_err(crate::sql::conflict(|| {

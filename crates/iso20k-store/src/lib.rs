@@ -110,6 +110,9 @@ pub struct Membership {
     pub expires_at: Option<String>,
     /// When it was first granted; a change of role keeps it.
     pub created_at: String,
+    /// The person the member is in the organisation's records (an id of its people
+    /// register), once linked: what "My work" and reminders are about.
+    pub person: Option<String>,
 }
 
 /// A signed-in browser session.
@@ -331,6 +334,9 @@ pub trait Store: Send + Sync {
     async fn members(&self, org_id: i64) -> Result<Vec<(User, Membership)>>;
     /// A user's organisations, by slug.
     async fn memberships(&self, user_id: i64) -> Result<Vec<(Org, Membership)>>;
+    /// Links a member to a person of the organisation's records, or unlinks them with `None`.
+    /// [`StoreError::NotFound`] if they are not a member.
+    async fn set_person(&self, org_id: i64, user_id: i64, person: Option<&str>) -> Result<()>;
     /// Removes a membership; [`StoreError::NotFound`] if there is none.
     async fn remove_membership(&self, org_id: i64, user_id: i64) -> Result<()>;
 

@@ -75,6 +75,7 @@ fn membership_at(row: &AnyRow, at: usize) -> Result<Membership> {
         role: row.try_get(at + 2)?,
         expires_at: row.try_get(at + 3)?,
         created_at: row.try_get(at + 4)?,
+        person: row.try_get(at + 5)?,
     })
 }
 
@@ -344,7 +345,7 @@ impl Store for SqlStore {
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (org_id, user_id) \
              DO UPDATE SET role = excluded.role, expires_at = excluded.expires_at \
-             RETURNING org_id, user_id, role, expires_at, created_at",
+             RETURNING org_id, user_id, role, expires_at, created_at, person",
         )
         .bind(org_id)
         .bind(user_id)
@@ -359,7 +360,7 @@ impl Store for SqlStore {
 
     async fn membership(&self, org_id: i64, user_id: i64) -> Result<Option<Membership>> {
         sqlx::query(
-            "SELECT org_id, user_id, role, expires_at, created_at FROM memberships \
+            "SELECT org_id, user_id, role, expires_at, created_at, person FROM memberships \
              WHERE org_id = $1 AND user_id = $2",
         )
         .bind(org_id)
@@ -373,7 +374,7 @@ impl Store for SqlStore {
     async fn members(&self, org_id: i64) -> Result<Vec<(User, Membership)>> {
         sqlx::query(
             "SELECT u.id, u.email, u.name, u.password_hash, u.created_at, \
-                    m.org_id, m.user_id, m.role, m.expires_at, m.created_at \
+                    m.org_id, m.user_id, m.role, m.expires_at, m.created_at, m.person \
              FROM memberships m JOIN users u ON u.id = m.user_id \
              WHERE m.org_id = $1 ORDER BY u.email",
         )
@@ -388,7 +389,7 @@ impl Store for SqlStore {
     async fn memberships(&self, user_id: i64) -> Result<Vec<(Org, Membership)>> {
         sqlx::query(
             "SELECT o.id, o.slug, o.name, o.revision, o.created_at, \
-                    m.org_id, m.user_id, m.role, m.expires_at, m.created_at \
+                    m.org_id, m.user_id, m.role, m.expires_at, m.created_at, m.person \
              FROM memberships m JOIN orgs o ON o.id = m.org_id \
              WHERE m.user_id = $1 ORDER BY o.slug",
         )
@@ -398,6 +399,22 @@ impl Store for SqlStore {
         .iter()
         .map(|row| Ok((org_at(row, 0)?, membership_at(row, 5)?)))
         .collect()
+    }
+
+    async fn set_person(&self, org_id: i64, user_id: i64, person: Option<&str>) -> Result<()> {
+        let person = person.map(str::trim).filter(|p| !p.is_empty());
+        let done =
+            sqlx::query("UPDATE memberships SET person = $3 WHERE org_id = $1 AND user_id = $2")
+                .bind(org_id)
+                .bind(user_id)
+                .bind(person)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn remove_membership(&self, org_id: i64, user_id: i64) -> Result<()> {

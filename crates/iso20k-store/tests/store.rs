@@ -31,6 +31,7 @@ on_every_engine!(
     emails_are_trimmed_and_case_insensitive,
     passwords_change,
     memberships_upsert_and_keep_expiry,
+    members_link_to_a_person_and_keep_the_link_across_role_changes,
     sessions_expire,
     tokens_are_found_by_hash_until_revoked_or_expired,
     login_failures_are_counted_per_key,
@@ -1645,8 +1646,8 @@ async fn contents(store: &dyn Store, org_id: i64) -> Vec<String> {
     }
     for (user, m) in store.members(org_id).await.unwrap() {
         out.push(format!(
-            "member {} {} {:?} {:?}",
-            user.email, m.role, m.expires_at, user.password_hash
+            "member {} {} {:?} {:?} {:?}",
+            user.email, m.role, m.expires_at, user.password_hash, m.person
         ));
     }
     out.push(format!(
@@ -1682,6 +1683,9 @@ async fn a_backup_restores_whole_on_either_engine_and_its_trail_still_verifies()
             .await
             .unwrap();
         s.set_membership(org.id, ada.id, "auditor", Some(&in_hours(48)))
+            .await
+            .unwrap();
+        s.set_person(org.id, ada.id, Some("a.lovelace"))
             .await
             .unwrap();
         s.record_score(org.id, "2018", "2026-11-30", 3, 0.42)
@@ -1773,4 +1777,36 @@ async fn a_backup_restores_whole_on_either_engine_and_its_trail_still_verifies()
             );
         }
     }
+}
+
+async fn members_link_to_a_person_and_keep_the_link_across_role_changes(db: &TestDb) {
+    let s = &db.store;
+    let org = acme(db).await;
+    let pat = s.create_user("pat@example.com", "Pat", None).await.unwrap();
+    s.set_membership(org.id, pat.id, "manager", None)
+        .await
+        .unwrap();
+    let person =
+        |_: &TestDb| async move { s.membership(org.id, pat.id).await.unwrap().unwrap().person };
+    assert_eq!(person(db).await, None, "{}", db.label);
+    s.set_person(org.id, pat.id, Some(" p.owner "))
+        .await
+        .unwrap();
+    assert_eq!(person(db).await.as_deref(), Some("p.owner"));
+    // A new role keeps the link; so do the lists of members and of memberships.
+    s.set_membership(org.id, pat.id, "admin", None)
+        .await
+        .unwrap();
+    assert_eq!(person(db).await.as_deref(), Some("p.owner"));
+    let members = s.members(org.id).await.unwrap();
+    assert_eq!(members[0].1.person.as_deref(), Some("p.owner"));
+    let memberships = s.memberships(pat.id).await.unwrap();
+    assert_eq!(memberships[0].1.person.as_deref(), Some("p.owner"));
+    s.set_person(org.id, pat.id, None).await.unwrap();
+    assert_eq!(person(db).await, None);
+    let other = s.create_org("other", "Other").await.unwrap();
+    assert!(matches!(
+        s.set_person(other.id, pat.id, Some("p.owner")).await,
+        Err(StoreError::NotFound)
+    ));
 }

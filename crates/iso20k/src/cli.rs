@@ -305,6 +305,23 @@ pub enum UserCommand {
     /// Add a user to an organisation with a role (creating the account, and the organisation,
     /// if needed); the first admin is made this way
     Add(UserAddArgs),
+    /// Link an existing member's account to the person they are in the organisation's people
+    /// register, so My work, the digest and the calendar know what is theirs
+    Link(UserLinkArgs),
+}
+
+#[derive(Args)]
+pub struct UserLinkArgs {
+    /// The member's email
+    pub email: String,
+    /// The organisation's slug
+    #[arg(long)]
+    pub org: String,
+    /// The person's id in the organisation's people register (people.csv)
+    #[arg(long, value_name = "PERSON_ID")]
+    pub person: String,
+    #[command(flatten)]
+    pub db: DatabaseArg,
 }
 
 #[derive(Args)]
@@ -328,6 +345,9 @@ pub struct UserAddArgs {
     /// printed once]
     #[arg(long)]
     pub password_stdin: bool,
+    /// Link the account to this person of the organisation's people register (people.csv)
+    #[arg(long, value_name = "PERSON_ID")]
+    pub person: Option<String>,
     #[command(flatten)]
     pub db: DatabaseArg,
 }

@@ -113,6 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::User(cli::UserCommand::Add(args)) => server::user_add(args),
+        Command::User(cli::UserCommand::Link(args)) => server::user_link(args),
         Command::Token(cli::TokenCommand::Create(args)) => server::token_create(args),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out)

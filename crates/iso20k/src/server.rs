@@ -12,7 +12,7 @@ use iso20k_store::{Org, Store};
 
 use crate::cli::{
     DatabaseArg, DemoArgs, ExportBundleArgs, ImportBundleArgs, LogFormat, ServeArgs,
-    TokenCreateArgs, UserAddArgs, VerifyArgs,
+    TokenCreateArgs, UserAddArgs, UserLinkArgs, VerifyArgs,
 };
 
 /// Where iso20k keeps its databases unless told otherwise: `$ISO20K_DATA_DIR`, else the
@@ -322,10 +322,19 @@ pub fn user_add(args: UserAddArgs) -> anyhow::Result<ExitCode> {
                 )
             }
         };
+        if let Some(person) = &args.person {
+            check_person(&store, &org, person).await?;
+        }
         store
             .set_membership(org.id, user.id, &args.role, expires.as_deref())
             .await?;
+        if let Some(person) = &args.person {
+            store.set_person(org.id, user.id, Some(person)).await?;
+        }
         write!(out, "{email} is {} of `{}`", args.role, org.slug)?;
+        if let Some(person) = &args.person {
+            write!(out, ", linked to {person}")?;
+        }
         match &expires {
             Some(until) => writeln!(out, " (external, read-only, until {until})")?,
             None => writeln!(out)?,
@@ -393,6 +402,62 @@ pub fn import_tickets(
 }
 
 /// `iso20k check --org SLUG`: the records of an organisation on the database, as a bundle.
+pub fn user_link(args: UserLinkArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let org = org(&store, &args.org).await?;
+        let email = args.email.trim().to_lowercase();
+        let user = store
+            .user_by_email(&email)
+            .await?
+            .with_context(|| format!("there is no account {email} in this database"))?;
+        let person = args.person.trim();
+        check_person(&store, &org, person).await?;
+        match store.set_person(org.id, user.id, Some(person)).await {
+            Err(iso20k_store::StoreError::NotFound) => {
+                bail!(
+                    "{email} is not a member of `{}`: add them with `iso20k user add`",
+                    org.slug
+                )
+            }
+            other => other?,
+        }
+        writeln!(
+            anstream::stdout(),
+            "{email} is linked to {person} in `{}`",
+            org.slug
+        )?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Refuses a person id that the organisation's people register does not hold, naming a few
+/// that it does.
+async fn check_person(store: &dyn Store, org: &Org, person: &str) -> anyhow::Result<()> {
+    let bundle = iso20k_server::load::bundle_of(store, org, |k| k.name == "people").await?;
+    let sms = bundle.into_sms();
+    if sms.person(person).is_some() {
+        return Ok(());
+    }
+    let some: Vec<&str> = sms.people.iter().take(5).map(|p| p.id.as_str()).collect();
+    if some.is_empty() {
+        bail!(
+            "--person: `{}` has no people register yet, so there is no `{person}` to link to",
+            org.slug
+        );
+    }
+    bail!(
+        "--person: there is no `{person}` in the people register of `{}` (it holds {}{})",
+        org.slug,
+        some.join(", "),
+        if sms.people.len() > some.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
 pub fn load_sms(slug: &str, database: Option<String>) -> anyhow::Result<iso20k_core::model::Sms> {
     runtime()?.block_on(async {
         let store = open(DatabaseArg { database }).await?;

@@ -2131,3 +2131,60 @@ fn the_action_plan_round_trips_through_the_workbook() {
     assert!(err.contains("plan.yaml was not changed"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }
+
+#[test]
+fn accounts_link_to_the_people_of_the_records() {
+    let data = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", data.path().join("team.db").display());
+    let demo = example("demo");
+    ok(iso20k_in(
+        data.path(),
+        &[
+            "import-bundle",
+            demo.to_str().unwrap(),
+            "--org",
+            "acme",
+            "--database",
+            &database,
+        ],
+        None,
+    ));
+    let user = |args: &[&str]| {
+        let mut all = vec!["user"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--org", "acme", "--database", &database]);
+        iso20k_in(data.path(), &all, None)
+    };
+    let added = ok(user(&[
+        "add",
+        "cal@acme.example",
+        "--role",
+        "manager",
+        "--person",
+        "c.dunmore",
+    ]));
+    assert!(
+        added.contains("cal@acme.example is manager of `acme`, linked to c.dunmore"),
+        "{added}"
+    );
+    let refused = user(&[
+        "add",
+        "ann@acme.example",
+        "--role",
+        "viewer",
+        "--person",
+        "nobody",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("there is no `nobody` in the people register of `acme`"),
+        "{}",
+        stderr(&refused)
+    );
+    ok(user(&["add", "ann@acme.example", "--role", "viewer"]));
+    let linked = ok(user(&["link", "ann@acme.example", "--person", "h.strand"]));
+    assert_eq!(linked, "ann@acme.example is linked to h.strand in `acme`\n");
+    let stranger = user(&["link", "nobody@acme.example", "--person", "h.strand"]);
+    assert_eq!(stranger.status.code(), Some(2));
+    assert!(stderr(&stranger).contains("no account nobody@acme.example"));
+}

@@ -136,7 +136,7 @@ pub struct ManagementReview {
 }
 
 /// An action raised by a management review.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ReviewAction {
     /// Id, unique across reviews, so later reviews can follow it up.
     pub id: String,
@@ -153,9 +153,10 @@ pub struct ReviewAction {
 }
 
 /// Where an action stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ActionStatus {
     /// Not finished.
+    #[default]
     Open,
     /// Finished.
     Done,

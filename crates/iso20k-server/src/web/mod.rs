@@ -8,6 +8,20 @@ mod pages;
 mod records;
 mod sso;
 mod svg;
+pub(crate) use pages::finding_slug;
+
+/// Where someone lands in their one organisation after signing in: administrators on the
+/// dashboard, everyone else on My work (the dashboard stays one click away).
+pub(crate) fn landing(org: &iso20k_store::Org, membership: &iso20k_store::Membership) -> String {
+    if membership.role == Role::Admin.as_str() {
+        format!("/orgs/{}", org.slug)
+    } else {
+        format!("/orgs/{}/my", org.slug)
+    }
+}
+
+mod members;
+mod my;
 mod trail;
 
 use std::sync::OnceLock;
@@ -40,6 +54,11 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}/findings/{finding}", get(pages::finding))
         .route("/orgs/{slug}/metrics", get(pages::metrics))
         .route("/orgs/{slug}/trail", get(trail::page))
+        .route("/orgs/{slug}/my", get(my::page))
+        .route(
+            "/orgs/{slug}/members",
+            get(members::page).post(members::save),
+        )
         .route(
             "/orgs/{slug}/tickets/import",
             get(imports::form)
@@ -135,6 +154,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("records.html", include_str!("../../templates/records.html")),
     ("record.html", include_str!("../../templates/record.html")),
     ("trail.html", include_str!("../../templates/trail.html")),
+    ("my.html", include_str!("../../templates/my.html")),
+    ("members.html", include_str!("../../templates/members.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 

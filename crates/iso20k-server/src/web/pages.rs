@@ -101,7 +101,7 @@ pub(crate) async fn login(
             let target = match next {
                 Some(n) => n,
                 None => match app.store().memberships(auth.user.id).await {
-                    Ok(m) if m.len() == 1 => format!("/orgs/{}", m[0].0.slug),
+                    Ok(m) if m.len() == 1 => super::landing(&m[0].0, &m[0].1),
                     _ => "/orgs".to_owned(),
                 },
             };
@@ -759,6 +759,25 @@ pub(crate) async fn metrics(
     ))
 }
 
+/// A record a finding says is missing: its kind, the field of it that names what the
+/// finding's evidence is about, and the kind of that evidence.
+struct Missing {
+    kind: &'static str,
+    field: &'static str,
+    from: &'static str,
+}
+
+/// The checks whose fix is a new record for each thing their evidence names.
+fn missing_record(check: &str) -> Option<Missing> {
+    let (kind, field, from) = match check {
+        "service-no-continuity-plan" => ("continuity-plans", "services", "service"),
+        "service-no-sla" => ("slas", "service", "service"),
+        "training-missing" => ("training", "person", "person"),
+        _ => return None,
+    };
+    Some(Missing { kind, field, from })
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;
@@ -782,23 +801,4 @@ mod tests {
             Some("/orgs/acme?as_of=2026-06-30")
         );
     }
-}
-
-/// A record a finding says is missing: its kind, the field of it that names what the
-/// finding's evidence is about, and the kind of that evidence.
-struct Missing {
-    kind: &'static str,
-    field: &'static str,
-    from: &'static str,
-}
-
-/// The checks whose fix is a new record for each thing their evidence names.
-fn missing_record(check: &str) -> Option<Missing> {
-    let (kind, field, from) = match check {
-        "service-no-continuity-plan" => ("continuity-plans", "services", "service"),
-        "service-no-sla" => ("slas", "service", "service"),
-        "training-missing" => ("training", "person", "person"),
-        _ => return None,
-    };
-    Some(Missing { kind, field, from })
 }

@@ -730,6 +730,11 @@ pub(crate) async fn lifecycle(
             doc["status"] = json!("obsolete");
             key.clone()
         }
+        // Reviewed and still right as it is: the review is recorded, the version stays.
+        "reviewed" => {
+            doc["last_reviewed_on"] = json!(day);
+            key.clone()
+        }
         "new-version" => {
             let next = form
                 .next_version
@@ -749,7 +754,7 @@ pub(crate) async fn lifecycle(
         other => {
             return Err(Failure(ApiError::field(
                 "action",
-                format!("`{other}` is not approve, retire or new-version"),
+                format!("`{other}` is not approve, reviewed, retire or new-version"),
             )));
         }
     };

@@ -205,7 +205,7 @@ async fn sign_in(app: &App, parts: &Parts) -> Result<Response, SsoError> {
     let target = match next {
         Some(n) => n,
         None => match app.store().memberships(user_id).await {
-            Ok(m) if m.len() == 1 => format!("/orgs/{}", m[0].0.slug),
+            Ok(m) if m.len() == 1 => super::landing(&m[0].0, &m[0].1),
             _ => "/orgs".to_owned(),
         },
     };
