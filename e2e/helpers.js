@@ -16,6 +16,8 @@ if (!BASE) {
 const AS_OF = '2026-06-30';
 const ADMIN = { email: 'demo@iso20k.example', password: 'iso20k-demo-password' };
 const VIEWER = { email: 'viewer@iso20k.example', password: 'viewer-password-1' };
+const OWNER = { email: 'owner@iso20k.example', password: 'owner-password-1' };
+const AUDITOR = { email: 'auditor@iso20k.example', password: 'auditor-password-1' };
 const VIEWPORT = { width: 1280, height: 800 };
 
 function launch() {
@@ -152,6 +154,8 @@ module.exports = {
   AS_OF,
   ADMIN,
   VIEWER,
+  OWNER,
+  AUDITOR,
   VIEWPORT,
   launch,
   newContext,

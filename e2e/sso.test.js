@@ -64,7 +64,8 @@ test('single sign-on lands with the mapped role and signs out at the provider to
   await accessible(page, 'signed-out (single sign-on only)');
   await page.click('#sso');
   await atProvider(page, 'sso.manager');
-  await page.waitForURL((u) => u.origin === SSO && u.pathname === '/orgs/demo');
+  // A manager lands on My work.
+  await page.waitForURL((u) => u.origin === SSO && u.pathname === '/orgs/demo/my');
 
   const me = await session(page);
   assert.equal(me.status, 200);

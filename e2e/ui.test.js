@@ -12,6 +12,8 @@ const {
   AS_OF,
   ADMIN,
   VIEWER,
+  OWNER,
+  AUDITOR,
   VIEWPORT,
   launch,
   newContext,
@@ -118,6 +120,7 @@ const SCREENSHOTS = [
   { name: 'clause-9.3', path: `/orgs/demo/clauses/9.3?as_of=${AS_OF}` },
   { name: 'finding', path: `/orgs/demo/findings/${FINDING}?as_of=${AS_OF}` },
   { name: 'record-form', path: REVIEW },
+  { name: 'audit-form', path: '/orgs/demo/records/audits/IA-2024-01' },
   { name: 'knowledge-base', path: '/orgs/demo/kb' },
 ];
 
@@ -462,41 +465,44 @@ test('a viewer can read a record but not change it', async () => {
   assert.equal(here(page), decodeURIComponent(REVIEW));
   await a11y.check(page, 'viewer');
 
-  const form = page.locator('form.record-form');
+  // A viewer reads the record as text: no form to fill, no button that would fail.
+  assert.equal(await page.locator('form.record-form').count(), 0, 'no edit form for a viewer');
+  const view = page.locator('.record-view');
+  assert.ok((await view.locator('dt').count()) > 0, 'the record is shown, field by field');
+  assert.match(await view.innerText(), /Held on/, 'fields under their names in words');
   const versionLine = await page.locator('p.small', { hasText: 'Revision' }).textContent();
   assert.equal(await page.locator('button:text-is("Save changes")').count(), 0, 'no Save changes');
   assert.equal(await page.locator('button', { hasText: 'Delete' }).count(), 0, 'no Delete');
   assert.equal(await page.locator('input[type=file]').count(), 0, 'no evidence upload');
-  const editable = await form.locator('input:not([type=hidden]), select, textarea').evaluateAll((els) =>
-    els
-      .filter((el) => {
-        const fixed = el.disabled || el.readOnly;
-        return !fixed;
-      })
-      .map((el) => el.name),
-  );
-  assert.ok((await form.locator('textarea, input:not([type=hidden])').count()) > 0, 'fields are shown');
-  assert.deepEqual(editable, [], 'every field is read-only or disabled');
 
   // The role is checked on the server, not only in the page: a forged form with the viewer's own
   // valid CSRF token is refused.
-  const forged = await form.evaluate(async (f) => {
-    for (const el of f.elements) {
-      el.disabled = false;
-      el.readOnly = false;
-    }
-    f.querySelector('[name=decisions]').value = 'Forged by a viewer';
-    const body = new URLSearchParams(new FormData(f));
-    const r = await fetch(f.action, { method: 'POST', body, redirect: 'manual' });
-    return { status: r.status, csrf: body.get('csrf') };
-  });
-  assert.ok(forged.csrf, 'the form carries a CSRF token');
+  const forged = await page.evaluate(async (url) => {
+    const csrf = document.querySelector('form[action="/logout"] input[name=csrf]').value;
+    const body = new URLSearchParams({ csrf, _version: '1', id: 'MR-2025-2', decisions: 'Forged by a viewer' });
+    const r = await fetch(url, { method: 'POST', body, redirect: 'manual' });
+    return { status: r.status, csrf };
+  }, REVIEW);
+  assert.ok(forged.csrf, 'the page carries a CSRF token');
   assert.equal(forged.status, 403, 'a viewer\'s forged update is forbidden');
 
-  // And the same as a browser would send it, submitting the unlocked form.
+  // And the same as a browser would send it, from a form put into the page.
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST'),
-    form.evaluate((f) => f.submit()),
+    page.evaluate(({ url, csrf }) => {
+      const f = document.createElement('form');
+      f.method = 'post';
+      f.action = url;
+      for (const [name, value] of Object.entries({ csrf, _version: '1', id: 'MR-2025-2', decisions: 'Forged by a viewer' })) {
+        const input = document.createElement('input');
+        input.type = 'hidden';
+        input.name = name;
+        input.value = value;
+        f.append(input);
+      }
+      document.body.append(f);
+      f.submit();
+    }, { url: REVIEW, csrf: forged.csrf }),
   ]);
   assert.equal(response.status(), 403);
   await page.waitForLoadState();
@@ -529,7 +535,7 @@ test('a viewer can read a record but not change it', async () => {
     versionLine,
     'the record did not change',
   );
-  assert.equal(await page.inputValue('textarea[name=decisions]'), '', 'no forged decision');
+  assert.doesNotMatch(await page.locator('.record-view').innerText(), /Forged by a viewer/, 'no forged decision');
   await page.goto('/orgs/demo/records/management-reviews');
   assert.equal(await page.locator('a', { hasText: 'Add management review' }).count(), 0);
   await a11y.check(page, 'viewer');
@@ -539,6 +545,107 @@ test('a viewer can read a record but not change it', async () => {
   await page.waitForURL('**/login');
   await page.goto(REVIEW);
   assert.equal(new URL(page.url()).pathname, '/login', 'signed out');
+  await context.close();
+});
+
+// --- Working through the findings -------------------------------------------------------------
+
+test('a process owner lands on My work, reviews an overdue document and sees it leave the list', async () => {
+  // The rest of the team has reviewed their overdue documents; the owner's one is left.
+  const team = await adminPage();
+  const report = await readiness(team);
+  const overdue = report.findings.find((f) => f.check === 'doc-review-overdue');
+  assert.ok(overdue, 'the demo has documents past their review date');
+  const ids = new Set(overdue.evidence.map((e) => e.id));
+  const listed = await (await team.request.get('/api/v1/orgs/demo/records/documents?limit=1000')).json();
+  const current = listed.items.filter((r) => ids.has(r.record.id) && r.record.status === 'current');
+  const mine = current.filter((r) => r.record.owner === 'c.dunmore');
+  assert.ok(mine.length >= 1, 'the owner has an overdue document');
+  for (const r of current.filter((r) => r.record.owner !== 'c.dunmore')) {
+    await team.goto(`/orgs/demo/records/documents/${encodeURIComponent(r.key)}`);
+    await team.fill('#reviewed-on', AS_OF);
+    await Promise.all([team.waitForURL(/saved=1/), team.click('form:has(input[value=reviewed]) button')]);
+  }
+  const before = (await readiness(team)).readiness;
+
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await signIn(page, OWNER);
+  assert.equal(here(page), '/orgs/demo/my', 'a process owner lands on My work');
+  assert.match(await page.textContent('h1'), /My work: Callum Dunmore/);
+  await a11y.check(page, 'owner');
+  const late = page.locator('section[aria-labelledby=late-title] li', { hasText: 'Review a document' });
+  assert.ok((await late.count()) >= 1, 'their overdue document, under Late');
+  const title = (await late.first().locator('a').innerText()).trim();
+  await late.first().locator('a').click();
+  assert.match(here(page), /^\/orgs\/demo\/records\/documents\//, 'the document itself, not the register');
+  await page.fill('#reviewed-on', AS_OF);
+  await Promise.all([page.waitForURL(/saved=1/), page.click('form:has(input[value=reviewed]) button')]);
+  assert.match(await page.textContent('[role=status]'), /Saved/);
+
+  await page.goto('/orgs/demo/my');
+  assert.equal(
+    await page.locator('ul.work li', { hasText: title }).count(),
+    0,
+    `${title} has left My work`,
+  );
+  const after = (await readiness(page)).readiness;
+  assert.ok(
+    after.uncapped > before.uncapped,
+    `the score moved: ${before.uncapped} before the owner's review, ${after.uncapped} after`,
+  );
+  const still = (await readiness(page)).findings.find((f) => f.check === 'doc-review-overdue');
+  assert.equal(still, undefined, 'no document is past its review date any more');
+  await page.goto('/orgs/demo');
+  assert.match(await page.textContent('h1'), /readiness/i, 'the dashboard is one click away');
+  await context.close();
+});
+
+test('the auditor edits an audit with findings: adds one, removes one, saves', async () => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await signIn(page, AUDITOR);
+  await page.goto('/orgs/demo/records/audits/IA-2024-01');
+  await a11y.check(page, 'auditor');
+  const rows = page.locator('fieldset.row:not(.blank)');
+  const count = await rows.count();
+  assert.ok(count >= 2, 'the audit has findings');
+  const legends = await rows.locator('legend').allInnerTexts();
+  assert.deepEqual(legends.slice(0, 2), ['Finding 1', 'Finding 2'], 'rows are named in words');
+  assert.match(await page.locator('fieldset.row.blank legend').innerText(), /Add a finding/);
+  // Dates are year-month-day whatever the browser's locale.
+  assert.match(await page.inputValue('input[name=held_on]'), /^\d{4}-\d{2}-\d{2}$/);
+
+  const removed = await page.inputValue('input[name="findings.1.id"]');
+  await page.check('input[name="findings.1._remove"]');
+  const blank = count;
+  await page.fill(`input[name="findings.${blank}.id"]`, 'IA-2024-01-F9');
+  await page.selectOption(`select[name="findings.${blank}.grade"]`, 'minor');
+  await page.selectOption(`select[name="findings.${blank}.clause"]`, '8.2.3');
+  await page.fill(`input[name="findings.${blank}.statement"]`, 'Two SLAs were not reviewed in the year');
+  await Promise.all([page.waitForURL(/saved=1/), page.click('button:text-is("Save changes")')]);
+  assert.match(await page.textContent('[role=status]'), /Saved/);
+  const ids = await page.locator('fieldset.row:not(.blank) input[name$=".id"]').evaluateAll((els) => els.map((e) => e.value));
+  assert.ok(ids.includes('IA-2024-01-F9'), `the new finding is there: ${ids}`);
+  assert.ok(!ids.includes(removed), `${removed} was removed`);
+  assert.equal(ids.length, count, 'one added, one removed');
+  // Saving again, nothing changed, still works: the blank row is ignored.
+  await Promise.all([page.waitForURL(/saved=1/), page.click('button:text-is("Save changes")')]);
+  assert.match(await page.textContent('[role=status]'), /Saved/);
+  await context.close();
+});
+
+test('on a phone the header stays compact and no page is wider than the screen', async () => {
+  const context = await browser.newContext({ baseURL: new URL(admin.url()).origin, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await signIn(page, ADMIN);
+  for (const p of [DASHBOARD, '/orgs/demo/records/changes', '/orgs/demo/records/audits/IA-2024-01', '/orgs/demo/metrics']) {
+    await page.goto(p);
+    const header = await page.locator('header.top').boundingBox();
+    assert.ok(header.height <= 110, `${p}: the header is ${header.height}px high`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 390, `${p}: the page is ${wide}px wide at 390px`);
+  }
   await context.close();
 });
 
@@ -564,6 +671,12 @@ const PAGES = [
   '/orgs/demo/tickets/import',
   '/orgs/demo/records/documents/POL-001%2F3.0',
   '/orgs/demo/records/checklist/new?pattern=F-012',
+  // Work pages: My work, the members, the audit trail, a register of audits.
+  '/orgs/demo/my',
+  '/orgs/demo/members',
+  '/orgs/demo/trail',
+  '/orgs/demo/records/audits/IA-2024-01',
+  '/orgs/demo/records/continuity-plans/new?services=SVC-SOC',
 ];
 
 test('no page has a serious or critical accessibility violation', async (t) => {
