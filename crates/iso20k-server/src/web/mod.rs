@@ -22,6 +22,7 @@ pub(crate) fn landing(org: &iso20k_store::Org, membership: &iso20k_store::Member
 
 mod members;
 mod my;
+mod plan;
 mod trail;
 
 use std::sync::OnceLock;
@@ -55,6 +56,7 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}/metrics", get(pages::metrics))
         .route("/orgs/{slug}/trail", get(trail::page))
         .route("/orgs/{slug}/my", get(my::page))
+        .route("/orgs/{slug}/plan", get(plan::page))
         .route(
             "/orgs/{slug}/members",
             get(members::page).post(members::save),
@@ -155,6 +157,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("record.html", include_str!("../../templates/record.html")),
     ("trail.html", include_str!("../../templates/trail.html")),
     ("my.html", include_str!("../../templates/my.html")),
+    ("plan.html", include_str!("../../templates/plan.html")),
     ("members.html", include_str!("../../templates/members.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
