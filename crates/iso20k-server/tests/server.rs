@@ -3675,6 +3675,13 @@ async fn registers_search_filter_sort_show_findings_and_review_documents_in_bulk
             .find(|f| f["check"] == "doc-review-overdue")
             .map_or(0, |f| f["evidence"].as_array().unwrap().len())
     };
+    let finding = page(r, "/orgs/acme/findings/doc-review-overdue", &pat)
+        .await
+        .html();
+    assert!(
+        finding.contains(r#"href="/orgs/acme/records/documents?overdue=yes">Mark the overdue documents reviewed</a>"#),
+        "the finding leads to the bulk review"
+    );
     let before = overdue(&report);
     assert!(before >= 3, "{before}");
     let list = page(r, "/orgs/acme/records/documents?overdue=yes", &pat).await;
