@@ -564,6 +564,11 @@ const PAGES = [
   '/orgs/demo/tickets/import',
   '/orgs/demo/records/documents/POL-001%2F3.0',
   '/orgs/demo/records/checklist/new?pattern=F-012',
+  // The registers searched, filtered and sorted, and the documents' bulk review.
+  '/orgs/demo/records/changes?type=emergency&sort=findings&dir=desc',
+  '/orgs/demo/records/incidents?q=svc&priority=1',
+  '/orgs/demo/records/documents?overdue=yes',
+  '/orgs/demo/records/changes/CHG0004498',
 ];
 
 test('no page has a serious or critical accessibility violation', async (t) => {

@@ -996,7 +996,8 @@ pub(crate) async fn review(
     let store = app.store();
     let actor = access.auth.actor();
     let (mut reviewed, mut drafts) = (0usize, 0usize);
-    let (mut left, mut kept): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let (mut left, mut kept, mut refused): (Vec<String>, Vec<String>, Vec<String>) =
+        (Vec::new(), Vec::new(), Vec::new());
     for (version, key) in picked {
         let record = store.record(access.org.id, kind.name, &key).await?;
         let Some(record) = record.filter(|r| r.version == version) else {
@@ -1005,7 +1006,15 @@ pub(crate) async fn review(
         };
         let mut doc: Value = serde_json::from_str(&record.body).map_err(ApiError::internal)?;
         doc["last_reviewed_on"] = json!(today);
-        let entry = check_record(&app, &access.org, kind, &doc).await?;
+        // A record the checks refuse now (written before a rule tightened) is named, not saved.
+        let entry = match check_record(&app, &access.org, kind, &doc).await {
+            Ok(entry) => entry,
+            Err(ApiError::Invalid { .. }) => {
+                refused.push(key);
+                continue;
+            }
+            Err(e) => return Err(Failure(e)),
+        };
         let write = Write {
             kind: kind.name.to_owned(),
             key: record.key.clone(),
@@ -1032,7 +1041,10 @@ pub(crate) async fn review(
                     o.remove(field);
                 }
             }
-            let entry = check_record(&app, &access.org, kind, &doc).await?;
+            let Ok(entry) = check_record(&app, &access.org, kind, &doc).await else {
+                kept.push(key);
+                continue;
+            };
             let write = Write {
                 kind: kind.name.to_owned(),
                 key: entry.key,
@@ -1059,6 +1071,9 @@ pub(crate) async fn review(
     }
     for key in kept.iter().take(50) {
         outcome.append_pair("kept", key);
+    }
+    for key in refused.iter().take(50) {
+        outcome.append_pair("refused", key);
     }
     let outcome = outcome.finish();
     let query = match back.trim_start_matches('?') {

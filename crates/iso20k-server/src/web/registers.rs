@@ -662,7 +662,10 @@ pub(crate) fn link(query: &[(String, String)], set: &[(&str, &str)]) -> String {
 
 /// The parameters that carry the outcome of a bulk review back to the list.
 pub(crate) fn is_notice(name: &str) -> bool {
-    matches!(name, "reviewed" | "on" | "left" | "drafts" | "kept")
+    matches!(
+        name,
+        "reviewed" | "on" | "left" | "drafts" | "kept" | "refused"
+    )
 }
 
 /// What a bulk review did, in words, from the parameters it sent the list.
@@ -706,8 +709,26 @@ pub(crate) fn review_notice(query: &[(String, String)]) -> Option<String> {
     }
     if !kept.is_empty() {
         words.push_str(&format!(
-            "; no new version was started for {}, as it exists already",
+            "; no new version was started for {} (its next version exists already or its version is not a number)",
             kept.join(", ")
+        ));
+    }
+    let refused: Vec<&str> = query
+        .iter()
+        .filter(|(k, _)| k == "refused")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if !refused.is_empty() {
+        words.push_str(&format!(
+            "; {} could not be saved as {} now, open {} to fix it: {}",
+            refused.len(),
+            if refused.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
+            if refused.len() == 1 { "it" } else { "each" },
+            refused.join(", ")
         ));
     }
     words.push('.');
