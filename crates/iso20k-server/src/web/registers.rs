@@ -734,3 +734,132 @@ pub(crate) fn review_notice(query: &[(String, String)]) -> Option<String> {
     words.push('.');
     Some(words)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(name: &str) -> &'static Kind {
+        iso20k_bundle::records::kind(name).unwrap()
+    }
+
+    fn report() -> Value {
+        json!({ "findings": [
+            { "id": "doc-review-overdue", "check": "doc-review-overdue", "title": "Overdue", "grade": "minor",
+              "evidence": [
+                { "kind": "document", "id": "POL-001", "note": "POL-001 v2.1 overdue for its 12 months review" },
+                { "kind": "document", "id": "POL-001", "note": "POL-001 v2.1 again" },
+              ] },
+            { "id": "doc-uncontrolled", "check": "doc-uncontrolled", "title": "Uncontrolled", "grade": "minor",
+              "evidence": [{ "kind": "document", "id": "PRO-002", "note": "no approver" }] },
+            { "id": "mr-actions", "check": "mr-actions", "title": "Actions", "grade": "minor",
+              "evidence": [{ "kind": "review-action", "id": "MR-1-A2", "note": "late" }] },
+            { "id": "audit-gaps", "check": "audit-gaps", "title": "Gaps", "grade": "minor",
+              "evidence": [{ "kind": "register", "id": "audits", "note": "" }] },
+            { "id": "change-no-backout", "check": "change-no-backout", "title": "Backout", "grade": "minor",
+              "evidence": [{ "kind": "change", "id": "CHG1", "note": "" }] },
+        ]})
+    }
+
+    #[test]
+    fn a_finding_cites_the_document_version_it_names_else_the_current_one() {
+        let c = Citations::of(&report());
+        let docs = kind("documents");
+        let cited = |key: &str, body: Value| {
+            c.of_record(docs, key, &body)
+                .iter()
+                .map(|f| f.check.clone())
+                .collect::<Vec<_>>()
+        };
+        let current = json!({ "id": "POL-001", "version": "2.1", "status": "current" });
+        assert_eq!(
+            cited("POL-001/2.1", current),
+            ["doc-review-overdue"],
+            "once"
+        );
+        let draft = json!({ "id": "POL-001", "version": "3.0", "status": "draft" });
+        assert!(cited("POL-001/3.0", draft).is_empty());
+        let named = json!({ "id": "PRO-002", "version": "1.0", "status": "current" });
+        assert_eq!(cited("PRO-002/1.0", named), ["doc-uncontrolled"]);
+        let old = json!({ "id": "PRO-002", "version": "0.9", "status": "obsolete" });
+        assert!(cited("PRO-002/0.9", old).is_empty());
+        let change = c.of_record(kind("changes"), "CHG1", &json!({ "id": "CHG1" }));
+        assert_eq!(change.len(), 1);
+        assert!(
+            c.of_record(kind("audits"), "IA-1", &json!({ "id": "IA-1" }))
+                .is_empty(),
+            "a register-wide finding is no record's"
+        );
+    }
+
+    #[test]
+    fn the_query_is_bounded_and_said_back_in_words() {
+        let changes = kind("changes");
+        let columns = columns(changes, &[]);
+        let q = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            Asked::read(&pairs, &columns, changes)
+        };
+        let asked = q(&[
+            ("q", "  SVC-NET "),
+            ("type", "emergency"),
+            ("sort", "findings"),
+            ("dir", "desc"),
+        ])
+        .ok()
+        .unwrap();
+        assert_eq!(asked.search, "svc-net");
+        assert_eq!(asked.filters.len(), 1);
+        assert_eq!(asked.sort, Some((Some(columns.len() - 1), true)));
+        assert!(!asked.plain());
+        assert!(q(&[("unrelated", "x"), ("type", "")]).ok().unwrap().plain());
+        for bad in [
+            vec![("sort", "colour")],
+            vec![("dir", "up")],
+            vec![("type", "urgent")],
+            vec![("page", "0")],
+            vec![("page", "two")],
+        ] {
+            let Err(Failure(ApiError::Invalid { message, .. })) = q(&bad) else {
+                panic!("{bad:?} is refused");
+            };
+            assert!(!message.is_empty());
+        }
+        let long = "x".repeat(MAX_PARAM + 1);
+        assert!(q(&[("q", &long)]).is_err());
+        assert!(q(&[("q", &"x".repeat(MAX_PARAM))]).is_ok());
+    }
+
+    #[test]
+    fn cells_sort_as_numbers_then_words_and_empty_last() {
+        let mut v = vec!["10", "", "9", "b", "A"];
+        v.sort_by(|a, b| natural(a, b));
+        assert_eq!(v, ["9", "10", "A", "b", ""]);
+        assert_eq!(flag(&json!("Yes")), Some(true));
+        assert_eq!(flag(&json!(false)), Some(false));
+        assert_eq!(flag(&json!("maybe")), None);
+        assert_eq!(or_list(&["a", "b", "c"]), "a, b or c");
+    }
+
+    #[test]
+    fn the_bulk_review_is_told_in_words() {
+        let q: Vec<(String, String)> = [
+            ("overdue", "yes"),
+            ("reviewed", "3"),
+            ("on", "2026-12-03"),
+            ("left", "DOC-7"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(
+            review_notice(&q).unwrap(),
+            "3 documents marked reviewed on 2026-12-03; 1 had changed meanwhile and was left: DOC-7."
+        );
+        assert_eq!(link(&q, &[("sort", "key")]), "?overdue=yes&sort=key");
+        assert!(review_notice(&q[..1]).is_none());
+    }
+}
