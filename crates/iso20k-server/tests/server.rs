@@ -3661,6 +3661,10 @@ async fn registers_search_filter_sort_show_findings_and_review_documents_in_bulk
         .await
         .html();
     assert!(html.contains(r#"href="/orgs/acme/findings/doc-review-overdue""#));
+    assert!(
+        html.contains("POL-001 v2.1 overdue for its 12 months review"),
+        "what the finding says of this record"
+    );
     let html = page(r, "/orgs/acme/records/documents/POL-001%2F3.0", &pat)
         .await
         .html();

@@ -476,13 +476,7 @@ async fn form_page(
     let findings = match existing {
         Some(r) => {
             let citations = registers::Citations::current(app, access).await?;
-            Some(
-                citations
-                    .of_record(kind, &r.key, value)
-                    .into_iter()
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            )
+            Some(citations.with_notes(kind, &r.key, value))
         }
         None => None,
     };

@@ -27,10 +27,10 @@ pub(crate) struct Cited {
 #[derive(Default)]
 pub(crate) struct Citations {
     /// By kind and key, for evidence naming a record of its own.
-    by_key: HashMap<(&'static str, String), Vec<usize>>,
+    by_key: HashMap<(&'static str, String), Vec<(usize, String)>>,
     /// By kind and an id written inside its records (a document's number, a review's action,
     /// a supplier's contract, a person's training), for evidence naming no key of its own.
-    by_id: HashMap<(&'static str, String), Vec<usize>>,
+    by_id: HashMap<(&'static str, String), Vec<(usize, String)>>,
     findings: Vec<Cited>,
 }
 
@@ -83,9 +83,8 @@ impl Citations {
                         .entry((target.kind.name, id.to_owned()))
                         .or_default(),
                 };
-                if slot.last() != Some(&n) {
-                    slot.push(n);
-                }
+                let note = e["note"].as_str().unwrap_or_default().trim().to_owned();
+                slot.push((n, note));
             }
         }
         out
@@ -93,18 +92,44 @@ impl Citations {
 
     /// The findings citing one record, each once, in the report's order (worst first).
     pub(crate) fn of_record(&self, kind: &Kind, key: &str, body: &Value) -> Vec<&Cited> {
-        let mut hits: BTreeSet<usize> = BTreeSet::new();
+        self.hits(kind, key, body)
+            .into_keys()
+            .map(|i| &self.findings[i])
+            .collect()
+    }
+
+    /// The findings citing one record, each with what its evidence says about the record.
+    pub(crate) fn with_notes(&self, kind: &Kind, key: &str, body: &Value) -> Vec<Value> {
+        self.hits(kind, key, body)
+            .into_iter()
+            .map(|(i, notes)| {
+                let f = &self.findings[i];
+                json!({ "slug": f.slug, "check": f.check, "title": f.title, "grade": f.grade, "notes": notes })
+            })
+            .collect()
+    }
+
+    fn hits(&self, kind: &Kind, key: &str, body: &Value) -> BTreeMap<usize, Vec<String>> {
+        let mut hits: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut add = |found: &Vec<(usize, String)>| {
+            for (i, note) in found {
+                let notes = hits.entry(*i).or_default();
+                if !note.is_empty() && !notes.contains(note) {
+                    notes.push(note.clone());
+                }
+            }
+        };
         if let Some(found) = self.by_key.get(&(kind.name, key.to_owned())) {
-            hits.extend(found);
+            add(found);
         }
         if !self.by_id.is_empty() {
             for id in inner_ids(kind, body) {
                 if let Some(found) = self.by_id.get(&(kind.name, id)) {
-                    hits.extend(found);
+                    add(found);
                 }
             }
         }
-        hits.into_iter().map(|i| &self.findings[i]).collect()
+        hits
     }
 }
 
