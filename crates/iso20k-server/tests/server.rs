@@ -3825,3 +3825,46 @@ async fn registers_search_filter_sort_show_findings_and_review_documents_in_bulk
     assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(nothing.html().contains("No document was picked"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_register_search_past_its_cap_says_what_it_left_out() {
+    let f = fixtures(Config {
+        register_cap: 10,
+        ..quiet()
+    })
+    .await
+    .remove(0);
+    let r = &f.router;
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    let user = f
+        .store()
+        .create_user("pat@acme.example", "", Some(&hash))
+        .await
+        .unwrap();
+    f.store()
+        .set_membership(f.org.id, user.id, "manager", None)
+        .await
+        .unwrap();
+    let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+    let total = incidents(&f).await;
+    assert!(total > 10);
+    // Listed plainly, tickets page by key whatever their number: nothing is left out.
+    let plain = page(r, "/orgs/acme/records/incidents", &pat).await.html();
+    assert!(!plain.contains("were not looked at"));
+    assert_eq!(listed(&plain, "incidents").len(), total.min(50) as usize);
+    let searched = page(
+        r,
+        "/orgs/acme/records/incidents?q=inc&sort=key&dir=desc",
+        &pat,
+    )
+    .await
+    .html();
+    assert!(
+        searched.contains(&format!(
+            "Only the first 10 incidents by key, of {total}, were searched, filtered and sorted here; the other {} were not looked at",
+            total - 10
+        )),
+        "{searched}"
+    );
+    assert_eq!(listed(&searched, "incidents").len(), 10);
+}

@@ -70,9 +70,6 @@ pub(crate) async fn kinds(
 
 const PAGE: usize = 50;
 
-/// The most records a search, filter or sort reads of one kind. Past it the page says so.
-pub(crate) const SEARCH_CAP: usize = 50_000;
-
 /// How many records each read of a search fetches.
 const BATCH: i64 = 1_000;
 
@@ -131,6 +128,7 @@ pub(crate) async fn list(
         let mut after: Option<String> = None;
         let mut read = 0usize;
         let mut capped = false;
+        let cap = app.config().register_cap;
         loop {
             let batch = store
                 .records(access.org.id, kind.name, after.as_deref(), BATCH)
@@ -138,7 +136,7 @@ pub(crate) async fn list(
             let full = batch.len() as i64 == BATCH;
             after = batch.last().map(|r| r.key.clone());
             for r in &batch {
-                if read == SEARCH_CAP {
+                if read == cap {
                     capped = true;
                     break;
                 }
@@ -227,7 +225,7 @@ pub(crate) async fn list(
             "matched": matched,
             "narrowed": !asked.plain(),
             "capped": capped,
-            "cap": SEARCH_CAP,
+            "cap": app.config().register_cap,
             "search": search,
             "filters": filters,
             "sort": query.iter().find(|(k, _)| k == "sort").map(|(_, v)| v.clone()),
