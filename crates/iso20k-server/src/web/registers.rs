@@ -298,9 +298,15 @@ pub(crate) fn columns(kind: &Kind, summary: &[&'static str]) -> Vec<Column> {
         _ => summary
             .iter()
             .map(|name| {
-                let choices =
-                    matches!(*name, "status" | "state" | "priority" | "grade" | "service")
-                        .then_some(Choices::Seen(None));
+                // A service is one of the catalogue's; the rest are the values the records hold
+                // (which a ticket register listed page by page does not know: it offers none).
+                let choices = match *name {
+                    "service" => Some(Choices::Seen(Some("services"))),
+                    "status" | "state" | "priority" | "grade" if !kind.ticket => {
+                        Some(Choices::Seen(None))
+                    }
+                    _ => None,
+                };
                 column(name, &form_label(name), Get::Field(name), choices)
             })
             .collect(),
