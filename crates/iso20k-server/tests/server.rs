@@ -3822,8 +3822,12 @@ async fn registers_search_filter_sort_show_findings_and_review_documents_in_bulk
         &[("csrf", &csrf)],
     )
     .await;
-    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(nothing.html().contains("No document was picked"));
+    assert_eq!(nothing.status, StatusCode::SEE_OTHER);
+    let html = page(r, nothing.headers[header::LOCATION].to_str().unwrap(), &pat)
+        .await
+        .html();
+    assert!(html.contains("No document was picked"), "{html}");
+    assert!(html.contains(r#"<p class="notice warning" role="status">No document"#));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

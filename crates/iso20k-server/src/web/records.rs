@@ -972,11 +972,13 @@ pub(crate) async fn review(
         };
         picked.push(pick);
     }
+    // Nothing ticked: back to the same list, which says so.
     if picked.is_empty() {
-        return Err(Failure(ApiError::field(
-            "",
-            "no document was picked: tick the ones reviewed, then press the button",
-        )));
+        let query = match back.trim_start_matches('?') {
+            "" => "?picked=none".to_owned(),
+            rest => format!("?{rest}&picked=none"),
+        };
+        return Ok(Redirect::to(&format!("/orgs/{slug}/records/documents{query}")).into_response());
     }
     if picked.len() > REVIEW_MAX {
         return Err(Failure(ApiError::field(

@@ -695,7 +695,7 @@ pub(crate) fn link(query: &[(String, String)], set: &[(&str, &str)]) -> String {
 pub(crate) fn is_notice(name: &str) -> bool {
     matches!(
         name,
-        "reviewed" | "on" | "left" | "drafts" | "kept" | "refused"
+        "reviewed" | "on" | "left" | "drafts" | "kept" | "refused" | "picked"
     )
 }
 
@@ -707,6 +707,11 @@ pub(crate) fn review_notice(query: &[(String, String)]) -> Option<String> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
+    if get("picked") == Some("none") {
+        return Some(
+            "No document was picked: tick the ones reviewed, then press the button.".to_owned(),
+        );
+    }
     let reviewed: usize = get("reviewed")?.parse().ok()?;
     let on = get("on").unwrap_or_default();
     let drafts: usize = get("drafts").and_then(|d| d.parse().ok()).unwrap_or(0);
