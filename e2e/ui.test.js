@@ -677,6 +677,11 @@ const PAGES = [
   '/orgs/demo/trail',
   '/orgs/demo/records/audits/IA-2024-01',
   '/orgs/demo/records/continuity-plans/new?services=SVC-SOC',
+  // The registers searched, filtered and sorted, and the documents' bulk review.
+  '/orgs/demo/records/changes?type=emergency&sort=findings&dir=desc',
+  '/orgs/demo/records/incidents?q=svc&priority=1',
+  '/orgs/demo/records/documents?overdue=yes',
+  '/orgs/demo/records/changes/CHG0004498',
 ];
 
 test('no page has a serious or critical accessibility violation', async (t) => {

@@ -70,6 +70,9 @@ pub struct Config {
     /// The e-mails (lower-case) of the local administrators who may still sign in with a
     /// password under [`Config::sso_only`], for when the provider is down.
     pub break_glass: Vec<String>,
+    /// The most records of one kind a register page reads to search, filter or sort them;
+    /// past it the page says how many were left out.
+    pub register_cap: usize,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             sso: None,
             sso_only: false,
             break_glass: Vec::new(),
+            register_cap: 50_000,
         }
     }
 }

@@ -3597,3 +3597,498 @@ async fn a_member_linked_to_a_person_lands_on_their_work_and_an_admin_links_them
     // Another person's work is not theirs.
     assert!(!mine.contains("Helena"), "{mine}");
 }
+
+/// The stored revision of a document version.
+async fn doc_version(f: &Fixture, key: &str) -> i64 {
+    f.store()
+        .record(f.org.id, "documents", key)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+}
+
+/// The keys a register page lists, in the order of its rows.
+fn listed(html: &str, kind: &str) -> Vec<String> {
+    let body = html.split("<tbody>").nth(1).unwrap_or_default();
+    let body = body.split("</tbody>").next().unwrap_or_default();
+    let prefix = format!(r#"<td style="white-space: nowrap"><a href="/orgs/acme/records/{kind}/"#);
+    body.split(prefix.as_str())
+        .skip(1)
+        .map(|rest| {
+            rest.split("\">")
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registers_search_filter_sort_show_findings_and_review_documents_in_bulk() {
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    for (email, role) in [
+        ("pat@acme.example", "manager"),
+        ("vic@acme.example", "viewer"),
+    ] {
+        let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, role, None)
+            .await
+            .unwrap();
+    }
+    let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+    let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
+    let viewer = f.token("viewer");
+    let report = call(r, Method::GET, "/api/v1/orgs/acme/readiness", &viewer, None)
+        .await
+        .json();
+    let cited = |kind: &str| -> BTreeSet<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["evidence"].as_array().unwrap().iter())
+            .filter(|e| e["kind"] == kind)
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let changes: Vec<(String, Value)> = f
+        .store()
+        .records(f.org.id, "changes", None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.key, serde_json::from_str(&c.body).unwrap()))
+        .collect();
+    let all: Vec<String> = changes.iter().map(|(k, _)| k.clone()).collect();
+    assert!(all.len() > 5, "the demo has changes");
+
+    // Unfiltered: every change, in key order, with the columns a change is judged by.
+    let plain = page(r, "/orgs/acme/records/changes", &pat).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    let html = plain.html();
+    assert_eq!(listed(&html, "changes"), all);
+    for head in [
+        "Type",
+        "Service",
+        "Approved",
+        "Implemented",
+        "Successful",
+        "Findings",
+    ] {
+        assert!(
+            html.contains(&format!(">{head}</a></th>"))
+                || html.contains(&format!(">{head} ▲</a></th>")),
+            "{head}"
+        );
+    }
+    assert!(
+        html.contains(r#"aria-sort="ascending""#),
+        "key order is said"
+    );
+    assert!(html.contains(r#"<label for="register-q">Search</label>"#));
+
+    // A filter narrows to the rows it names.
+    let emergency: Vec<String> = changes
+        .iter()
+        .filter(|(_, c)| c["type"] == "emergency")
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(!emergency.is_empty());
+    let html = page(r, "/orgs/acme/records/changes?type=emergency", &pat)
+        .await
+        .html();
+    assert_eq!(listed(&html, "changes"), emergency);
+    assert!(html.contains(&format!(
+        "{} of {} records match",
+        emergency.len(),
+        all.len()
+    )));
+    let unapproved: Vec<String> = changes
+        .iter()
+        .filter(|(_, c)| c["approved_at"].is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let html = page(r, "/orgs/acme/records/changes?approved=no", &pat)
+        .await
+        .html();
+    assert_eq!(listed(&html, "changes"), unapproved);
+    // Has findings: the changes the report cites, and only those.
+    let with_findings: Vec<String> = all
+        .iter()
+        .filter(|k| cited("change").contains(*k))
+        .cloned()
+        .collect();
+    assert!(with_findings.contains(&"CHG0004498".to_owned()));
+    let html = page(r, "/orgs/acme/records/changes?findings=yes", &pat)
+        .await
+        .html();
+    assert_eq!(listed(&html, "changes"), with_findings);
+    assert!(
+        html.contains(r#"href="/orgs/acme/records/changes/CHG0004498#findings-title">2</a>"#),
+        "the count links to the record's findings"
+    );
+    let html = page(r, "/orgs/acme/records/changes?findings=no", &pat)
+        .await
+        .html();
+    assert_eq!(
+        listed(&html, "changes").len(),
+        all.len() - with_findings.len()
+    );
+
+    // The search box matches the key and the words of the columns, whatever the case.
+    let html = page(r, "/orgs/acme/records/changes?q=chg0004437", &pat)
+        .await
+        .html();
+    assert_eq!(listed(&html, "changes"), ["CHG0004437"]);
+    let service = changes[1].1["service"].as_str().unwrap().to_owned();
+    let same_service: Vec<String> = changes
+        .iter()
+        .filter(|(_, c)| c["service"] == service.as_str())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let html = page(
+        r,
+        &format!("/orgs/acme/records/changes?q={}", service.to_lowercase()),
+        &pat,
+    )
+    .await
+    .html();
+    assert_eq!(listed(&html, "changes"), same_service);
+    let html = page(r, "/orgs/acme/records/changes?q=no-such-thing-at-all", &pat)
+        .await
+        .html();
+    assert!(listed(&html, "changes").is_empty());
+    assert!(html.contains("No record matches"));
+
+    // Sorting: by key backwards, then by a column, ties by key; the header says which way.
+    let html = page(r, "/orgs/acme/records/changes?sort=key&dir=desc", &pat)
+        .await
+        .html();
+    let mut backwards = all.clone();
+    backwards.reverse();
+    assert_eq!(listed(&html, "changes"), backwards);
+    assert!(html.contains(r#"aria-sort="descending""#));
+    let html = page(r, "/orgs/acme/records/changes?sort=type&dir=asc", &pat)
+        .await
+        .html();
+    let mut by_type: Vec<(String, String)> = changes
+        .iter()
+        .map(|(k, c)| (c["type"].as_str().unwrap_or("normal").to_owned(), k.clone()))
+        .collect();
+    by_type.sort();
+    assert_eq!(
+        listed(&html, "changes"),
+        by_type.into_iter().map(|(_, k)| k).collect::<Vec<_>>()
+    );
+    assert!(
+        html.contains(r#"<th scope="col" aria-sort="ascending"><a href="?sort=type&dir=desc""#)
+    );
+    // A filter and a sort together keep each other in their links.
+    let html = page(
+        r,
+        "/orgs/acme/records/changes?approved=yes&sort=successful&dir=desc",
+        &pat,
+    )
+    .await
+    .html();
+    assert!(
+        html.contains(r#"href="?approved=yes&sort=key&dir=asc""#),
+        "{html}"
+    );
+    assert!(
+        !listed(&html, "changes")
+            .iter()
+            .any(|k| unapproved.contains(k))
+    );
+
+    // What the page cannot do is said in words, with a 4xx, never a 500.
+    for (uri, words) in [
+        (
+            "/orgs/acme/records/changes?sort=colour",
+            "no column `colour` to sort by",
+        ),
+        ("/orgs/acme/records/changes?dir=sideways", "neither asc"),
+        (
+            "/orgs/acme/records/changes?type=urgent",
+            "cannot be filtered by `urgent`",
+        ),
+        ("/orgs/acme/records/changes?page=0", "not a page number"),
+        (
+            "/orgs/acme/records/changes?q=x&page=99",
+            "no page 99 of these changes",
+        ),
+    ] {
+        let reply = page(r, uri, &pat).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
+        assert!(reply.html().contains(words), "{uri}: {}", reply.html());
+    }
+    let long = format!("/orgs/acme/records/changes?q={}", "a".repeat(201));
+    let reply = page(r, &long, &pat).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.html().contains("at most 200 characters"));
+
+    // Incidents filter by priority and breach; documents by status.
+    let incidents: Vec<(String, Value)> = f
+        .store()
+        .records(f.org.id, "incidents", None, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.key, serde_json::from_str(&c.body).unwrap()))
+        .collect();
+    let breached: Vec<String> = incidents
+        .iter()
+        .filter(|(_, i)| i["priority"] == 1 && (i["sla_met"] == false || i["sla_met"] == "no"))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let html = page(
+        r,
+        "/orgs/acme/records/incidents?priority=1&breached=yes",
+        &pat,
+    )
+    .await
+    .html();
+    assert_eq!(listed(&html, "incidents"), breached);
+
+    // A record page lists the findings citing it.
+    let html = page(r, "/orgs/acme/records/changes/CHG0004498", &pat)
+        .await
+        .html();
+    assert!(html.contains("Findings about this record"));
+    assert!(html.contains(r#"href="/orgs/acme/findings/emergency-change-not-reviewed""#));
+    assert!(html.contains(r#"href="/orgs/acme/findings/change-no-backout""#));
+    let quiet_change = all.iter().find(|k| !with_findings.contains(k)).unwrap();
+    let html = page(
+        r,
+        &format!("/orgs/acme/records/changes/{quiet_change}"),
+        &vic,
+    )
+    .await
+    .html();
+    assert!(
+        html.contains("No finding cites this record"),
+        "a viewer sees it too"
+    );
+    // A document's finding cites the version it names, not its drafts.
+    let html = page(r, "/orgs/acme/records/documents/POL-001%2F2.1", &pat)
+        .await
+        .html();
+    assert!(html.contains(r#"href="/orgs/acme/findings/doc-review-overdue""#));
+    assert!(
+        html.contains("POL-001 v2.1 overdue for its 12 months review"),
+        "what the finding says of this record"
+    );
+    let html = page(r, "/orgs/acme/records/documents/POL-001%2F3.0", &pat)
+        .await
+        .html();
+    assert!(!html.contains(r#"href="/orgs/acme/findings/doc-review-overdue""#));
+
+    // The documents overdue for review, filtered, then marked reviewed together.
+    let overdue = |report: &Value| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "doc-review-overdue")
+            .map_or(0, |f| f["evidence"].as_array().unwrap().len())
+    };
+    let finding = page(r, "/orgs/acme/findings/doc-review-overdue", &pat)
+        .await
+        .html();
+    assert!(
+        finding.contains(r#"href="/orgs/acme/records/documents?overdue=yes">Mark the overdue documents reviewed</a>"#),
+        "the finding leads to the bulk review"
+    );
+    let before = overdue(&report);
+    assert!(before >= 3, "{before}");
+    let list = page(r, "/orgs/acme/records/documents?overdue=yes", &pat).await;
+    let html = list.html();
+    let due = listed(&html, "documents");
+    assert_eq!(due.len(), before, "{due:?}");
+    assert!(html.contains(r#"action="/orgs/acme/documents/review""#));
+    assert!(
+        !page(r, "/orgs/acme/records/documents", &vic)
+            .await
+            .html()
+            .contains("/documents/review"),
+        "not for a viewer"
+    );
+    let csrf = csrf_of(&html);
+    let mut picks = Vec::new();
+    for key in &due[..due.len() - 1] {
+        picks.push(format!("{}:{key}", doc_version(&f, key).await));
+    }
+    // The last one changed since the page was drawn.
+    let stale = due.last().unwrap().clone();
+    picks.push(format!("{}:{stale}", doc_version(&f, &stale).await));
+    let mut changed = f
+        .store()
+        .record(f.org.id, "documents", &stale)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut body: Value = serde_json::from_str(&changed.body).unwrap();
+    body["title"] = json!("Retitled meanwhile");
+    changed.body = body.to_string();
+    f.store()
+        .update(
+            f.org.id,
+            "someone",
+            &iso20k_store::Write {
+                kind: "documents".into(),
+                key: stale.clone(),
+                body: changed.body.clone(),
+            },
+            changed.version,
+        )
+        .await
+        .unwrap();
+    let picks = picks
+        .iter()
+        .map(|p| ("doc", p.as_str()))
+        .chain([("csrf", csrf.as_str()), ("back", "?overdue=yes")])
+        .collect::<Vec<_>>();
+    let forged: Vec<(&str, &str)> = picks
+        .iter()
+        .filter(|(k, _)| *k != "csrf")
+        .cloned()
+        .collect();
+    let refused = post_form(r, "/orgs/acme/documents/review", Some(&pat), &forged).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let viewer_try = post_form(r, "/orgs/acme/documents/review", Some(&vic), &picks).await;
+    assert_eq!(viewer_try.status, StatusCode::FORBIDDEN);
+    let done = post_form(r, "/orgs/acme/documents/review", Some(&pat), &picks).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let back = done.headers[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with("/orgs/acme/records/documents?overdue=yes&reviewed="),
+        "{back}"
+    );
+    let today = jiff::ZonedDateTime::now().date().to_string();
+    let html = page(r, &back, &pat).await.html();
+    assert!(
+        html.contains(&format!(
+            "{} documents marked reviewed on {today}; 1 had changed meanwhile and was left: {stale}.",
+            due.len() - 1
+        )),
+        "{html}"
+    );
+    assert_eq!(
+        listed(&html, "documents"),
+        [stale.as_str()],
+        "only the one left is still overdue"
+    );
+    for key in &due[..due.len() - 1] {
+        let record = f
+            .store()
+            .record(f.org.id, "documents", key)
+            .await
+            .unwrap()
+            .unwrap();
+        let body: Value = serde_json::from_str(&record.body).unwrap();
+        assert_eq!(body["last_reviewed_on"], today.as_str(), "{key}");
+    }
+    let after = call(r, Method::GET, "/api/v1/orgs/acme/readiness", &viewer, None)
+        .await
+        .json();
+    assert_eq!(
+        overdue(&after),
+        1,
+        "the finding now names only the one left"
+    );
+
+    // With a new version: the review date, and the next version started as a draft.
+    let html = page(r, "/orgs/acme/records/documents?overdue=yes", &pat)
+        .await
+        .html();
+    let csrf = csrf_of(&html);
+    let pick = format!("{}:{stale}", doc_version(&f, &stale).await);
+    let done = post_form(
+        r,
+        "/orgs/acme/documents/review",
+        Some(&pat),
+        &[("csrf", &csrf), ("doc", &pick), ("new_version", "1")],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let html = page(r, done.headers[header::LOCATION].to_str().unwrap(), &pat)
+        .await
+        .html();
+    assert!(
+        html.contains(&format!(
+            "1 document marked reviewed on {today}, with 1 new draft version started."
+        )),
+        "{html}"
+    );
+    let id = stale.split('/').next().unwrap();
+    let versions = listed(
+        &page(r, &format!("/orgs/acme/records/documents?q={id}"), &pat)
+            .await
+            .html(),
+        "documents",
+    );
+    assert!(versions.len() >= 2, "{versions:?}");
+    let nothing = post_form(
+        r,
+        "/orgs/acme/documents/review",
+        Some(&pat),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(nothing.status, StatusCode::SEE_OTHER);
+    let html = page(r, nothing.headers[header::LOCATION].to_str().unwrap(), &pat)
+        .await
+        .html();
+    assert!(html.contains("No document was picked"), "{html}");
+    assert!(html.contains(r#"<p class="notice warning" role="status">No document"#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_register_search_past_its_cap_says_what_it_left_out() {
+    let f = fixtures(Config {
+        register_cap: 10,
+        ..quiet()
+    })
+    .await
+    .remove(0);
+    let r = &f.router;
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    let user = f
+        .store()
+        .create_user("pat@acme.example", "", Some(&hash))
+        .await
+        .unwrap();
+    f.store()
+        .set_membership(f.org.id, user.id, "manager", None)
+        .await
+        .unwrap();
+    let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+    let total = incidents(&f).await;
+    assert!(total > 10);
+    // Listed plainly, tickets page by key whatever their number: nothing is left out.
+    let plain = page(r, "/orgs/acme/records/incidents", &pat).await.html();
+    assert!(!plain.contains("were not looked at"));
+    assert_eq!(listed(&plain, "incidents").len(), total.min(50) as usize);
+    let searched = page(
+        r,
+        "/orgs/acme/records/incidents?q=inc&sort=key&dir=desc",
+        &pat,
+    )
+    .await
+    .html();
+    assert!(
+        searched.contains(&format!(
+            "Only the first 10 incidents by key, of {total}, were searched, filtered and sorted here; the other {} were not looked at",
+            total - 10
+        )),
+        "{searched}"
+    );
+    assert_eq!(listed(&searched, "incidents").len(), 10);
+}

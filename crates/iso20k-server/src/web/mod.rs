@@ -6,6 +6,7 @@ pub(crate) mod form;
 mod imports;
 mod pages;
 mod records;
+mod registers;
 mod sso;
 mod svg;
 pub(crate) use pages::finding_slug;
@@ -83,6 +84,7 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
             "/orgs/{slug}/records/{kind}/{key}",
             get(records::show).post(records::update),
         )
+        .route("/orgs/{slug}/documents/review", post(records::review))
         .route(
             "/orgs/{slug}/records/documents/{key}/lifecycle",
             post(records::lifecycle),
@@ -154,6 +156,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("metrics.html", include_str!("../../templates/metrics.html")),
     ("raci.html", include_str!("../../templates/raci.html")),
     ("records.html", include_str!("../../templates/records.html")),
+    (
+        "register-table.html",
+        include_str!("../../templates/register-table.html"),
+    ),
+    (
+        "record-findings.html",
+        include_str!("../../templates/record-findings.html"),
+    ),
     ("record.html", include_str!("../../templates/record.html")),
     ("trail.html", include_str!("../../templates/trail.html")),
     ("my.html", include_str!("../../templates/my.html")),

@@ -8,8 +8,8 @@ use iso20k_store::{ChangeFilter, StoreError, Write};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::form;
 use super::{Browser, Failure, PageResult, render};
+use super::{form, registers};
 use crate::App;
 use crate::api::{check_record, encode_segment, kind_named};
 use crate::auth::Access;
@@ -68,18 +68,16 @@ pub(crate) async fn kinds(
     ))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Page {
-    after: Option<String>,
-}
+const PAGE: usize = 50;
 
-const PAGE: i64 = 50;
+/// How many records each read of a search fetches.
+const BATCH: i64 = 1_000;
 
 pub(crate) async fn list(
     State(app): State<App>,
     browser: Browser,
     Path((slug, kind)): Path<(String, String)>,
-    Query(page): Query<Page>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let access = app.access(browser.auth.clone(), &slug).await?;
     let kind = kind_named(&kind)?;
@@ -89,46 +87,179 @@ pub(crate) async fn list(
                 .into_response(),
         );
     }
+    let columns = registers::columns(kind, &summary_columns(kind));
+    let asked = registers::Asked::read(&query, &columns, kind)?;
     let chrome = browser.chrome(&app, Some(&access), "records").await?;
-    let mut records = app
-        .store()
-        .records(access.org.id, kind.name, page.after.as_deref(), PAGE + 1)
-        .await?;
-    let next = (records.len() as i64 > PAGE).then(|| {
-        records.truncate(PAGE as usize);
-        records.last().map(|r| r.key.clone()).unwrap_or_default()
-    });
-    let columns = summary_columns(kind);
-    let rows: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-            json!({
-                "key": r.key,
-                "href": format!("/orgs/{slug}/records/{}/{}", kind.name, encode_segment(&r.key)),
-                "cells": columns.iter().map(|c| cell(&body[*c])).collect::<Vec<_>>(),
-                "updated_at": r.updated_at,
-                "updated_by": r.updated_by,
-            })
-        })
-        .collect();
+    let citations = registers::Citations::current(&app, &access).await?;
     let total = app
         .counts(&access.org)
         .await?
         .get(kind.name)
         .copied()
         .unwrap_or(0);
+    let store = app.store();
+    let seen_at = registers::seen_columns(&columns);
+    let mut seen: std::collections::BTreeMap<usize, std::collections::BTreeSet<String>> =
+        Default::default();
+    // Tickets may run to millions: listed plainly they are read a page at a time by key.
+    // Everything else, and any search, filter or sort, reads the kind whole (up to a cap).
+    let paged = kind.ticket && asked.plain();
+    let (rows, matched, capped, next, previous) = if paged {
+        let mut records = store
+            .records(
+                access.org.id,
+                kind.name,
+                asked.after.as_deref(),
+                PAGE as i64 + 1,
+            )
+            .await?;
+        let next = (records.len() > PAGE).then(|| {
+            records.truncate(PAGE);
+            let last = records.last().map(|r| r.key.clone()).unwrap_or_default();
+            registers::link(&query, &[("after", &last), ("page", "")])
+        });
+        let rows: Vec<registers::Row> = records
+            .iter()
+            .map(|r| registers::row(kind, &columns, &citations, r))
+            .collect();
+        (rows, None, None, next, None)
+    } else {
+        let mut rows = Vec::new();
+        let mut after: Option<String> = None;
+        let mut read = 0usize;
+        let mut capped = false;
+        let cap = app.config().register_cap;
+        loop {
+            let batch = store
+                .records(access.org.id, kind.name, after.as_deref(), BATCH)
+                .await?;
+            let full = batch.len() as i64 == BATCH;
+            after = batch.last().map(|r| r.key.clone());
+            for r in &batch {
+                if read == cap {
+                    capped = true;
+                    break;
+                }
+                read += 1;
+                let row = registers::row(kind, &columns, &citations, r);
+                for i in &seen_at {
+                    if !row.cells[*i].is_empty() {
+                        seen.entry(*i).or_default().insert(row.cells[*i].clone());
+                    }
+                }
+                if asked.wants(&row) {
+                    rows.push(row);
+                }
+            }
+            if capped || !full {
+                break;
+            }
+        }
+        asked.order(&mut rows);
+        let matched = rows.len();
+        let pages = matched.div_ceil(PAGE).max(1);
+        if asked.page > pages {
+            return Err(Failure(ApiError::field(
+                "",
+                format!(
+                    "there is no page {} of these {}: there {} {pages}",
+                    asked.page,
+                    kind.name.replace('-', " "),
+                    if pages == 1 { "is" } else { "are" }
+                ),
+            )));
+        }
+        let from = (asked.page - 1) * PAGE;
+        let rows: Vec<registers::Row> = rows.into_iter().skip(from).take(PAGE).collect();
+        let page_link =
+            |n: usize| registers::link(&query, &[("page", &n.to_string()), ("after", "")]);
+        let next = (asked.page < pages).then(|| page_link(asked.page + 1));
+        let previous = (asked.page > 1).then(|| page_link(asked.page - 1));
+        (rows, Some(matched), capped.then_some(read), next, previous)
+    };
+    let filters = registers::filter_form(&app, &access, &columns, &asked, &seen).await?;
+    // Unsorted, the list is in key order.
+    let sorted = asked.sort.or(Some((None, false)));
+    let mut heads: Vec<Value> = vec![head("key", "Key", None, sorted, &query)];
+    for (i, c) in columns.iter().enumerate() {
+        heads.push(head(c.key, &c.label, Some(i), sorted, &query));
+    }
+    heads.push(head(
+        "updated",
+        "Last changed",
+        Some(registers::UPDATED),
+        sorted,
+        &query,
+    ));
+    let base = format!("/orgs/{slug}/records/{}", kind.name);
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let href = format!("{base}/{}", encode_segment(&r.key));
+            json!({
+                "key": r.key,
+                "version": r.version,
+                "href": href,
+                "cells": r.cells,
+                "findings": r.findings,
+                "findings_href": format!("{href}#findings-title"),
+                "updated_at": r.updated_at,
+                "updated_by": r.updated_by,
+            })
+        })
+        .collect();
+    let search = query
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default();
+    let kind_view = kind_json(kind, &access);
     Ok(render(
         "records.html",
         json!({
             "chrome": chrome,
-            "kind": kind_json(kind, &access),
-            "columns": columns.iter().map(|c| form_label(c)).collect::<Vec<_>>(),
+            "kind": kind_view,
+            "heads": heads,
             "rows": rows,
             "total": total,
-            "next": next.map(|n| format!("?after={}", form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>())),
+            "matched": matched,
+            "narrowed": !asked.plain(),
+            "capped": capped,
+            "cap": app.config().register_cap,
+            "search": search,
+            "filters": filters,
+            "sort": query.iter().find(|(k, _)| k == "sort").map(|(_, v)| v.clone()),
+            "dir": query.iter().find(|(k, _)| k == "dir").map(|(_, v)| v.clone()),
+            "next": next,
+            "previous": previous,
+            "bulk_review": kind.name == "documents" && access.can_write(kind),
+            "today": crate::readiness::today().to_string(),
+            "notice": registers::review_notice(&query),
+            "back": registers::link(&query, &[]),
         }),
     ))
+}
+
+/// A column's header: a link sorting by it, ascending first, or the other way round when the
+/// list is sorted by it already.
+fn head(
+    key: &str,
+    label: &str,
+    column: Option<usize>,
+    sorted: Option<(Option<usize>, bool)>,
+    query: &[(String, String)],
+) -> Value {
+    let current = sorted.filter(|(c, _)| *c == column).map(|(_, desc)| desc);
+    let dir = match current {
+        Some(false) => "desc",
+        _ => "asc",
+    };
+    json!({
+        "label": label,
+        "href": registers::link(query, &[("sort", key), ("dir", dir), ("page", ""), ("after", "")]),
+        "aria_sort": current.map(|desc| if desc { "descending" } else { "ascending" }),
+        "next_dir": if dir == "asc" { "ascending" } else { "descending" },
+    })
 }
 
 /// The fields a list shows besides the key: the ones that say what a record is.
@@ -174,14 +305,6 @@ fn warning_label(path: &str) -> String {
 
 fn capitalised(text: &str) -> String {
     let mut c = text.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-fn form_label(name: &str) -> String {
-    let words = name.replace('_', " ");
-    let mut c = words.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
@@ -348,6 +471,13 @@ async fn form_page(
             }
         })
         .collect();
+    let findings = match existing {
+        Some(r) => {
+            let citations = registers::Citations::current(app, access).await?;
+            Some(citations.with_notes(kind, &r.key, value))
+        }
+        None => None,
+    };
     let lifecycle = match (kind.name, existing) {
         ("documents", Some(_)) => lifecycle_panel(app, access, value).await?,
         _ => None,
@@ -368,6 +498,7 @@ async fn form_page(
             "can_attach": access.expires_at.is_none() && access.role != crate::auth::Role::Viewer,
             "max_upload_mib": app.config().max_upload / (1024 * 1024),
             "lifecycle": lifecycle,
+            "findings": findings,
         }),
     );
     if !errors.is_empty() {
@@ -793,6 +924,164 @@ pub(crate) async fn lifecycle(
     .into_response())
 }
 
+/// The version after `version`: 2.0 → 2.1, 3 → 4; empty when it is not a number.
+fn next_version(version: &str) -> String {
+    match version.rsplit_once('.') {
+        Some((head, last)) => last
+            .parse::<u32>()
+            .map(|n| format!("{head}.{}", n + 1))
+            .unwrap_or_default(),
+        None => version
+            .parse::<u32>()
+            .map(|n| (n + 1).to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The most documents one bulk review takes.
+const REVIEW_MAX: usize = 1_000;
+
+/// Marks the documents picked on the register reviewed today, each written at the revision
+/// the page showed: those changed since are left and named, the others saved. With
+/// `new_version`, each also gets its next version started as a draft, as the lifecycle's "new
+/// version" does.
+pub(crate) async fn review(
+    State(app): State<App>,
+    browser: Browser,
+    Path(slug): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let mut posted = pairs(&body);
+    browser.check_csrf(take(&mut posted, "csrf").as_deref())?;
+    let access = app.access(browser.auth.clone(), &slug).await?;
+    let kind = kind_named("documents")?;
+    access.require_write(kind)?;
+    let back = take(&mut posted, "back")
+        .filter(|b| b.starts_with('?') && b.len() <= 4_000 && !b.chars().any(char::is_control))
+        .unwrap_or_default();
+    let new_version = take(&mut posted, "new_version").is_some_and(|v| !v.is_empty());
+    let mut picked: Vec<(i64, String)> = Vec::new();
+    for (name, value) in &posted {
+        if name != "doc" {
+            continue;
+        }
+        let parsed = value
+            .split_once(':')
+            .and_then(|(v, key)| Some((v.parse::<i64>().ok()?, key.to_owned())))
+            .filter(|(_, key)| !key.is_empty() && key.len() <= registers::MAX_PARAM);
+        let Some(pick) = parsed else {
+            return Err(Failure(ApiError::field(
+                "doc",
+                "the form names a document in a way this server does not read: reload the page and try again",
+            )));
+        };
+        picked.push(pick);
+    }
+    // Nothing ticked: back to the same list, which says so.
+    if picked.is_empty() {
+        let query = match back.trim_start_matches('?') {
+            "" => "?picked=none".to_owned(),
+            rest => format!("?{rest}&picked=none"),
+        };
+        return Ok(Redirect::to(&format!("/orgs/{slug}/records/documents{query}")).into_response());
+    }
+    if picked.len() > REVIEW_MAX {
+        return Err(Failure(ApiError::field(
+            "",
+            format!("at most {REVIEW_MAX} documents can be reviewed at once"),
+        )));
+    }
+    let today = crate::readiness::today().to_string();
+    let store = app.store();
+    let actor = access.auth.actor();
+    let (mut reviewed, mut drafts) = (0usize, 0usize);
+    let (mut left, mut kept, mut refused): (Vec<String>, Vec<String>, Vec<String>) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for (version, key) in picked {
+        let record = store.record(access.org.id, kind.name, &key).await?;
+        let Some(record) = record.filter(|r| r.version == version) else {
+            left.push(key);
+            continue;
+        };
+        let mut doc: Value = serde_json::from_str(&record.body).map_err(ApiError::internal)?;
+        doc["last_reviewed_on"] = json!(today);
+        // A record the checks refuse now (written before a rule tightened) is named, not saved.
+        let entry = match check_record(&app, &access.org, kind, &doc).await {
+            Ok(entry) => entry,
+            Err(ApiError::Invalid { .. }) => {
+                refused.push(key);
+                continue;
+            }
+            Err(e) => return Err(Failure(e)),
+        };
+        let write = Write {
+            kind: kind.name.to_owned(),
+            key: record.key.clone(),
+            body: entry.body,
+        };
+        match store.update(access.org.id, &actor, &write, version).await {
+            Ok(_) => reviewed += 1,
+            Err(StoreError::Stale { .. }) | Err(StoreError::NotFound) => {
+                left.push(key);
+                continue;
+            }
+            Err(e) => return Err(Failure(e.into())),
+        }
+        if new_version {
+            let next = next_version(doc["version"].as_str().unwrap_or_default());
+            if next.is_empty() {
+                kept.push(key);
+                continue;
+            }
+            doc["version"] = json!(next);
+            doc["status"] = json!("draft");
+            if let Some(o) = doc.as_object_mut() {
+                for field in ["approver", "approved_on", "last_reviewed_on"] {
+                    o.remove(field);
+                }
+            }
+            let Ok(entry) = check_record(&app, &access.org, kind, &doc).await else {
+                kept.push(key);
+                continue;
+            };
+            let write = Write {
+                kind: kind.name.to_owned(),
+                key: entry.key,
+                body: entry.body,
+            };
+            match store.create(access.org.id, &actor, &write).await {
+                Ok(_) => drafts += 1,
+                Err(StoreError::Conflict(_)) => kept.push(write.key),
+                Err(e) => return Err(Failure(e.into())),
+            }
+        }
+    }
+    if reviewed > 0 {
+        app.changed(&access.org);
+    }
+    let mut outcome = form_urlencoded::Serializer::new(String::new());
+    outcome.append_pair("reviewed", &reviewed.to_string());
+    outcome.append_pair("on", &today);
+    if new_version {
+        outcome.append_pair("drafts", &drafts.to_string());
+    }
+    for key in left.iter().take(50) {
+        outcome.append_pair("left", key);
+    }
+    for key in kept.iter().take(50) {
+        outcome.append_pair("kept", key);
+    }
+    for key in refused.iter().take(50) {
+        outcome.append_pair("refused", key);
+    }
+    let outcome = outcome.finish();
+    let query = match back.trim_start_matches('?') {
+        "" => format!("?{outcome}"),
+        rest => format!("?{rest}&{outcome}"),
+    };
+    Ok(Redirect::to(&format!("/orgs/{slug}/records/documents{query}")).into_response())
+}
+
 /// What the lifecycle panel of a document offers, given its status.
 pub(crate) async fn lifecycle_panel(
     app: &App,
@@ -812,18 +1101,7 @@ pub(crate) async fn lifecycle_panel(
         .filter(|p| p.get("left_on").is_none())
         .map(|p| json!({ "id": p["id"], "name": p["name"], "top": p["top_management"] }))
         .collect();
-    let version = value["version"].as_str().unwrap_or_default();
-    // 2.0 → 2.1, 3 → 4: a suggestion the person can change.
-    let next = match version.rsplit_once('.') {
-        Some((head, last)) => last
-            .parse::<u32>()
-            .map(|n| format!("{head}.{}", n + 1))
-            .unwrap_or_default(),
-        None => version
-            .parse::<u32>()
-            .map(|n| (n + 1).to_string())
-            .unwrap_or_default(),
-    };
+    let next = next_version(value["version"].as_str().unwrap_or_default());
     Ok(Some(json!({
         "status": value["status"],
         "people": people,
