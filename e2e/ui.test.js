@@ -121,6 +121,7 @@ const SCREENSHOTS = [
   { name: 'finding', path: `/orgs/demo/findings/${FINDING}?as_of=${AS_OF}` },
   { name: 'record-form', path: REVIEW },
   { name: 'audit-form', path: '/orgs/demo/records/audits/IA-2024-01' },
+  { name: 'action-plan', path: '/orgs/demo/plan' },
   { name: 'knowledge-base', path: '/orgs/demo/kb' },
 ];
 
@@ -673,6 +674,8 @@ const PAGES = [
   '/orgs/demo/records/checklist/new?pattern=F-012',
   // Work pages: My work, the members, the audit trail, a register of audits.
   '/orgs/demo/my',
+  '/orgs/demo/plan',
+  '/orgs/demo/plan?grade=major&late=1',
   '/orgs/demo/members',
   '/orgs/demo/trail',
   '/orgs/demo/records/audits/IA-2024-01',

@@ -4092,3 +4092,83 @@ async fn a_register_search_past_its_cap_says_what_it_left_out() {
     );
     assert_eq!(listed(&searched, "incidents").len(), 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_page_filters_by_owner_grade_status_and_lateness() {
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    for (email, role) in [
+        ("pat@acme.example", "manager"),
+        ("vic@acme.example", "viewer"),
+    ] {
+        let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, role, None)
+            .await
+            .unwrap();
+    }
+    let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+    let report = call(
+        r,
+        Method::GET,
+        "/api/v1/orgs/acme/readiness",
+        &f.token("viewer"),
+        None,
+    )
+    .await
+    .json();
+    let findings = report["findings"].as_array().unwrap();
+    let majors = findings.iter().filter(|x| x["grade"] == "major").count();
+    let rows = |html: &str| html.matches("<tr").count() - 1;
+
+    let all = page(r, "/orgs/acme/plan", &pat).await;
+    assert_eq!(all.status, StatusCode::OK);
+    let html = all.html();
+    assert_eq!(rows(&html), findings.len(), "every finding, one row each");
+    assert!(
+        html.contains("/orgs/acme/records/plan/new?finding="),
+        "a default entry is created when changed"
+    );
+    let major = page(r, "/orgs/acme/plan?grade=major", &pat).await.html();
+    assert_eq!(rows(&major), majors);
+    assert!(major.contains(&format!("{majors} findings shown")));
+    let owner = findings[0]["owner"].as_str().unwrap();
+    let theirs = findings.iter().filter(|x| x["owner"] == owner).count();
+    let by_owner = page(r, &format!("/orgs/acme/plan?owner={owner}"), &pat)
+        .await
+        .html();
+    assert_eq!(rows(&by_owner), theirs, "{owner}");
+    let in_progress = findings
+        .iter()
+        .filter(|x| x["status"] == "in-progress")
+        .count();
+    let shown = page(r, "/orgs/acme/plan?status=in-progress", &pat)
+        .await
+        .html();
+    assert_eq!(
+        rows(&shown),
+        in_progress.max(1),
+        "in progress, or the 'No finding matches' row"
+    );
+    let as_of = report["as_of"].as_str().unwrap();
+    let late = findings
+        .iter()
+        .filter(|x| {
+            x["due"].as_str().is_some_and(|d| d < as_of)
+                && matches!(x["status"].as_str(), Some("open" | "in-progress"))
+        })
+        .count();
+    let late_page = page(r, "/orgs/acme/plan?late=1", &pat).await.html();
+    assert_eq!(rows(&late_page), late.max(1));
+    // A filter value that is not one is refused in words; a viewer reads without Change links.
+    let bad = page(r, "/orgs/acme/plan?grade=catastrophic", &pat).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.html()
+            .contains("is not one of major, minor, observation")
+    );
+    let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
+    let viewer = page(r, "/orgs/acme/plan", &vic).await.html();
+    assert!(!viewer.contains("records/plan/"), "no Change for a viewer");
+}
