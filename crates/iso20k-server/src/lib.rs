@@ -11,7 +11,9 @@
 
 mod api;
 pub mod auth;
+mod calendar;
 mod deadline;
+pub mod digest;
 mod error;
 mod extract;
 mod guard;
@@ -70,6 +72,10 @@ pub struct Config {
     /// The e-mails (lower-case) of the local administrators who may still sign in with a
     /// password under [`Config::sso_only`], for when the provider is down.
     pub break_glass: Vec<String>,
+    /// The server's address as browsers reach it (`https://iso20k.example.com`), for the links
+    /// of calendar feeds and e-mails and the single sign-on redirect; `None`: from each
+    /// request's Host header.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -88,6 +94,7 @@ impl Default for Config {
             sso: None,
             sso_only: false,
             break_glass: Vec::new(),
+            public_url: None,
         }
     }
 }
