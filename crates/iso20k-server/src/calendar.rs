@@ -125,7 +125,7 @@ pub(crate) async fn ics(
         let who = sms
             .person(person)
             .map_or(person.clone(), |p| p.name.clone());
-        name = format!("iso20k: {who}, {}", org.name);
+        name = format!("iso20k: {who} at {}", org.name);
         for todo in crate::work::of(app, org, person, as_of).await? {
             let Some(day) = todo.due.as_deref().and_then(|d| d.parse::<Date>().ok()) else {
                 continue;
