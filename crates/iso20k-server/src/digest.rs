@@ -319,3 +319,107 @@ async fn run_all(app: &App, mailer: &Mailer, base: &str, day: Date) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn todo(title: &str, days: Option<i64>) -> Todo {
+        let as_of: Date = "2026-06-30".parse().unwrap();
+        let due = days.map(|d| as_of - jiff::Span::new().days(d));
+        Todo {
+            uid: format!("x/{title}"),
+            what: "Review a document".to_owned(),
+            grade: None,
+            title: title.to_owned(),
+            due: due.map(|d| d.to_string()),
+            overdue: days.is_none_or(|d| d > 0),
+            days,
+            link: format!("/orgs/acme/records/documents/{title}"),
+        }
+    }
+
+    #[test]
+    fn a_digest_holds_what_is_late_and_what_falls_due_on_a_reminder_day() {
+        let org = Org {
+            slug: "acme".to_owned(),
+            name: "Acme".to_owned(),
+            ..Org::default()
+        };
+        let as_of = "2026-06-30".parse().unwrap();
+        let todos: Vec<Todo> = [
+            ("late", Some(3)),
+            ("never", None),
+            ("today", Some(0)),
+            ("tomorrow", Some(-1)),
+            ("in-2", Some(-2)),
+            ("in-7", Some(-7)),
+            ("in-8", Some(-8)),
+            ("in-30", Some(-30)),
+            ("in-31", Some(-31)),
+        ]
+        .into_iter()
+        .map(|(t, d)| todo(t, d))
+        .collect();
+        let d = compose(&org, "Cal", "cal@acme.example", &todos, as_of, "https://x").unwrap();
+        assert_eq!((d.late, d.due), (2, 4), "{}", d.body);
+        assert_eq!(d.subject, "iso20k, Acme: 2 late, 4 coming due");
+        for shown in [
+            "late (due 2026-06-27, 3 days late)",
+            "never (never done)",
+            "today (due today)",
+            "tomorrow (due tomorrow)",
+            "in-7 (due 2026-07-07, in 7 days)",
+            "in-30 (due 2026-07-30, in 30 days)",
+            "https://x/orgs/acme/records/documents/in-30",
+            "https://x/orgs/acme/my",
+        ] {
+            assert!(d.body.contains(shown), "{shown}: {}", d.body);
+        }
+        for hidden in ["in-2", "in-8", "in-31"] {
+            assert!(!d.body.contains(hidden), "{hidden}: {}", d.body);
+        }
+        // Nothing on a reminder day: no e-mail at all.
+        let quiet = [todo("in-2", Some(-2)), todo("in-31", Some(-31))];
+        assert!(compose(&org, "Cal", "c@x", &quiet, as_of, "https://x").is_none());
+        assert!(compose(&org, "Cal", "c@x", &[], as_of, "https://x").is_none());
+    }
+
+    #[tokio::test]
+    async fn smtp_urls_say_how_to_reach_the_server() {
+        let from = "iso20k <iso20k@acme.example>";
+        for (url, server) in [
+            ("smtp://mail.example.com", "smtp://mail.example.com:587"),
+            (
+                "smtp://u:p%40ss@mail.example.com:25",
+                "smtp://mail.example.com:25",
+            ),
+            (
+                "smtp://mail.example.com?tls=required",
+                "smtp://mail.example.com:587",
+            ),
+            ("smtp://127.0.0.1:2525?tls=none", "smtp://127.0.0.1:2525"),
+            ("smtps://mail.example.com", "smtps://mail.example.com:465"),
+        ] {
+            let mailer = Mailer::new(url, from).unwrap_or_else(|e| panic!("{url}: {e:#}"));
+            assert_eq!(mailer.server(), server, "{url}");
+            assert!(
+                !format!("{mailer:?}").contains("p%40ss"),
+                "no password shown"
+            );
+        }
+        for (url, said) in [
+            ("http://mail.example.com", "smtp:// or smtps://"),
+            ("smtp://mail.example.com?tls=maybe", "tls=maybe"),
+            ("mail.example.com", "not a URL"),
+        ] {
+            let e = format!("{:#}", Mailer::new(url, from).unwrap_err());
+            assert!(e.contains(said), "{url}: {e}");
+        }
+        let e = format!(
+            "{:#}",
+            Mailer::new("smtp://m", "not an address").unwrap_err()
+        );
+        assert!(e.contains("--smtp-from"), "{e}");
+    }
+}
