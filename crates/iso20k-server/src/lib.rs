@@ -11,7 +11,9 @@
 
 mod api;
 pub mod auth;
+mod calendar;
 mod deadline;
+pub mod digest;
 mod error;
 mod extract;
 mod guard;
@@ -73,6 +75,10 @@ pub struct Config {
     /// The most records of one kind a register page reads to search, filter or sort them;
     /// past it the page says how many were left out.
     pub register_cap: usize,
+    /// The server's address as browsers reach it (`https://iso20k.example.com`), for the links
+    /// of calendar feeds and e-mails and the single sign-on redirect; `None`: from each
+    /// request's Host header.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -92,6 +98,7 @@ impl Default for Config {
             sso_only: false,
             break_glass: Vec::new(),
             register_cap: 50_000,
+            public_url: None,
         }
     }
 }

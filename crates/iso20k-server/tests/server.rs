@@ -4172,3 +4172,258 @@ async fn the_plan_page_filters_by_owner_grade_status_and_lateness() {
     let viewer = page(r, "/orgs/acme/plan", &vic).await.html();
     assert!(!viewer.contains("records/plan/"), "no Change for a viewer");
 }
+
+/// The events of an iCalendar file, read with the `ical` crate (not the one that wrote it):
+/// each as its properties by name, a property's parameters joined in after a `;`.
+fn ics_events(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut calendars = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+    let calendar = calendars
+        .next()
+        .expect("one calendar")
+        .unwrap_or_else(|e| panic!("not iCalendar ({e}): {text}"));
+    assert!(calendars.next().is_none(), "one calendar only");
+    calendar
+        .events
+        .iter()
+        .map(|e| {
+            e.properties
+                .iter()
+                .map(|p| {
+                    let params: String = p
+                        .params
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| format!(";{k}={}", v.join(",")))
+                        .collect();
+                    (
+                        format!("{}{params}", p.name),
+                        p.value.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_calendar_feed_carries_my_dated_work_and_the_booked_audits_until_revoked() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        let user = f
+            .store()
+            .create_user("cal@acme.example", "", Some(&hash))
+            .await
+            .unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, "manager", None)
+            .await
+            .unwrap();
+        f.store()
+            .set_person(f.org.id, user.id, Some("c.dunmore"))
+            .await
+            .unwrap();
+        let cal = browser_sign_in(r, "cal@acme.example", "correct horse battery").await;
+        let mine = page(r, "/orgs/acme/my", &cal).await.html();
+        assert!(mine.contains("Subscribe in your calendar"), "{mine}");
+        let csrf = csrf_of(&mine);
+        let form = |action: &'static str, csrf: &str| {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("csrf", csrf), ("action", action)])
+                .finish()
+                .into_bytes();
+            let cookie = cal.clone();
+            async move {
+                send(
+                    r,
+                    Method::POST,
+                    "/orgs/acme/my/calendar",
+                    &Cred::Cookie { cookie, csrf: None },
+                    Some(("application/x-www-form-urlencoded", body)),
+                    &[("host", "iso20k.test")],
+                )
+                .await
+            }
+        };
+        // Without the form's CSRF token nothing is made.
+        assert_eq!(form("create", "wrong").await.status, StatusCode::FORBIDDEN);
+        let made = form("create", &csrf).await;
+        assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+        let html = made.html();
+        let at = html
+            .find("http://iso20k.test/calendar/")
+            .expect("the feed's address, shown once");
+        let url = html[at..].split('"').next().unwrap().to_owned();
+        assert!(url.ends_with(".ics"), "{url}");
+        let path = url.trim_start_matches("http://iso20k.test").to_owned();
+        let secret = path
+            .trim_start_matches("/calendar/")
+            .trim_end_matches(".ics");
+        // Only its digest is kept.
+        let shown_again = page(r, "/orgs/acme/my", &cal).await.html();
+        assert!(
+            !shown_again.contains(secret),
+            "the secret is shown only once"
+        );
+        assert!(shown_again.contains("You have a calendar feed"));
+
+        // No session: the secret is the key.
+        let feed = send(
+            r,
+            Method::GET,
+            &path,
+            &Cred::None,
+            None,
+            &[("host", "iso20k.test")],
+        )
+        .await;
+        assert_eq!(feed.status, StatusCode::OK, "{}", feed.text());
+        assert_eq!(
+            feed.headers[header::CONTENT_TYPE],
+            "text/calendar; charset=utf-8"
+        );
+        let events = ics_events(&feed.text());
+        let uid = |e: &std::collections::BTreeMap<String, String>| e["UID"].clone();
+        let document = events
+            .iter()
+            .find(|e| e["SUMMARY"].contains("PRC-005"))
+            .unwrap_or_else(|| panic!("the overdue document: {events:#?}"));
+        assert_eq!(document["DTSTART;VALUE=DATE"], "20250610", "{document:?}");
+        assert!(document["UID"].ends_with("@acme.iso20k"), "{document:?}");
+        assert_eq!(
+            document["URL"],
+            "http://iso20k.test/orgs/acme/records/documents/PRC-005%2F2.0"
+        );
+        // Every dated item of My work is an event: the findings the plan gives them too.
+        let todos = events
+            .iter()
+            .filter(|e| !e["UID"].starts_with("booking/"))
+            .count();
+        assert!(todos >= 2, "{events:#?}");
+        assert!(events.iter().any(|e| e["UID"].starts_with("finding/")));
+        let stage1 = events
+            .iter()
+            .find(|e| e["UID"] == "booking/stage-1@acme.iso20k")
+            .unwrap_or_else(|| panic!("the booked stage 1 audit: {events:#?}"));
+        assert_eq!(stage1["DTSTART;VALUE=DATE"], "20260908");
+        assert!(stage1["SUMMARY"].contains("Stage 1 audit"));
+        assert_eq!(stage1["URL"], "http://iso20k.test/orgs/acme");
+        assert!(
+            events
+                .iter()
+                .any(|e| e["UID"] == "booking/stage-2@acme.iso20k")
+        );
+        // The UIDs are stable: the same feed twice, the same events.
+        let again = send(
+            r,
+            Method::GET,
+            &path,
+            &Cred::None,
+            None,
+            &[("host", "iso20k.test")],
+        )
+        .await;
+        let uids: BTreeSet<String> = events.iter().map(uid).collect();
+        let uids_again: BTreeSet<String> = ics_events(&again.text()).iter().map(uid).collect();
+        assert_eq!(uids, uids_again);
+        assert_eq!(uids.len(), events.len(), "no UID twice");
+
+        // A new link replaces the old; revoking ends it. Unknown secrets are 404s.
+        let replaced = form("create", &csrf).await.html();
+        let at = replaced.find("http://iso20k.test/calendar/").unwrap();
+        let new_path = replaced[at..]
+            .split('"')
+            .next()
+            .unwrap()
+            .trim_start_matches("http://iso20k.test")
+            .to_owned();
+        assert_ne!(new_path, path);
+        let old = send(
+            r,
+            Method::GET,
+            &path,
+            &Cred::None,
+            None,
+            &[("host", "iso20k.test")],
+        )
+        .await;
+        assert_eq!(old.status, StatusCode::NOT_FOUND);
+        let new = send(
+            r,
+            Method::GET,
+            &new_path,
+            &Cred::None,
+            None,
+            &[("host", "iso20k.test")],
+        )
+        .await;
+        assert_eq!(new.status, StatusCode::OK);
+        let revoked = form("revoke", &csrf).await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        let gone = send(
+            r,
+            Method::GET,
+            &new_path,
+            &Cred::None,
+            None,
+            &[("host", "iso20k.test")],
+        )
+        .await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+        for unknown in ["/calendar/nothing.ics", "/calendar/.ics", "/calendar/x"] {
+            let reply = send(
+                r,
+                Method::GET,
+                unknown,
+                &Cred::None,
+                None,
+                &[("host", "iso20k.test")],
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{unknown}");
+        }
+        assert!(
+            page(r, "/orgs/acme/my", &cal)
+                .await
+                .html()
+                .contains("Subscribe in your calendar")
+        );
+
+        // The digest opt-out is a checkbox on the same page.
+        let membership = || async {
+            f.store()
+                .membership(f.org.id, user.id)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert!(!membership().await.digest_opt_out);
+        let opt = |ticked: bool| {
+            let csrf = csrf.clone();
+            let cal = cal.clone();
+            async move {
+                let mut pairs = vec![("csrf", csrf.as_str())];
+                if ticked {
+                    pairs.push(("digest", "on"));
+                }
+                post_form(r, "/orgs/acme/my/digest", Some(&cal), &pairs).await
+            }
+        };
+        assert_eq!(opt(false).await.status, StatusCode::SEE_OTHER);
+        assert!(membership().await.digest_opt_out);
+        assert!(
+            !page(r, "/orgs/acme/my", &cal)
+                .await
+                .html()
+                .contains(r#"value="on" checked"#)
+        );
+        assert_eq!(opt(true).await.status, StatusCode::SEE_OTHER);
+        assert!(!membership().await.digest_opt_out);
+        assert!(
+            page(r, "/orgs/acme/my", &cal)
+                .await
+                .html()
+                .contains(r#"value="on" checked"#)
+        );
+    }
+}

@@ -56,6 +56,9 @@ pub enum Item {
         /// The person of the records the member is linked to (absent in older backups).
         #[serde(default)]
         person: Option<String>,
+        /// The member asked for no digest e-mail (absent in older backups, and when not).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        digest_opt_out: bool,
     },
     Record {
         kind: String,
@@ -171,7 +174,8 @@ pub(crate) async fn backup(store: &SqlStore, org_id: i64, sink: &mut Sink<'_>) -
 
     let members = sqlx::query(
         "SELECT u.email, u.name, u.password_hash, u.created_at, m.role, m.expires_at, \
-         m.created_at, m.person FROM memberships m JOIN users u ON u.id = m.user_id \
+         m.created_at, m.person, m.digest_opt_out \
+         FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.email",
     )
     .bind(org_id)
@@ -194,6 +198,7 @@ pub(crate) async fn backup(store: &SqlStore, org_id: i64, sink: &mut Sink<'_>) -
             expires_at: row.try_get(5)?,
             created_at: row.try_get(6)?,
             person: row.try_get(7)?,
+            digest_opt_out: row.try_get::<i64, _>(8)? != 0,
         })
         .map_err(io)?;
     }
@@ -394,6 +399,7 @@ pub(crate) async fn restore(
                 expires_at,
                 created_at,
                 person,
+                digest_opt_out,
             } => {
                 let email = crate::sql::normalize_email(&email);
                 let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
@@ -408,7 +414,7 @@ pub(crate) async fn restore(
                 })?;
                 sqlx::query(
                     "INSERT INTO memberships (org_id, user_id, role, expires_at, created_at, \
-                     person) VALUES ($1, $2, $3, $4, $5, $6)",
+                     person, digest_opt_out) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(org_id)
                 .bind(user)
@@ -416,6 +422,7 @@ pub(crate) async fn restore(
                 .bind(&expires_at)
                 .bind(&created_at)
                 .bind(&person)
+                .bind(i64::from(digest_opt_out))
                 .execute(&mut *tx)
                 .await
                 .map_err(crate::sql::conflict(|| {

@@ -113,6 +113,10 @@ pub struct Membership {
     /// The person the member is in the organisation's records (an id of its people
     /// register), once linked: what "My work" and reminders are about.
     pub person: Option<String>,
+    /// The member asked not to get the daily digest e-mail.
+    pub digest_opt_out: bool,
+    /// The member has a calendar feed (its secret is not kept, only its SHA-256).
+    pub calendar: bool,
 }
 
 /// A signed-in browser session.
@@ -337,6 +341,21 @@ pub trait Store: Send + Sync {
     /// Links a member to a person of the organisation's records, or unlinks them with `None`.
     /// [`StoreError::NotFound`] if they are not a member.
     async fn set_person(&self, org_id: i64, user_id: i64, person: Option<&str>) -> Result<()>;
+    /// Opts a member out of the daily digest e-mail, or back in.
+    /// [`StoreError::NotFound`] if they are not a member.
+    async fn set_digest_opt_out(&self, org_id: i64, user_id: i64, opt_out: bool) -> Result<()>;
+    /// Gives a member a calendar feed, opened by the secret whose SHA-256 is `hash`; it
+    /// replaces the feed they had. [`StoreError::NotFound`] if they are not a member.
+    async fn set_calendar(&self, org_id: i64, user_id: i64, hash: &str) -> Result<()>;
+    /// Revokes a member's calendar feed; revoking none is not an error.
+    async fn revoke_calendar(&self, org_id: i64, user_id: i64) -> Result<()>;
+    /// The organisation and membership whose calendar feed the secret with this SHA-256 opens.
+    async fn calendar(&self, hash: &str) -> Result<Option<(Org, Membership)>>;
+    /// Claims the sending of a member's digest for `day` (YYYY-MM-DD): `false` if it was
+    /// claimed already, by this server or another on the database.
+    async fn claim_digest(&self, org_id: i64, user_id: i64, day: &str) -> Result<bool>;
+    /// Gives back a claim whose digest could not be sent, so that it is tried again.
+    async fn release_digest(&self, org_id: i64, user_id: i64, day: &str) -> Result<()>;
     /// Removes a membership; [`StoreError::NotFound`] if there is none.
     async fn remove_membership(&self, org_id: i64, user_id: i64) -> Result<()>;
 

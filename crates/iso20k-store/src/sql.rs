@@ -76,8 +76,15 @@ fn membership_at(row: &AnyRow, at: usize) -> Result<Membership> {
         expires_at: row.try_get(at + 3)?,
         created_at: row.try_get(at + 4)?,
         person: row.try_get(at + 5)?,
+        digest_opt_out: row.try_get::<i64, _>(at + 6)? != 0,
+        calendar: row.try_get::<i64, _>(at + 7)? != 0,
     })
 }
+
+/// A membership's columns as [`membership_at`] reads them, from `memberships m`.
+const MEMBERSHIP: &str = "m.org_id, m.user_id, m.role, m.expires_at, m.created_at, m.person, \
+     m.digest_opt_out, \
+     (SELECT COUNT(*) FROM calendars c WHERE c.org_id = m.org_id AND c.user_id = m.user_id)";
 
 fn session_of(row: &AnyRow) -> Result<Session> {
     Ok(Session {
@@ -340,29 +347,29 @@ impl Store for SqlStore {
         role: &str,
         expires_at: Option<&str>,
     ) -> Result<Membership> {
-        let row = sqlx::query(
+        sqlx::query(
             "INSERT INTO memberships (org_id, user_id, role, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (org_id, user_id) \
-             DO UPDATE SET role = excluded.role, expires_at = excluded.expires_at \
-             RETURNING org_id, user_id, role, expires_at, created_at, person",
+             DO UPDATE SET role = excluded.role, expires_at = excluded.expires_at",
         )
         .bind(org_id)
         .bind(user_id)
         .bind(role)
         .bind(normalize_opt(expires_at)?)
         .bind(now())
-        .fetch_one(&self.pool)
+        .execute(&self.pool)
         .await
         .map_err(classify)?;
-        membership_at(&row, 0)
+        self.membership(org_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn membership(&self, org_id: i64, user_id: i64) -> Result<Option<Membership>> {
-        sqlx::query(
-            "SELECT org_id, user_id, role, expires_at, created_at, person FROM memberships \
-             WHERE org_id = $1 AND user_id = $2",
-        )
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT {MEMBERSHIP} FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2"
+        )))
         .bind(org_id)
         .bind(user_id)
         .fetch_optional(&self.pool)
@@ -372,12 +379,11 @@ impl Store for SqlStore {
     }
 
     async fn members(&self, org_id: i64) -> Result<Vec<(User, Membership)>> {
-        sqlx::query(
-            "SELECT u.id, u.email, u.name, u.password_hash, u.created_at, \
-                    m.org_id, m.user_id, m.role, m.expires_at, m.created_at, m.person \
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT u.id, u.email, u.name, u.password_hash, u.created_at, {MEMBERSHIP} \
              FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = $1 ORDER BY u.email",
-        )
+             WHERE m.org_id = $1 ORDER BY u.email"
+        )))
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?
@@ -387,12 +393,11 @@ impl Store for SqlStore {
     }
 
     async fn memberships(&self, user_id: i64) -> Result<Vec<(Org, Membership)>> {
-        sqlx::query(
-            "SELECT o.id, o.slug, o.name, o.revision, o.created_at, \
-                    m.org_id, m.user_id, m.role, m.expires_at, m.created_at, m.person \
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT o.id, o.slug, o.name, o.revision, o.created_at, {MEMBERSHIP} \
              FROM memberships m JOIN orgs o ON o.id = m.org_id \
-             WHERE m.user_id = $1 ORDER BY o.slug",
-        )
+             WHERE m.user_id = $1 ORDER BY o.slug"
+        )))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?
@@ -414,6 +419,92 @@ impl Store for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    async fn set_digest_opt_out(&self, org_id: i64, user_id: i64, opt_out: bool) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE memberships SET digest_opt_out = $3 WHERE org_id = $1 AND user_id = $2",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(i64::from(opt_out))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_calendar(&self, org_id: i64, user_id: i64, hash: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM calendars WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO calendars (hash, org_id, user_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(org_id)
+        .bind(user_id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict(|| {
+            "a calendar feed with this hash already exists".to_owned()
+        }))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_calendar(&self, org_id: i64, user_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM calendars WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn calendar(&self, hash: &str) -> Result<Option<(Org, Membership)>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT o.id, o.slug, o.name, o.revision, o.created_at, {MEMBERSHIP} \
+             FROM calendars k JOIN memberships m \
+               ON m.org_id = k.org_id AND m.user_id = k.user_id \
+             JOIN orgs o ON o.id = m.org_id WHERE k.hash = $1"
+        )))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| Ok((org_at(&row, 0)?, membership_at(&row, 5)?)))
+        .transpose()
+    }
+
+    async fn claim_digest(&self, org_id: i64, user_id: i64, day: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO digests_sent (org_id, user_id, day, at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org_id, user_id, day) DO NOTHING",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(day)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_digest(&self, org_id: i64, user_id: i64, day: &str) -> Result<()> {
+        sqlx::query("DELETE FROM digests_sent WHERE org_id = $1 AND user_id = $2 AND day = $3")
+            .bind(org_id)
+            .bind(user_id)
+            .bind(day)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

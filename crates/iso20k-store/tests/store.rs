@@ -32,6 +32,7 @@ on_every_engine!(
     passwords_change,
     memberships_upsert_and_keep_expiry,
     members_link_to_a_person_and_keep_the_link_across_role_changes,
+    reminders_feeds_opt_outs_and_digests_sent,
     sessions_expire,
     tokens_are_found_by_hash_until_revoked_or_expired,
     login_failures_are_counted_per_key,
@@ -1809,4 +1810,85 @@ async fn members_link_to_a_person_and_keep_the_link_across_role_changes(db: &Tes
         s.set_person(other.id, pat.id, Some("p.owner")).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn reminders_feeds_opt_outs_and_digests_sent(db: &TestDb) {
+    let s = &db.store;
+    let org = acme(db).await;
+    let pat = s.create_user("pat@example.com", "Pat", None).await.unwrap();
+    s.set_membership(org.id, pat.id, "manager", None)
+        .await
+        .unwrap();
+    let member = || async { s.membership(org.id, pat.id).await.unwrap().unwrap() };
+    let fresh = member().await;
+    assert!(!fresh.calendar && !fresh.digest_opt_out, "{}", db.label);
+
+    // One feed per membership, found by its hash; a new one replaces it, revoking ends it.
+    s.set_calendar(org.id, pat.id, "hash-1").await.unwrap();
+    let (found_org, found) = s.calendar("hash-1").await.unwrap().unwrap();
+    assert_eq!((found_org.slug.as_str(), found.user_id), ("acme", pat.id));
+    assert!(found.calendar && member().await.calendar);
+    s.set_calendar(org.id, pat.id, "hash-2").await.unwrap();
+    assert!(s.calendar("hash-1").await.unwrap().is_none());
+    assert!(s.calendar("hash-2").await.unwrap().is_some());
+    assert!(s.members(org.id).await.unwrap()[0].1.calendar);
+    s.revoke_calendar(org.id, pat.id).await.unwrap();
+    s.revoke_calendar(org.id, pat.id).await.unwrap();
+    assert!(s.calendar("hash-2").await.unwrap().is_none());
+    assert!(!member().await.calendar);
+    let other = s.create_org("other", "Other").await.unwrap();
+    assert!(matches!(
+        s.set_calendar(other.id, pat.id, "hash-3").await,
+        Err(StoreError::NotFound)
+    ));
+
+    // The opt-out, kept across a change of role and through a backup.
+    s.set_digest_opt_out(org.id, pat.id, true).await.unwrap();
+    assert!(member().await.digest_opt_out);
+    s.set_membership(org.id, pat.id, "viewer", None)
+        .await
+        .unwrap();
+    assert!(member().await.digest_opt_out);
+    assert!(matches!(
+        s.set_digest_opt_out(other.id, pat.id, true).await,
+        Err(StoreError::NotFound)
+    ));
+    let mut items = Vec::new();
+    s.backup(org.id, &mut |item| {
+        items.push(item);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let restored = s
+        .restore(&mut items.into_iter().map(Ok), Some("acme-copy"))
+        .await
+        .unwrap();
+    let copy = s
+        .membership(restored.org.id, pat.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(copy.digest_opt_out, "{}", db.label);
+    assert!(!copy.calendar, "a feed's secret stays behind");
+    s.set_digest_opt_out(org.id, pat.id, false).await.unwrap();
+    assert!(!member().await.digest_opt_out);
+
+    // A day's digest is claimed once; a claim given back can be made again.
+    assert!(s.claim_digest(org.id, pat.id, "2026-12-03").await.unwrap());
+    assert!(!s.claim_digest(org.id, pat.id, "2026-12-03").await.unwrap());
+    assert!(s.claim_digest(org.id, pat.id, "2026-12-04").await.unwrap());
+    s.release_digest(org.id, pat.id, "2026-12-03")
+        .await
+        .unwrap();
+    assert!(s.claim_digest(org.id, pat.id, "2026-12-03").await.unwrap());
+
+    // Leaving the organisation takes the feed and the memory of digests with it.
+    s.set_calendar(org.id, pat.id, "hash-4").await.unwrap();
+    s.remove_membership(org.id, pat.id).await.unwrap();
+    assert!(s.calendar("hash-4").await.unwrap().is_none());
+    s.set_membership(org.id, pat.id, "viewer", None)
+        .await
+        .unwrap();
+    assert!(s.claim_digest(org.id, pat.id, "2026-12-03").await.unwrap());
 }

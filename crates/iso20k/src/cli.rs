@@ -61,6 +61,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup as a new organisation, on this database or another engine's
     Restore(RestoreArgs),
+    /// Send an organisation's daily digest e-mails now (those not sent today already), and
+    /// say what was sent; `serve --smtp` sends them every day by itself
+    Digest(DigestArgs),
     /// Manage the server's user accounts
     #[command(subcommand)]
     User(UserCommand),
@@ -198,9 +201,10 @@ pub struct ServeArgs {
     /// providers that never send one; only if the provider controls every address it issues
     #[arg(long, help_heading = "Single sign-on")]
     pub oidc_trust_unverified_email: bool,
-    /// The server's address as browsers reach it (https://iso20k.example.com), for the redirect
-    /// URIs [default: from each request's Host header and X-Forwarded-Proto]
-    #[arg(long, value_name = "URL", help_heading = "Single sign-on")]
+    /// The server's address as browsers reach it (https://iso20k.example.com), for the links in
+    /// calendar feeds and reminder e-mails and the sign-in redirect URIs [default: from each
+    /// request's Host header and X-Forwarded-Proto; e-mails: http://LISTEN]
+    #[arg(long, value_name = "URL", env = "ISO20K_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Hide the password form and refuse password sign-in, except for --break-glass accounts
     #[arg(long, requires = "oidc_issuer", help_heading = "Single sign-on")]
@@ -214,6 +218,65 @@ pub struct ServeArgs {
         help_heading = "Single sign-on"
     )]
     pub break_glass: Vec<String>,
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+    /// The hour (0-23, this machine's local time) at which the daily digest e-mails go out
+    #[arg(
+        long,
+        default_value_t = 7,
+        value_name = "HOUR",
+        value_parser = clap::value_parser!(i8).range(0..=23),
+        help_heading = "Reminders"
+    )]
+    pub digest_hour: i8,
+}
+
+/// Where the reminder e-mails go out through.
+#[derive(Args, Clone)]
+pub struct SmtpArgs {
+    /// Send the daily digest e-mails through this SMTP server: smtp://[USER:PASSWORD@]HOST[:PORT]
+    /// (STARTTLS when the server offers it; add ?tls=required to insist on it) or smtps://…
+    /// (TLS from the start) [default: no e-mail]
+    #[arg(
+        long,
+        env = "ISO20K_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        requires = "smtp_from",
+        help_heading = "Reminders"
+    )]
+    pub smtp: Option<String>,
+    /// The sender of the reminder e-mails: ADDRESS or "NAME <ADDRESS>"
+    #[arg(
+        long,
+        env = "ISO20K_SMTP_FROM",
+        value_name = "ADDRESS",
+        help_heading = "Reminders"
+    )]
+    pub smtp_from: Option<String>,
+}
+
+#[derive(Args)]
+pub struct DigestArgs {
+    /// The organisation's slug
+    #[arg(long)]
+    pub org: String,
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+    /// The server's address as browsers reach it, for the links in the e-mails
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ISO20K_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8020"
+    )]
+    pub public_url: String,
+    /// Judge the work as of this day (YYYY-MM-DD) [default: the organisation's records_as_of,
+    /// else today, as on My work]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    #[command(flatten)]
+    pub db: DatabaseArg,
 }
 
 fn parse_role_rule(s: &str) -> Result<iso20k_server::sso::RoleRule, String> {

@@ -112,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => server::verify(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Digest(args) => server::digest(args),
         Command::User(cli::UserCommand::Add(args)) => server::user_add(args),
         Command::User(cli::UserCommand::Link(args)) => server::user_link(args),
         Command::Token(cli::TokenCommand::Create(args)) => server::token_create(args),

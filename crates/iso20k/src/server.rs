@@ -11,7 +11,7 @@ use iso20k_server::auth;
 use iso20k_store::{Org, Store};
 
 use crate::cli::{
-    DatabaseArg, DemoArgs, ExportBundleArgs, ImportBundleArgs, LogFormat, ServeArgs,
+    DatabaseArg, DemoArgs, DigestArgs, ExportBundleArgs, ImportBundleArgs, LogFormat, ServeArgs,
     TokenCreateArgs, UserAddArgs, UserLinkArgs, VerifyArgs,
 };
 
@@ -80,6 +80,10 @@ pub(crate) async fn org(store: &dyn Store, slug: &str) -> anyhow::Result<Org> {
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging(args.log_format);
     let sso = sso_config(&args)?;
+    let mailer = mailer(&args.smtp)?;
+    if let Some(public) = &args.public_url {
+        public_url(public)?;
+    }
     runtime()?.block_on(async {
         let store = open(args.db).await?;
         let config = iso20k_server::Config {
@@ -94,6 +98,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|e| e.trim().to_lowercase())
                 .collect(),
+            public_url: args
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
             ..iso20k_server::Config::default()
         };
         if let Some(sso) = &config.sso {
@@ -119,8 +127,91 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "Serving on http://{addr} ({engine:?}); Ctrl-C stops."
         )?;
         tracing::info!("iso20k serving on http://{addr} ({engine:?})");
+        if let Some(mailer) = mailer {
+            let base = app
+                .config()
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            tracing::info!(smtp = %mailer.server(), hour = args.digest_hour, "daily digest e-mails are on");
+            iso20k_server::digest::schedule(app.clone(), mailer, args.digest_hour, base);
+        }
         iso20k_server::serve(app, listener).await?;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn public_url(u: &str) -> anyhow::Result<()> {
+    let ok = (u.starts_with("https://") || u.starts_with("http://")) && u.len() > 8;
+    anyhow::ensure!(ok, "--public-url `{u}` is not an http(s) URL");
+    Ok(())
+}
+
+/// The mailer of the reminder e-mails, when an SMTP server is given.
+fn mailer(args: &crate::cli::SmtpArgs) -> anyhow::Result<Option<iso20k_server::digest::Mailer>> {
+    let Some(url) = &args.smtp else {
+        return Ok(None);
+    };
+    let from = args
+        .smtp_from
+        .as_deref()
+        .context("--smtp needs --smtp-from ADDRESS, the sender of the e-mails")?;
+    iso20k_server::digest::Mailer::new(url, from).map(Some)
+}
+
+/// `iso20k digest`: the organisation's digests of the day, sent now.
+pub fn digest(args: DigestArgs) -> anyhow::Result<ExitCode> {
+    public_url(&args.public_url)?;
+    let mailer = mailer(&args.smtp)?.context(
+        "say which SMTP server to send through: --smtp smtp://HOST:PORT --smtp-from ADDRESS",
+    )?;
+    runtime()?.block_on(async {
+        let store = open(args.db).await?;
+        let org = org(&store, &args.org).await?;
+        let app = iso20k_server::App::new(
+            Arc::new(store),
+            iso20k_server::Config {
+                refresh_in_background: false,
+                ..iso20k_server::Config::default()
+            },
+        );
+        let today = jiff::ZonedDateTime::now().date();
+        let outcome =
+            iso20k_server::digest::send(&app, &mailer, &org, &args.public_url, today, args.as_of)
+                .await?;
+        let mut out = anstream::stdout();
+        for d in &outcome.sent {
+            writeln!(
+                out,
+                "Sent to {}: {} ({} late, {} coming due)",
+                d.to, d.subject, d.late, d.due
+            )?;
+        }
+        for email in &outcome.already {
+            writeln!(out, "Not sent to {email}: today's digest went already")?;
+        }
+        for email in &outcome.nothing {
+            writeln!(out, "Not sent to {email}: nothing late or coming due")?;
+        }
+        for email in &outcome.opted_out {
+            writeln!(out, "Not sent to {email}: opted out")?;
+        }
+        for (email, why) in &outcome.failed {
+            writeln!(anstream::stderr(), "Could not send to {email}: {why}")?;
+        }
+        writeln!(
+            out,
+            "{} digest{} sent for `{}` through {}",
+            outcome.sent.len(),
+            if outcome.sent.len() == 1 { "" } else { "s" },
+            org.slug,
+            mailer.server()
+        )?;
+        Ok(if outcome.failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     })
 }
 
@@ -135,9 +226,6 @@ fn sso_config(args: &ServeArgs) -> anyhow::Result<Option<iso20k_server::sso::Sso
         Ok(())
     };
     url("--oidc-issuer", issuer)?;
-    if let Some(public) = &args.public_url {
-        url("--public-url", public)?;
-    }
     let secret = std::env::var("ISO20K_OIDC_CLIENT_SECRET")
         .ok()
         .filter(|s| !s.is_empty());

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
+mod smtp;
+
 const AS_OF: &str = "2026-06-30";
 
 fn workspace() -> PathBuf {
@@ -2187,4 +2189,151 @@ fn accounts_link_to_the_people_of_the_records() {
     let stranger = user(&["link", "nobody@acme.example", "--person", "h.strand"]);
     assert_eq!(stranger.status.code(), Some(2));
     assert!(stderr(&stranger).contains("no account nobody@acme.example"));
+}
+
+#[test]
+fn the_daily_digest_goes_to_a_real_smtp_server_once_a_day() {
+    let server = smtp::Smtp::start();
+    let data = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", data.path().join("team.db").display());
+    let demo = example("demo");
+    ok(iso20k_in(
+        data.path(),
+        &[
+            "import-bundle",
+            demo.to_str().unwrap(),
+            "--org",
+            "acme",
+            "--database",
+            &database,
+        ],
+        None,
+    ));
+    let user = |args: &[&str]| {
+        let mut all = vec!["user"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--org", "acme", "--database", &database]);
+        ok(iso20k_in(data.path(), &all, None))
+    };
+    user(&[
+        "add",
+        "cal@acme.example",
+        "--role",
+        "manager",
+        "--person",
+        "c.dunmore",
+    ]);
+    user(&[
+        "add",
+        "hel@acme.example",
+        "--role",
+        "manager",
+        "--person",
+        "h.strand",
+    ]);
+    user(&["add", "nobody@acme.example", "--role", "viewer"]);
+    // Helena opts out (as the My work form does).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use iso20k_store::Store as _;
+        let store = iso20k_store::open(&database).await.unwrap();
+        let org = store.org("acme").await.unwrap().unwrap();
+        let hel = store
+            .user_by_email("hel@acme.example")
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .set_digest_opt_out(org.id, hel.id, true)
+            .await
+            .unwrap();
+    });
+    let url = server.url();
+    let digest = || {
+        iso20k_in(
+            data.path(),
+            &[
+                "digest",
+                "--org",
+                "acme",
+                "--database",
+                &database,
+                "--smtp",
+                &url,
+                "--smtp-from",
+                "iso20k <iso20k@acme.example>",
+                "--public-url",
+                "https://iso20k.acme.example",
+            ],
+            None,
+        )
+    };
+    let first = ok(digest());
+    assert!(first.contains("Sent to cal@acme.example: "), "{first}");
+    assert!(
+        first.contains("Not sent to hel@acme.example: opted out"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("nobody@acme.example"),
+        "not linked: no digest, {first}"
+    );
+    assert!(
+        first.contains("1 digest sent for `acme` through smtp://127.0.0.1:"),
+        "{first}"
+    );
+
+    let received = server.received();
+    assert_eq!(received.len(), 1, "{received:#?}");
+    let mail = &received[0];
+    assert_eq!(mail["rcpt_tos"], json!(["cal@acme.example"]));
+    assert_eq!(mail["mail_from"], "iso20k@acme.example");
+    assert!(
+        mail["to"].as_str().unwrap().contains("Callum Dunmore"),
+        "{mail}"
+    );
+    let subject = mail["subject"].as_str().unwrap();
+    assert!(subject.starts_with("iso20k, "), "{subject}");
+    assert!(subject.contains(" late"), "{subject}");
+    assert_eq!(mail["content_type"], "text/plain");
+    let body = mail["body"].as_str().unwrap();
+    assert!(body.starts_with("Hello Callum Dunmore,"), "{body}");
+    assert!(body.contains("as of 2026-06-30"), "{body}");
+    let late = body.split("Late:").nth(1).expect("a late section");
+    assert!(late.contains("Review a document: "), "{body}");
+    assert!(
+        late.contains("https://iso20k.acme.example/orgs/acme/records/documents/PRC-005%2F2.0"),
+        "a link to the overdue document: {body}"
+    );
+    assert!(late.contains("days late"), "{body}");
+    assert!(
+        body.contains("https://iso20k.acme.example/orgs/acme/my"),
+        "{body}"
+    );
+    assert!(!body.contains("Helena"), "{body}");
+
+    // The same day again: nothing is sent twice.
+    let second = ok(digest());
+    assert!(
+        second.contains("Not sent to cal@acme.example: today's digest went already"),
+        "{second}"
+    );
+    assert!(second.contains("0 digests sent"), "{second}");
+    assert_eq!(server.received().len(), 1);
+
+    // No SMTP server: refused in words, before anything is read.
+    let none = iso20k_in(
+        data.path(),
+        &["digest", "--org", "acme", "--database", &database],
+        None,
+    );
+    assert!(!none.status.success());
+    assert!(
+        stderr(&none).contains("--smtp smtp://HOST:PORT"),
+        "{}",
+        stderr(&none)
+    );
 }

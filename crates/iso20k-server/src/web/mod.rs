@@ -7,9 +7,9 @@ mod imports;
 mod pages;
 mod records;
 mod registers;
-mod sso;
+pub(crate) mod sso;
 mod svg;
-pub(crate) use pages::finding_slug;
+pub(crate) use pages::{booking_name, finding_slug};
 
 /// Where someone lands in their one organisation after signing in: administrators on the
 /// dashboard, everyone else on My work (the dashboard stays one click away).
@@ -44,6 +44,7 @@ use crate::error::ApiError;
 
 pub(crate) fn routes(max_upload: usize) -> Router<App> {
     Router::new()
+        .route("/calendar/{file}", get(crate::calendar::feed))
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
@@ -58,6 +59,8 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}/trail", get(trail::page))
         .route("/orgs/{slug}/my", get(my::page))
         .route("/orgs/{slug}/plan", get(plan::page))
+        .route("/orgs/{slug}/my/calendar", post(my::calendar))
+        .route("/orgs/{slug}/my/digest", post(my::digest))
         .route(
             "/orgs/{slug}/members",
             get(members::page).post(members::save),

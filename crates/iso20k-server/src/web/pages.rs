@@ -313,7 +313,7 @@ fn fix_first(rows: &[FindingRow]) -> Vec<Value> {
     .collect()
 }
 
-fn booking_name(audit: &str) -> &'static str {
+pub(crate) fn booking_name(audit: &str) -> &'static str {
     match audit {
         "stage-1" => "Stage 1 audit",
         "stage-2" => "Stage 2 audit",

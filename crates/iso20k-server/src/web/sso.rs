@@ -46,7 +46,10 @@ fn not_configured() -> Response {
 
 /// The server's address as the browser reaches it, without a trailing slash.
 pub(crate) fn base_url(app: &App, parts: &Parts) -> Result<String, SsoError> {
-    if let Some(url) = app.sso().and_then(|s| s.config().public_url.as_deref()) {
+    let configured = app.config().public_url.as_deref();
+    if let Some(url) =
+        configured.or_else(|| app.sso().and_then(|s| s.config().public_url.as_deref()))
+    {
         return Ok(url.trim_end_matches('/').to_owned());
     }
     let host = parts
