@@ -2193,7 +2193,9 @@ fn accounts_link_to_the_people_of_the_records() {
 
 #[test]
 fn the_daily_digest_goes_to_a_real_smtp_server_once_a_day() {
-    let server = smtp::Smtp::start();
+    let Some(server) = smtp::Smtp::start() else {
+        return;
+    };
     let data = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", data.path().join("team.db").display());
     let demo = example("demo");
