@@ -203,7 +203,9 @@ pub(crate) async fn verify(conn: &mut AnyConnection, org_id: i64) -> Result<Trai
                 return Ok(check);
             };
             if seq != expected {
-                check.broken = Some(broken(if seq > expected {
+                check.broken = Some(broken(if seq == expected + 1 {
+                    format!("entry {expected} is missing before it")
+                } else if seq > expected {
                     format!("entries {expected} to {} are missing before it", seq - 1)
                 } else {
                     format!("it repeats place {seq}")
