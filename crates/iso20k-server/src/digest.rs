@@ -283,6 +283,7 @@ async fn deliver(mailer: &Mailer, name: &str, digest: &Digest) -> anyhow::Result
 /// and at start-up when that hour has passed and today's have not gone yet. Runs until the
 /// runtime stops.
 pub fn schedule(app: App, mailer: Mailer, hour: i8, base: String) -> tokio::task::JoinHandle<()> {
+    app.set_mailing();
     tokio::spawn(async move {
         let mut done: Option<Date> = None;
         loop {

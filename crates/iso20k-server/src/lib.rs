@@ -116,6 +116,8 @@ struct Inner {
     metrics: metrics::Metrics,
     workers: deadline::Workers,
     sso: Option<sso::Sso>,
+    /// Whether daily digests are being sent (`digest::schedule` runs), for My work to say.
+    mailing: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -128,9 +130,23 @@ impl App {
                 metrics: metrics::Metrics::default(),
                 workers: deadline::Workers::new(config.workers),
                 sso: config.sso.clone().map(sso::Sso::new),
+                mailing: std::sync::atomic::AtomicBool::new(false),
                 config,
             }),
         }
+    }
+
+    /// Whether this server sends the daily digest e-mails.
+    pub(crate) fn mailing(&self) -> bool {
+        self.inner
+            .mailing
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_mailing(&self) {
+        self.inner
+            .mailing
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The store.

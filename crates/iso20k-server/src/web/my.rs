@@ -76,6 +76,7 @@ async fn show(
             "calendar": membership.calendar,
             "feed_url": feed_url,
             "digest": !membership.digest_opt_out,
+            "mailing": app.mailing(),
         }),
     ))
 }
