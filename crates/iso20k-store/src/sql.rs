@@ -166,48 +166,31 @@ const RECORD: &str = "SELECT kind, key, version, body, updated_at, updated_by FR
 const EVIDENCE: &str = "SELECT id, kind, key, name, media_type, size, sha256, created_at, \
      created_by FROM evidence";
 
-/// One row of the audit trail, about to be written.
+/// One row of the audit trail, about to be written: what it says, for an organisation.
 pub(crate) struct ChangeRow<'a> {
     pub org_id: i64,
-    pub at: &'a str,
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub kind: &'a str,
-    pub key: &'a str,
-    pub before: Option<&'a str>,
-    pub after: Option<&'a str>,
-    pub diff: Option<&'a str>,
-    pub digest: Option<&'a str>,
+    pub content: Content<'a>,
 }
 
 impl ChangeRow<'_> {
     /// Writes the entry as the next link of `chain`.
     async fn insert(&self, conn: &mut AnyConnection, chain: &mut Chain) -> Result<()> {
-        let (seq, hash) = chain.link(&Content {
-            at: self.at,
-            actor: self.actor,
-            action: self.action,
-            kind: self.kind,
-            key: self.key,
-            before: self.before,
-            after: self.after,
-            diff: self.diff,
-            digest: self.digest,
-        });
+        let c = &self.content;
+        let (seq, hash) = chain.link(c);
         sqlx::query(
             "INSERT INTO changes (org_id, at, actor, action, kind, key, before_body, after_body, \
              diff, digest, seq, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(self.org_id)
-        .bind(self.at)
-        .bind(self.actor)
-        .bind(self.action)
-        .bind(self.kind)
-        .bind(self.key)
-        .bind(self.before)
-        .bind(self.after)
-        .bind(self.diff)
-        .bind(self.digest)
+        .bind(c.at)
+        .bind(c.actor)
+        .bind(c.action)
+        .bind(c.kind)
+        .bind(c.key)
+        .bind(c.before)
+        .bind(c.after)
+        .bind(c.diff)
+        .bind(c.digest)
         .bind(seq)
         .bind(hash)
         .execute(conn)
@@ -745,15 +728,17 @@ impl Store for SqlStore {
         let record = record_of(&row)?;
         ChangeRow {
             org_id,
-            at: &at,
-            actor,
-            action: "create",
-            kind: &write.kind,
-            key: &write.key,
-            before: None,
-            after: Some(&write.body),
-            diff: None,
-            digest: Some(&trail::digest(&write.body)),
+            content: Content {
+                at: &at,
+                actor,
+                action: "create",
+                kind: &write.kind,
+                key: &write.key,
+                before: None,
+                after: Some(&write.body),
+                diff: None,
+                digest: Some(&trail::digest(&write.body)),
+            },
         }
         .insert(&mut tx, &mut chain)
         .await?;
@@ -812,15 +797,17 @@ impl Store for SqlStore {
         let record = record_of(&row)?;
         ChangeRow {
             org_id,
-            at: &at,
-            actor,
-            action: "update",
-            kind: &write.kind,
-            key: &write.key,
-            before: None,
-            after: None,
-            diff: Some(&trail::diff(&current.body, &write.body)),
-            digest: Some(&trail::digest(&write.body)),
+            content: Content {
+                at: &at,
+                actor,
+                action: "update",
+                kind: &write.kind,
+                key: &write.key,
+                before: None,
+                after: None,
+                diff: Some(&trail::diff(&current.body, &write.body)),
+                digest: Some(&trail::digest(&write.body)),
+            },
         }
         .insert(&mut tx, &mut chain)
         .await?;
@@ -864,15 +851,17 @@ impl Store for SqlStore {
             .await?;
         ChangeRow {
             org_id,
-            at: &now(),
-            actor,
-            action: "delete",
-            kind,
-            key,
-            before: Some(&body),
-            after: None,
-            diff: None,
-            digest: None,
+            content: Content {
+                at: &now(),
+                actor,
+                action: "delete",
+                kind,
+                key,
+                before: Some(&body),
+                after: None,
+                diff: None,
+                digest: None,
+            },
         }
         .insert(&mut tx, &mut chain)
         .await?;
@@ -1004,15 +993,17 @@ impl Store for SqlStore {
         };
         ChangeRow {
             org_id,
-            at: &stored.created_at,
-            actor,
-            action: "attach",
-            kind: &stored.kind,
-            key: &stored.key,
-            before: None,
-            after: Some(&evidence_json(&stored)),
-            diff: None,
-            digest: None,
+            content: Content {
+                at: &stored.created_at,
+                actor,
+                action: "attach",
+                kind: &stored.kind,
+                key: &stored.key,
+                before: None,
+                after: Some(&evidence_json(&stored)),
+                diff: None,
+                digest: None,
+            },
         }
         .insert(&mut tx, &mut chain)
         .await?;
@@ -1069,15 +1060,17 @@ impl Store for SqlStore {
             .await?;
         ChangeRow {
             org_id,
-            at: &now(),
-            actor,
-            action: "detach",
-            kind: &evidence.kind,
-            key: &evidence.key,
-            before: Some(&evidence_json(&evidence)),
-            after: None,
-            diff: None,
-            digest: None,
+            content: Content {
+                at: &now(),
+                actor,
+                action: "detach",
+                kind: &evidence.kind,
+                key: &evidence.key,
+                before: Some(&evidence_json(&evidence)),
+                after: None,
+                diff: None,
+                digest: None,
+            },
         }
         .insert(&mut tx, &mut chain)
         .await?;

@@ -314,10 +314,14 @@ pub(crate) async fn verify(conn: &mut AnyConnection, org_id: i64) -> Result<Trai
 /// Seals entries written before the trail was chained (after the migration that added the
 /// chain), in their order, onto each organisation's head. Runs when the store is opened.
 pub(crate) async fn seal(store: &crate::SqlStore) -> Result<()> {
-    let orgs: Vec<i64> =
-        sqlx::query_scalar("SELECT DISTINCT org_id FROM changes WHERE hash IS NULL")
-            .fetch_all(&store.pool)
-            .await?;
+    // Asked per organisation so that the `(org_id, seq)` index answers it: this runs at every
+    // start, and a scan of the whole trail there would cost a large database seconds.
+    let orgs: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM orgs WHERE EXISTS \
+         (SELECT 1 FROM changes c WHERE c.org_id = orgs.id AND c.seq IS NULL)",
+    )
+    .fetch_all(&store.pool)
+    .await?;
     for org_id in orgs {
         let mut tx = store.pool.begin().await?;
         // Locks the organisation's writers out, as every write does.
@@ -328,7 +332,7 @@ pub(crate) async fn seal(store: &crate::SqlStore) -> Result<()> {
         let mut chain = Chain::load(&mut tx, org_id).await?;
         let rows = sqlx::query(
             "SELECT id, at, actor, action, kind, key, before_body, after_body, diff, digest \
-             FROM changes WHERE org_id = $1 AND hash IS NULL ORDER BY id",
+             FROM changes WHERE org_id = $1 AND seq IS NULL ORDER BY id",
         )
         .bind(org_id)
         .fetch_all(&mut *tx)

@@ -798,7 +798,7 @@ fn read_object(
     };
     for (prop, s) in properties {
         let name = join(prefix, prop);
-        let (shape, _) = schema.shape(s);
+        let (shape, nullable) = schema.shape(s);
         let value = match shape {
             Shape::Text | Shape::Date => first(&name).filter(|v| !v.is_empty()).map(Value::String),
             Shape::Select(_) => {
@@ -819,7 +819,7 @@ fn read_object(
                     .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
                     .unwrap_or(Value::String(v))
             }),
-            Shape::Bool if schema.shape(s).1 => match first(&name).as_deref() {
+            Shape::Bool if nullable => match first(&name).as_deref() {
                 Some("yes") => Some(Value::Bool(true)),
                 Some("no") => Some(Value::Bool(false)),
                 _ => None,
