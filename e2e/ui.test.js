@@ -640,7 +640,7 @@ test('on a phone the header stays compact and no page is wider than the screen',
   const context = await browser.newContext({ baseURL: new URL(admin.url()).origin, viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   await signIn(page, ADMIN);
-  for (const p of [DASHBOARD, '/orgs/demo/records/changes', '/orgs/demo/records/audits/IA-2024-01', '/orgs/demo/metrics']) {
+  for (const p of [DASHBOARD, '/orgs/demo/records/changes', '/orgs/demo/records/audits/IA-2024-01', '/orgs/demo/metrics', '/orgs/demo/plan', '/orgs/demo/trail', '/orgs/demo/members']) {
     await page.goto(p);
     const header = await page.locator('header.top').boundingBox();
     assert.ok(header.height <= 110, `${p}: the header is ${header.height}px high`);
