@@ -120,6 +120,25 @@ pub struct Certification {
     /// Date of the recertification audit that ends the three-year cycle.
     #[serde(default)]
     pub recertification: Option<Day>,
+    /// The certification body, by name.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// How long the certification body gives to answer its findings, when its rules differ
+    /// from the usual practice (majors and minors 90 days each).
+    #[serde(default)]
+    pub response: Option<ResponseDeadlines>,
+}
+
+/// The certification body's response deadlines.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseDeadlines {
+    /// For a major nonconformity: correction with evidence, e.g. "90 days".
+    #[serde(default)]
+    pub major: Option<Period>,
+    /// For a minor nonconformity: an accepted correction plan, e.g. "90 days".
+    #[serde(default)]
+    pub minor: Option<Period>,
 }
 
 impl OrganisationFile {
@@ -139,6 +158,13 @@ impl OrganisationFile {
             stage2_on: cert.as_ref().and_then(|c| day(c.stage2)),
             surveillance_on: cert.as_ref().and_then(|c| day(c.surveillance)),
             recertification_on: cert.as_ref().and_then(|c| day(c.recertification)),
+            certification_body: cert.as_ref().and_then(|c| text(c.body.clone())),
+            major_response: cert
+                .as_ref()
+                .and_then(|c| c.response.as_ref()?.major.as_ref().map(|p| p.0)),
+            minor_response: cert
+                .as_ref()
+                .and_then(|c| c.response.as_ref()?.minor.as_ref().map(|p| p.0)),
             records_as_of: day(self.records_as_of),
             context: self.context.map(|c| m::ContextAnalysis {
                 issues: c.issues,
@@ -312,6 +338,10 @@ pub struct ProcessEntry {
     /// The indicators the process is measured by.
     #[serde(default, deserialize_with = "or_empty")]
     pub kpis: Vec<String>,
+    /// high, medium or low: how much could go wrong in it, as the organisation rates it. A
+    /// high-risk process is audited every year of the programme, not once a cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskLevelKey>,
 }
 
 impl From<ProcessEntry> for m::Process {
@@ -324,8 +354,25 @@ impl From<ProcessEntry> for m::Process {
             operated_by: text(p.operated_by),
             document: text(p.document),
             kpis: p.kpis,
+            risk: p.risk.map(|r| match r {
+                RiskLevelKey::High => m::RiskLevel::High,
+                RiskLevelKey::Medium => m::RiskLevel::Medium,
+                RiskLevelKey::Low => m::RiskLevel::Low,
+            }),
         }
     }
+}
+
+/// A rating of risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RiskLevelKey {
+    /// High.
+    High,
+    /// Medium.
+    Medium,
+    /// Low.
+    Low,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -765,7 +812,8 @@ pub struct Programme {
     pub cycle_start: Option<Day>,
 }
 
-/// One internal audit.
+/// One audit: an internal audit of the programme, or an outside audit whose findings feed the
+/// same nonconformity loop.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
@@ -774,30 +822,254 @@ pub struct AuditEntry {
     pub id: Id,
     /// What it is about.
     pub title: String,
+    /// internal (default), stage1, stage2, surveillance, recertification or customer.
+    #[serde(default, skip_serializing_if = "AuditKindKey::is_internal")]
+    pub kind: AuditKindKey,
+    /// For an outside audit, who held it: the certification body or the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// planned, in-progress, reported or closed; read from the dates and the report when left
+    /// out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<AuditStatusKey>,
     /// When it is (or was) planned for.
     #[serde(default)]
     pub planned_on: Option<Day>,
-    /// When it was held; leave out while it is only planned.
+    /// When it was held (its first day); leave out while it is only planned.
     #[serde(default)]
     pub held_on: Option<Day>,
+    /// Its last day, when fieldwork runs over several days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_on: Option<Day>,
     /// Whether it was cancelled.
     #[serde(default)]
     pub cancelled: bool,
-    /// Person id (or name, for an external auditor) of the auditor.
+    /// Person id (or name, for an external auditor) of the lead auditor.
     #[serde(default)]
     pub auditor: Option<String>,
+    /// The rest of the audit team: person ids, or names of outside auditors.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub team: Vec<String>,
     /// Ids of the processes audited.
     #[serde(default, deserialize_with = "or_empty")]
     pub processes: Vec<String>,
     /// Clauses of the organisation's edition audited, e.g. ["9.2", "9.3"].
     #[serde(default, deserialize_with = "or_empty")]
     pub clauses: Vec<ClauseRef>,
+    /// Ids of the services in scope.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub services: Vec<String>,
+    /// Sites in scope.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub sites: Vec<String>,
+    /// What the audit sets out to establish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objectives: Option<String>,
+    /// What it audits against: the standard, the SMS's own procedures, contracts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<String>,
+    /// How it is done: interviews, record sampling, observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The audit team's conclusion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<String>,
     /// Id of the audit report in documents.csv.
     #[serde(default)]
     pub report: Option<String>,
+    /// The audit's checklist: questions, each with what was found.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub checklist: Vec<AuditQuestionEntry>,
+    /// Samples drawn as workpapers.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub samples: Vec<SampleEntry>,
     /// What the audit found.
     #[serde(default, deserialize_with = "or_empty")]
     pub findings: Vec<AuditFindingEntry>,
+}
+
+/// Who held an audit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditKindKey {
+    /// The organisation's own internal audit.
+    #[default]
+    Internal,
+    /// The certification body's stage 1 audit.
+    Stage1,
+    /// The certification body's stage 2 audit.
+    Stage2,
+    /// A surveillance audit.
+    Surveillance,
+    /// The recertification audit.
+    Recertification,
+    /// An audit by a customer or another outside party.
+    Customer,
+}
+
+impl AuditKindKey {
+    fn is_internal(&self) -> bool {
+        *self == AuditKindKey::Internal
+    }
+}
+
+/// An audit's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditStatusKey {
+    /// Planned, not started.
+    Planned,
+    /// Being held.
+    InProgress,
+    /// The report is issued.
+    Reported,
+    /// Every finding is answered.
+    Closed,
+}
+
+/// A question on an audit's checklist.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuestionEntry {
+    /// What to establish.
+    pub question: String,
+    /// The clause it serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clause: Option<ClauseRef>,
+    /// conforms, does-not-conform or not-applicable; left out while not asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ItemResultKey>,
+    /// What the auditor noted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A sample of records drawn as an audit workpaper.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleEntry {
+    /// Id, unique within the audit.
+    #[schemars(with = "String")]
+    pub id: Id,
+    /// What was sampled from.
+    pub population: PopulationEntry,
+    /// How many records the population held when the sample was drawn.
+    #[serde(default)]
+    pub population_size: u64,
+    /// statistical (default) or judgement.
+    #[serde(default)]
+    pub method: SampleMethodKey,
+    /// For a statistical sample, the confidence sought, e.g. 0.95.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// For a statistical sample, the tolerable deviation rate, e.g. 0.05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tdr: Option<f64>,
+    /// For a judgement sample, why these records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// The seed of the draw: the same population and seed give the same items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// When it was drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawn_on: Option<Day>,
+    /// The sampled records in draw order, each with its result.
+    #[serde(default, deserialize_with = "or_empty")]
+    pub items: Vec<SampleItemEntry>,
+    /// Id of the finding its results were rolled into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+}
+
+/// What a sample was drawn from.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationEntry {
+    /// The kind of record: a ticket table (changes, incidents, problems, requests, releases,
+    /// cis) or any register (documents, suppliers...).
+    pub kind: String,
+    /// First day of the period, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Day>,
+    /// Last day of the period, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Day>,
+    /// Filters on the records' fields, each `field=value` or `field!=value`.
+    #[serde(
+        rename = "where",
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub filters: Vec<String>,
+}
+
+/// How a sample was chosen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleMethodKey {
+    /// At random, its size from a confidence and a tolerable deviation rate (or given).
+    #[default]
+    Statistical,
+    /// Chosen by the auditor, for a written reason.
+    Judgement,
+}
+
+/// One sampled record.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleItemEntry {
+    /// The record's id.
+    pub id: String,
+    /// conforms, does-not-conform or not-applicable; left out while not yet tested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ItemResultKey>,
+    /// What the auditor noted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The result of testing one item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemResultKey {
+    /// It meets the criterion.
+    Conforms,
+    /// It does not.
+    DoesNotConform,
+    /// The criterion does not apply to it.
+    NotApplicable,
+}
+
+impl From<ItemResultKey> for m::ItemResult {
+    fn from(r: ItemResultKey) -> Self {
+        match r {
+            ItemResultKey::Conforms => m::ItemResult::Conforms,
+            ItemResultKey::DoesNotConform => m::ItemResult::DoesNotConform,
+            ItemResultKey::NotApplicable => m::ItemResult::NotApplicable,
+        }
+    }
 }
 
 /// A finding of an internal audit.
@@ -826,6 +1098,19 @@ pub struct AuditFindingEntry {
     /// Id of the nonconformity raised for it.
     #[serde(default)]
     pub nonconformity: Option<String>,
+    /// Id of the process it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    /// Objective evidence: ids of records (tickets, documents) or of uploaded evidence files.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub evidence: Vec<String>,
+    /// Id of the sample (in the same audit) whose results it reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
 }
 
 /// A grade.
@@ -855,13 +1140,79 @@ impl From<AuditEntry> for m::InternalAudit {
         m::InternalAudit {
             id: a.id.value,
             title: a.title,
+            kind: match a.kind {
+                AuditKindKey::Internal => m::AuditKind::Internal,
+                AuditKindKey::Stage1 => m::AuditKind::Stage1,
+                AuditKindKey::Stage2 => m::AuditKind::Stage2,
+                AuditKindKey::Surveillance => m::AuditKind::Surveillance,
+                AuditKindKey::Recertification => m::AuditKind::Recertification,
+                AuditKindKey::Customer => m::AuditKind::Customer,
+            },
+            body: text(a.body),
+            recorded_status: a.status.map(|s| match s {
+                AuditStatusKey::Planned => m::AuditStatus::Planned,
+                AuditStatusKey::InProgress => m::AuditStatus::InProgress,
+                AuditStatusKey::Reported => m::AuditStatus::Reported,
+                AuditStatusKey::Closed => m::AuditStatus::Closed,
+            }),
             planned_on: day(a.planned_on),
             held_on: day(a.held_on),
+            ends_on: day(a.ends_on),
             cancelled: a.cancelled,
             auditor: text(a.auditor),
+            team: a.team,
             processes: a.processes,
             clauses: a.clauses.into_iter().map(|c| c.0).collect(),
+            services: a.services,
+            sites: a.sites,
+            objectives: text(a.objectives),
+            criteria: text(a.criteria),
+            method: text(a.method),
+            conclusion: text(a.conclusion),
             report: text(a.report),
+            checklist: a
+                .checklist
+                .into_iter()
+                .map(|q| m::AuditQuestion {
+                    question: q.question,
+                    clause: q.clause.map(|c| c.0),
+                    result: q.result.map(Into::into),
+                    note: text(q.note),
+                })
+                .collect(),
+            samples: a
+                .samples
+                .into_iter()
+                .map(|s| m::Sample {
+                    id: s.id.value,
+                    population: m::PopulationDef {
+                        kind: s.population.kind,
+                        from: day(s.population.from),
+                        to: day(s.population.to),
+                        filters: s.population.filters,
+                    },
+                    population_size: s.population_size,
+                    method: match s.method {
+                        SampleMethodKey::Statistical => m::SampleMethod::Statistical,
+                        SampleMethodKey::Judgement => m::SampleMethod::Judgement,
+                    },
+                    confidence: s.confidence,
+                    tdr: s.tdr,
+                    rationale: text(s.rationale),
+                    seed: s.seed,
+                    drawn_on: day(s.drawn_on),
+                    items: s
+                        .items
+                        .into_iter()
+                        .map(|i| m::SampleItem {
+                            id: i.id,
+                            result: i.result.map(Into::into),
+                            note: text(i.note),
+                        })
+                        .collect(),
+                    finding: text(s.finding),
+                })
+                .collect(),
             findings: a
                 .findings
                 .into_iter()
@@ -874,6 +1225,9 @@ impl From<AuditEntry> for m::InternalAudit {
                     closed_on: day(f.closed_on),
                     verified_on: day(f.verified_on),
                     nonconformity: text(f.nonconformity),
+                    process: text(f.process),
+                    evidence: f.evidence,
+                    sample: text(f.sample),
                 })
                 .collect(),
         }
@@ -925,12 +1279,43 @@ pub struct NonconformityEntry {
     /// Actions that remove the cause.
     #[serde(default, deserialize_with = "or_empty")]
     pub actions: Vec<CorrectiveActionEntry>,
-    /// The check that the actions worked.
+    /// The check that the actions worked: planned, then held.
     #[serde(default)]
     pub effectiveness: Option<EffectivenessEntry>,
+    /// Earlier effectiveness checks, each of which found the actions did not work.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub earlier_checks: Vec<EffectivenessEntry>,
     /// When it was closed.
     #[serde(default)]
     pub closed_on: Option<Day>,
+    /// Id of the process it concerns; that process's owner answers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    /// Person id of who is responsible for answering it, when not the process owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// When the response is due, when it is not the grade's usual deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Day>,
+    /// five-whys, fishbone or other: how the root cause was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause_method: Option<RootCauseMethodKey>,
+}
+
+/// How a root cause was analysed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootCauseMethodKey {
+    /// Asking "why?" until the cause is one the organisation controls.
+    FiveWhys,
+    /// A cause-and-effect (Ishikawa) diagram.
+    Fishbone,
+    /// Another method, described in the root cause.
+    Other,
 }
 
 /// Where a nonconformity came from.
@@ -972,22 +1357,54 @@ pub struct CorrectiveActionEntry {
     /// When it was implemented.
     #[serde(default)]
     pub implemented_on: Option<Day>,
+    /// What shows it was done: ids of records or uploaded evidence files.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub evidence: Vec<String>,
 }
 
-/// The review of whether corrective actions worked.
+/// The check of whether corrective actions worked: planned, then held.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EffectivenessEntry {
-    /// When it was checked.
-    pub checked_on: Day,
-    /// Person id of who checked.
+    /// When the check is planned for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_on: Option<Day>,
+    /// When it was checked; leave out while it is only planned.
+    #[serde(default)]
+    pub checked_on: Option<Day>,
+    /// Person id of who checks.
     #[serde(default)]
     pub checked_by: Option<String>,
-    /// Whether the actions worked.
-    pub effective: bool,
+    /// Whether the actions worked; leave out until checked.
+    #[serde(default)]
+    pub effective: Option<bool>,
     /// What the check looked at.
     #[serde(default)]
     pub note: Option<String>,
+    /// What shows it: ids of records or uploaded evidence files.
+    #[serde(
+        default,
+        deserialize_with = "or_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub evidence: Vec<String>,
+}
+
+impl From<EffectivenessEntry> for m::EffectivenessReview {
+    fn from(e: EffectivenessEntry) -> Self {
+        m::EffectivenessReview {
+            planned_on: day(e.planned_on),
+            checked_on: day(e.checked_on),
+            checked_by: text(e.checked_by),
+            effective: e.effective,
+            note: text(e.note),
+            evidence: e.evidence,
+        }
+    }
 }
 
 impl From<NonconformityEntry> for m::Nonconformity {
@@ -1019,15 +1436,20 @@ impl From<NonconformityEntry> for m::Nonconformity {
                     owner: text(a.owner),
                     due: day(a.due),
                     implemented_on: day(a.implemented_on),
+                    evidence: a.evidence,
                 })
                 .collect(),
-            effectiveness: n.effectiveness.map(|e| m::EffectivenessReview {
-                checked_on: e.checked_on.0,
-                checked_by: text(e.checked_by),
-                effective: e.effective,
-                note: text(e.note),
-            }),
+            effectiveness: n.effectiveness.map(Into::into),
+            earlier_checks: n.earlier_checks.into_iter().map(Into::into).collect(),
             closed_on: day(n.closed_on),
+            process: text(n.process),
+            owner: text(n.owner),
+            due: day(n.due),
+            root_cause_method: n.root_cause_method.map(|m| match m {
+                RootCauseMethodKey::FiveWhys => m::RootCauseMethod::FiveWhys,
+                RootCauseMethodKey::Fishbone => m::RootCauseMethod::Fishbone,
+                RootCauseMethodKey::Other => m::RootCauseMethod::Other,
+            }),
         }
     }
 }

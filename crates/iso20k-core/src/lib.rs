@@ -8,7 +8,11 @@
 //! - [`metrics`]: service-report figures from the ticket tables.
 //! - [`refs`]: the fields that name other records, and whether they resolve.
 //! - [`plan`]: the action plan: each finding's owner, due date and status.
+//! - [`programme`]: the audit programme's cycle, risk-based frequency and coverage matrix.
+//! - [`sampling`]: audit sample sizes and reproducible draws.
+//! - [`nc`]: the nonconformity loop: its steps, response deadlines and the closure gate.
 //! - [`readiness`]: the per-clause score and the stage 1 / stage 2 verdict.
+//! - [`diff`]: the same records judged on two days, compared.
 //! - [`audit`]: runs every check and scores the result into a [`audit::Report`].
 //!
 //! This crate does no IO and knows no file format: readers and writers live in other crates and
@@ -19,14 +23,18 @@ pub mod audit;
 pub mod checklist;
 pub mod checks;
 pub mod clause;
+pub mod diff;
 mod edition;
 pub mod interval;
 pub mod kb;
 pub mod metrics;
 pub mod model;
+pub mod nc;
 pub mod plan;
+pub mod programme;
 pub mod readiness;
 pub mod refs;
+pub mod sampling;
 pub mod work;
 
 pub use edition::Edition;

@@ -342,7 +342,11 @@ fn verdicts(
     // resolving that finding alone does not make the audit happen.
     let audit = first("audit-overdue").or_else(|| first("audit-programme-gaps"));
     let review = first("mr-overdue");
-    let audits = || sms.audits.iter().filter(|a| !a.cancelled);
+    let audits = || {
+        sms.audits
+            .iter()
+            .filter(|a| !a.cancelled && !a.kind.is_external())
+    };
     if !audits().any(|a| a.date().is_some()) {
         stage1.push(blocker(
             "no internal audit has been held or planned".into(),

@@ -58,7 +58,7 @@ pub(super) static NC_NO_ROOT_CAUSE: Check = Check {
         let grace = cx.since(Activity::NonconformityRootCause);
         let bad: Vec<_> = ncs
             .iter()
-            .filter(|n| n.root_cause.is_none())
+            .filter(|n| n.root_cause.is_none() && !crate::nc::is_observation(n))
             .filter(|n| {
                 n.closed_on.is_some()
                     || !n.actions.is_empty()
@@ -103,18 +103,22 @@ pub(super) static CA_NO_EFFECTIVENESS_CHECK: Check = Check {
             .filter_map(|n| {
                 let implemented = n.actions.iter().filter_map(|a| a.implemented_on).max();
                 let note = match &n.effectiveness {
+                    _ if crate::nc::is_observation(n) => return None,
                     None => "closed with no effectiveness check",
-                    Some(e) if implemented.is_some_and(|i| e.checked_on < i) => {
+                    Some(e) if e.checked_on.is_none() => {
+                        "closed while the effectiveness check was only planned"
+                    }
+                    Some(e) if implemented.is_some_and(|i| e.checked_on < Some(i)) => {
                         "effectiveness checked before the actions were implemented"
                     }
-                    Some(e) if !e.effective => {
+                    Some(e) if e.effective != Some(true) => {
                         "closed although the check found the actions did not work"
                     }
                     Some(_) => return None,
                 };
                 Some(Evidence::new(RecordKind::Nonconformity, &n.id, note).field(
                     "effectiveness",
-                    n.effectiveness.as_ref().map(|e| e.checked_on),
+                    n.effectiveness.as_ref().and_then(|e| e.checked_on),
                 ))
             })
             .collect();
@@ -222,7 +226,7 @@ mod tests {
             .effectiveness
             .as_mut()
             .unwrap()
-            .checked_on = date(2026, 5, 1);
+            .checked_on = Some(date(2026, 5, 1));
         assert_eq!(
             fires(&CA_NO_EFFECTIVENESS_CHECK, &sms).evidence[0].note,
             "effectiveness checked before the actions were implemented"

@@ -10,12 +10,14 @@ use crate::kb::Grade;
 use crate::model::{AuditFinding, InternalAudit, Raci};
 use crate::refs::Target;
 
-/// Audits held on or before `as_of` (not cancelled), oldest first.
+/// The organisation's own audits, not outside ones.
+fn internal<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a InternalAudit> {
+    cx.sms.audits.iter().filter(|a| !a.kind.is_external())
+}
+
+/// Internal audits held on or before `as_of` (not cancelled), oldest first.
 fn held<'a>(cx: &Context<'a>) -> Vec<&'a InternalAudit> {
-    let mut v: Vec<_> = cx
-        .sms
-        .audits
-        .iter()
+    let mut v: Vec<_> = internal(cx)
         .filter(|a| !a.cancelled && a.held_on.is_some_and(|d| d <= cx.as_of))
         .collect();
     v.sort_by_key(|a| a.held_on);
@@ -42,13 +44,10 @@ fn cycle(cx: &Context<'_>) -> (crate::Date, crate::Date) {
     }
 }
 
-/// Audits held or planned (not cancelled) in the current programme cycle.
+/// Internal audits held or planned (not cancelled) in the current programme cycle.
 fn in_cycle<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a InternalAudit> {
     let (start, end) = cycle(cx);
-    cx.sms
-        .audits
-        .iter()
-        .filter(move |a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
+    internal(cx).filter(move |a| !a.cancelled && a.date().is_some_and(|d| d >= start && d < end))
 }
 
 /// The major and minor findings (not observations) of the audits held.

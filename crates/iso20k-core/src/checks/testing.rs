@@ -41,6 +41,7 @@ fn process(id: &str, owner: &str, clause: &str) -> Process {
         operated_by: None,
         document: None,
         kpis: vec![format!("{id} tickets handled within target")],
+        risk: None,
     }
 }
 
@@ -99,6 +100,9 @@ pub fn clean() -> Sms {
             stage2_on: None,
             surveillance_on: None,
             recertification_on: None,
+            certification_body: None,
+            major_response: None,
+            minor_response: None,
             records_as_of: None,
             context: Some(ContextAnalysis {
                 issues: vec![s("Customers moving to cloud e-mail")],
@@ -289,7 +293,11 @@ pub fn clean() -> Sms {
                 closed_on: Some(date(2026, 5, 20)),
                 verified_on: Some(date(2026, 6, 1)),
                 nonconformity: some("NC-1"),
+                process: None,
+                evidence: Vec::new(),
+                sample: None,
             }],
+            ..Default::default()
         }],
         nonconformities: vec![Nonconformity {
             id: s("NC-1"),
@@ -307,14 +315,17 @@ pub fn clean() -> Sms {
                 owner: some("cm"),
                 due: Some(date(2026, 5, 15)),
                 implemented_on: Some(date(2026, 5, 10)),
+                ..Default::default()
             }],
             effectiveness: Some(EffectivenessReview {
-                checked_on: date(2026, 6, 10),
+                checked_on: Some(date(2026, 6, 10)),
                 checked_by: some("ia"),
-                effective: true,
+                effective: Some(true),
                 note: some("25 changes sampled, all with back-out plans"),
+                ..Default::default()
             }),
             closed_on: Some(date(2026, 6, 10)),
+            ..Default::default()
         }],
         improvements: vec![
             Improvement {

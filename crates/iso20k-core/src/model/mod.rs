@@ -24,10 +24,11 @@ pub use governance::{
     ReviewInput, Target,
 };
 pub use improvement::{
-    Answer, AuditFinding, ChecklistAnswer, CorrectiveAction, EffectivenessReview, Improvement,
-    InternalAudit, NcSource, Nonconformity,
+    Answer, AuditFinding, AuditKind, AuditQuestion, AuditStatus, ChecklistAnswer, CorrectiveAction,
+    EffectivenessReview, Improvement, InternalAudit, ItemResult, NcSource, Nonconformity,
+    PopulationDef, RootCauseMethod, Sample, SampleItem, SampleMethod,
 };
-pub use people::{Person, Process, Raci, RaciEntry, TrainingRecord};
+pub use people::{Person, Process, Raci, RaciEntry, RiskLevel, TrainingRecord};
 pub use plan::{PlanComment, PlanEntry, PlanStatus};
 pub use services::{
     Attainment, Contract, Lifecycle, Service, Sla, SlaTarget, Supplier, SupplierKind,
@@ -144,6 +145,13 @@ pub struct Organisation {
     pub surveillance_on: Option<crate::Date>,
     /// Planned date of the recertification audit, if booked.
     pub recertification_on: Option<crate::Date>,
+    /// The certification body, by name.
+    pub certification_body: Option<String>,
+    /// How long the certification body gives to answer a major nonconformity, when it sets its
+    /// own; `nc::Response` holds the usual practice.
+    pub major_response: Option<crate::interval::Interval>,
+    /// The same for a minor nonconformity.
+    pub minor_response: Option<crate::interval::Interval>,
     /// The day a snapshot of records describes, which reports judge as of by default.
     pub records_as_of: Option<crate::Date>,
     /// The analysis of the organisation's context and interested parties (2018 clauses 4.1, 4.2).

@@ -41,6 +41,8 @@ pub struct Process {
     pub document: Option<String>,
     /// The indicators the process is measured by.
     pub kpis: Vec<String>,
+    /// How much could go wrong in it, as the organisation rates it.
+    pub risk: Option<RiskLevel>,
 }
 
 /// A RACI letter.
@@ -82,4 +84,15 @@ pub struct TrainingRecord {
     pub expires_on: Option<Date>,
     /// Whether its effectiveness was evaluated.
     pub evaluated: bool,
+}
+
+/// A rating of risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RiskLevel {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
 }
