@@ -14,6 +14,7 @@ mod bundle;
 mod error;
 pub mod files;
 mod init;
+pub mod population;
 pub mod records;
 pub mod schema;
 mod table;

@@ -528,6 +528,13 @@ impl Bundle {
         out
     }
 
+    /// The records of one kind, in their file's order, as (key, canonical JSON).
+    pub fn records_of(&self, kind: &'static Kind) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        (kind.split)(self, &mut pairs);
+        pairs
+    }
+
     /// Adds one record, read from its JSON.
     pub fn push(&mut self, kind: &'static Kind, json: &str) -> Result<(), RecordError> {
         (kind.push)(self, json).map_err(|errors| RecordError {

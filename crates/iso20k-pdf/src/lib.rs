@@ -24,6 +24,40 @@ use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, Timestamp};
 
 const TEMPLATE: &str = include_str!("report.typ");
+const AUDIT_TEMPLATE: &str = include_str!("audit.typ");
+
+/// Renders one audit's report (see `iso20k_report::audit_report`) as a PDF file. The same
+/// report always gives the same bytes: its date is the audit's, never the clock's.
+pub fn audit_report(report: &iso20k_report::audit_report::AuditReport) -> Result<Vec<u8>, String> {
+    // The PDF is dated by the audit (held, else planned), else a fixed day.
+    let day = report
+        .dates
+        .iter()
+        .filter_map(|(_, v)| v.parse::<iso20k_core::Date>().ok())
+        .next_back()
+        .unwrap_or(iso20k_core::FIRST_AS_OF);
+    let date = Datetime::from_ymd(
+        i32::from(day.year()),
+        day.month().unsigned_abs(),
+        day.day().unsigned_abs(),
+    )
+    .ok_or_else(|| format!("{day} is not a date typst can write"))?;
+    let json = serde_json::to_string(report).map_err(|e| e.to_string())?;
+    let world = ReportWorld::new(AUDIT_TEMPLATE, json, date);
+    let document: PagedDocument = typst::compile(&world)
+        .output
+        .map_err(|errors| diagnostics(&world, &errors))?;
+    let options = PdfOptions {
+        ident: Smart::Custom(format!(
+            "iso20k audit report {} {}",
+            report.organisation, report.id
+        )),
+        creator: Smart::Custom(Some(format!("iso20k {}", env!("CARGO_PKG_VERSION")))),
+        timestamp: Some(Timestamp::new_utc(date)),
+        ..PdfOptions::default()
+    };
+    typst_pdf::pdf(&document, &options).map_err(|errors| diagnostics(&world, &errors))
+}
 
 /// Renders the report on `sms` as a PDF file, its action plan dated by `deadlines`.
 pub fn render(report: &Report, sms: &Sms, deadlines: &Deadlines) -> Result<Vec<u8>, String> {

@@ -3,6 +3,7 @@
 //! wiki, [`html`] for people who print, [`xlsx`] for a gap analysis in Excel, [`oscal`] for GRC
 //! platforms, [`junit`] and [`sarif`] for CI systems, [`findings_csv`] for spreadsheets.
 
+pub mod audit_report;
 pub mod findings_csv;
 pub mod html;
 pub mod json;

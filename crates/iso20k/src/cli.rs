@@ -44,6 +44,15 @@ pub enum Command {
     /// Record the action plan edited in a workbook's `Action plan` sheet (`report --format
     /// xlsx`) in a bundle's plan.yaml, all or nothing
     ImportPlan(ImportPlanArgs),
+    /// Draw an audit sample from a bundle's records: a kind, a period and filters, its size
+    /// from a confidence and a tolerable deviation rate (or given), reproducible by its seed
+    Sample(SampleArgs),
+    /// Compare the same records judged on two days: findings new, resolved and recurring, and
+    /// each clause's score then and now
+    Diff(DiffArgs),
+    /// Write one audit's report (objectives, scope, criteria, team, method, samples, findings
+    /// with evidence, conclusion) as HTML or PDF
+    AuditReport(AuditReportArgs),
     /// Serve the demo organisation: load examples/demo into a demo database, create a demo
     /// user, print the readiness summary, the URL and the credentials, and serve
     Demo(DemoArgs),
@@ -627,6 +636,72 @@ pub struct ChecklistArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Args)]
+pub struct SampleArgs {
+    /// The bundle folder
+    pub dir: PathBuf,
+    /// What to sample: a ticket table (changes, incidents, problems, requests, releases, cis) or
+    /// a register (documents, suppliers, nonconformities…)
+    #[arg(long)]
+    pub kind: String,
+    /// First day of the period (YYYY-MM-DD), judged by the kind's date (a change's
+    /// requested_at, an incident's opened_at…)
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub from: Option<Date>,
+    /// Last day of the period (YYYY-MM-DD), inclusive
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub to: Option<Date>,
+    /// Keep only records whose field has this value (`type=emergency`), or not (`field!=value`);
+    /// repeat for several
+    #[arg(long = "where", value_name = "FIELD=VALUE")]
+    pub filters: Vec<String>,
+    /// The confidence sought, as a fraction (0.95) [default: 0.95 with --tdr 0.05]
+    #[arg(long, requires = "tdr", conflicts_with = "size")]
+    pub confidence: Option<f64>,
+    /// The tolerable deviation rate, as a fraction (0.05)
+    #[arg(long, requires = "confidence", conflicts_with = "size")]
+    pub tdr: Option<f64>,
+    /// Draw this many at random instead of sizing by confidence
+    #[arg(long)]
+    pub size: Option<usize>,
+    /// The seed of the draw: the same records, arguments and seed draw the same items
+    /// [default: from the clock, and printed]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The bundle folder
+    pub dir: PathBuf,
+    /// The earlier day (YYYY-MM-DD), e.g. the start of the last cycle
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub from_date: Date,
+    /// The later day (YYYY-MM-DD)
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub to_date: Date,
+    /// Edition to judge against [default: the bundle's, else 2018]
+    #[arg(long, value_enum)]
+    pub edition: Option<EditionArg>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct AuditReportArgs {
+    /// The bundle folder
+    pub dir: PathBuf,
+    /// The audit's id in audits.yaml
+    pub audit: String,
+    /// The file to write: `.html`, or `.pdf`
+    #[arg(short, long)]
+    pub output: PathBuf,
 }
 
 #[derive(Args)]

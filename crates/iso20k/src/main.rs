@@ -5,6 +5,7 @@
 //! the report crate renders. Exit codes: 0 when nothing reaches `--fail-on`, 1 when something
 //! does, 2 for usage or input errors.
 
+mod audit;
 mod backup;
 mod checklist;
 mod clauses;
@@ -103,6 +104,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kb(kb) => kb::run(kb),
         Command::Clauses(args) => clauses::run(args),
         Command::Checklist(args) => checklist::run(args),
+        Command::Sample(args) => audit::sample(args),
+        Command::Diff(args) => audit::diff(args),
+        Command::AuditReport(args) => audit::report(args),
         Command::ImportChecklist(args) => import_checklist::run(args),
         Command::ImportPlan(args) => import_plan::run(args),
         Command::Demo(args) => server::demo(args),

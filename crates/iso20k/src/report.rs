@@ -48,7 +48,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes `bytes` to `path` through a temporary file beside it, so a reader never sees half a
 /// report and a failed run leaves an earlier one as it was.
-fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
         out.write_all(bytes)?;

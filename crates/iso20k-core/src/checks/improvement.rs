@@ -386,3 +386,108 @@ mod recurrence_tests {
         quiet(&IMPROVEMENT_INCOMPLETE, &sms);
     }
 }
+
+pub(super) static NC_RESPONSE_OVERDUE: Check = Check {
+    id: "nc-response-overdue",
+    pattern: "F-119",
+    title: "Nonconformity not answered by its response deadline",
+    clauses_2018: &["10.1"],
+    clauses_2011: &["4.5.5.1"],
+    doc: "Fires for each open major or minor nonconformity whose response was due before the \
+          as-of date (its own `due`, else the certification body's response period for its \
+          grade from the day it was raised, 90 days by default) and which lacks the response its \
+          grade needs: a major corrected, with every action implemented; a minor with a root \
+          cause and actions that have owners and due dates. Outside-audit findings are judged by \
+          `external-finding-unanswered` instead. Observations need no response. Graded by extent \
+          over the nonconformities raised (a closed one was answered); major when one of them \
+          is a major.",
+    examines: Examines::Records(|cx| graded(cx).count()),
+    evaluate: |cx, out| {
+        let response = crate::nc::Response::of(&cx.sms.organisation);
+        let all = graded(cx).count();
+        let open: Vec<_> = graded(cx)
+            .filter(|n| n.closed_on.is_none_or(|c| c > cx.as_of))
+            .collect();
+        let mut major = false;
+        let bad: Vec<_> = open
+            .iter()
+            .filter(|n| !answers_outside_audit(cx, n))
+            .filter_map(|n| {
+                let due = response.due(n)?;
+                if due >= cx.as_of || crate::nc::responded(n) {
+                    return None;
+                }
+                major |= n.grade == Some(Grade::Major);
+                let missing = match n.grade {
+                    Some(Grade::Major) => "not corrected (correction and every action implemented)",
+                    _ => "no plan yet (root cause and actions with owners and due dates)",
+                };
+                Some(
+                    Evidence::new(
+                        RecordKind::Nonconformity,
+                        &n.id,
+                        format!("response due {due}: {missing}"),
+                    )
+                    .field("due", Some(due)),
+                )
+            })
+            .collect();
+        if bad.is_empty() {
+            return;
+        }
+        let count = bad.len();
+        let mut f = NC_RESPONSE_OVERDUE
+            .finding(
+                super::by_extent(count, all),
+                format!("{count} of {all} nonconformities are past their response deadline"),
+            )
+            .counted(count, all)
+            .with_all(bad);
+        if major {
+            f.grade = Grade::Major;
+        }
+        out.push(f);
+    },
+};
+
+/// Nonconformities raised on or before the as-of date, observations left out.
+fn graded<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a Nonconformity> {
+    raised_by(cx).filter(|n| !crate::nc::is_observation(n))
+}
+
+/// Whether a nonconformity answers a finding of an outside audit, which has its own check.
+fn answers_outside_audit(cx: &Context<'_>, n: &Nonconformity) -> bool {
+    cx.sms
+        .audits
+        .iter()
+        .filter(|a| a.kind.is_external())
+        .flat_map(|a| &a.findings)
+        .any(|f| f.nonconformity.as_deref() == Some(n.id.as_str()))
+}
+
+#[cfg(test)]
+mod response_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use jiff::civil::date;
+
+    #[test]
+    fn an_open_nonconformity_needs_its_response_by_the_deadline() {
+        quiet(&NC_RESPONSE_OVERDUE, &clean());
+        let mut sms = clean();
+        let nc = &mut sms.nonconformities[0];
+        nc.closed_on = None;
+        nc.raised_on = Some(date(2026, 1, 5));
+        nc.root_cause = None;
+        let f = fires(&NC_RESPONSE_OVERDUE, &sms);
+        assert_eq!(ids(&f), ["NC-1"]);
+        assert!(f.evidence[0].note.contains("no plan yet"));
+        sms.nonconformities[0].root_cause = Some("found".into());
+        quiet(&NC_RESPONSE_OVERDUE, &sms);
+        sms.nonconformities[0].grade = Some(Grade::Major);
+        sms.nonconformities[0].actions[0].implemented_on = None;
+        assert_eq!(fires(&NC_RESPONSE_OVERDUE, &sms).grade, Grade::Major);
+        sms.nonconformities[0].grade = Some(Grade::Observation);
+        quiet(&NC_RESPONSE_OVERDUE, &sms);
+    }
+}

@@ -483,3 +483,270 @@ mod scope_tests {
         quiet(&AUDIT_NO_SCOPE, &sms);
     }
 }
+
+pub(super) static AUDIT_FREQUENCY_NOT_MET: Check = Check {
+    id: "audit-frequency-not-met",
+    pattern: "F-032",
+    title: "A process or clause that needs a yearly audit has none in a year of the cycle",
+    clauses_2018: &["9.2"],
+    clauses_2011: &["4.5.4.2"],
+    doc: "Builds the programme's coverage matrix (`programme::matrix`) and fires for each \
+          process or second-level clause whose risk-based frequency is yearly (a major \
+          nonconformity, or two or more, in the last cycle's length; or a process rated high \
+          risk) and that has no internal audit held or planned in a year of the cycle that has \
+          begun. Minor.",
+    examines: Examines::Records(|cx| in_cycle(cx).count()),
+    evaluate: |cx, out| {
+        use crate::programme::{Frequency, State, matrix};
+        let m = matrix(cx.sms, cx.as_of);
+        let begun: Vec<usize> = (0..m.cycle.years.len())
+            .filter(|&y| m.cycle.years[y].0 <= cx.as_of)
+            .collect();
+        let mut evidence = Vec::new();
+        for (kind, rows) in [
+            (RecordKind::Process, &m.processes),
+            (RecordKind::Register, &m.clauses),
+        ] {
+            for row in rows.iter().filter(|r| r.frequency == Frequency::Yearly) {
+                let missing: Vec<String> = begun
+                    .iter()
+                    .filter(|&&y| matches!(row.cells[y].state, State::Gap | State::Missed))
+                    .map(|&y| {
+                        let (s, e) = m.cycle.years[y];
+                        format!("{s} to {}", e.yesterday().unwrap_or(e))
+                    })
+                    .collect();
+                if missing.is_empty() {
+                    continue;
+                }
+                let (id, what) = match kind {
+                    RecordKind::Process => (row.key.clone(), String::new()),
+                    _ => ("audits".to_owned(), format!("clause {} ", row.key)),
+                };
+                evidence.push(
+                    Evidence::new(
+                        kind,
+                        &id,
+                        format!(
+                            "{what}audited {} ({}), but no audit in {}",
+                            row.frequency.label(),
+                            row.reasons.join("; "),
+                            missing.join(", ")
+                        ),
+                    )
+                    .field("frequency", Some(row.frequency.label())),
+                );
+            }
+        }
+        if !evidence.is_empty() {
+            out.push(
+                AUDIT_FREQUENCY_NOT_MET
+                    .finding(
+                        Grade::Minor,
+                        format!(
+                            "{} that risk and past results say must be audited every year {}",
+                            n(evidence.len(), "area", "areas"),
+                            if evidence.len() == 1 {
+                                "goes a year without an audit"
+                            } else {
+                                "go a year without an audit"
+                            }
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod frequency_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use crate::model::{Nonconformity, RiskLevel};
+    use jiff::civil::date;
+
+    #[test]
+    fn a_high_risk_or_repeatedly_failing_process_needs_an_audit_every_year() {
+        quiet(&AUDIT_FREQUENCY_NOT_MET, &clean());
+        let mut sms = clean();
+        sms.processes[0].risk = Some(RiskLevel::High);
+        sms.audits[0]
+            .processes
+            .retain(|p| *p != sms.processes[0].id);
+        let f = fires(&AUDIT_FREQUENCY_NOT_MET, &sms);
+        assert_eq!(ids(&f), [sms.processes[0].id.as_str()]);
+        assert!(
+            f.evidence[0].note.contains("rated high risk"),
+            "{:?}",
+            f.evidence
+        );
+
+        let mut sms = clean();
+        for (i, day) in [date(2025, 9, 1), date(2026, 2, 1)].into_iter().enumerate() {
+            sms.nonconformities.push(Nonconformity {
+                id: format!("NC-X{i}"),
+                raised_on: Some(day),
+                grade: Some(Grade::Major),
+                clauses: vec!["9.1".into()],
+                ..Default::default()
+            });
+        }
+        sms.audits[0].clauses.retain(|c| c != "9");
+        let f = fires(&AUDIT_FREQUENCY_NOT_MET, &sms);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.note.starts_with("clause 9.1 audited every year"))
+        );
+    }
+}
+
+/// The outside audits held on or before the day judged.
+fn outside<'a>(cx: &Context<'a>) -> impl Iterator<Item = &'a InternalAudit> {
+    cx.sms
+        .audits
+        .iter()
+        .filter(|a| a.kind.is_external() && !a.cancelled)
+        .filter(|a| a.held_on.is_some_and(|d| d <= cx.as_of))
+}
+
+pub(super) static EXTERNAL_FINDING_UNANSWERED: Check = Check {
+    id: "external-finding-unanswered",
+    pattern: "F-118",
+    title: "A certification or customer audit's nonconformity is not answered by its deadline",
+    clauses_2018: &["10.1"],
+    clauses_2011: &["4.5.5.1"],
+    doc: "Fires for each major or minor finding of an outside audit (stage 1, stage 2, \
+          surveillance, recertification, customer) held on or before the as-of date, still open, \
+          whose response was due before that date (its own `due`, else the certification body's \
+          response period for its grade from the day the audit was held, 90 days by default) and \
+          which has no answer: no nonconformity raised for it, or one without the response its \
+          grade needs (a major corrected with every action implemented; a minor with a root \
+          cause and owned, dated actions). Minor; major when one is a major from a certification \
+          audit, which puts the certificate at risk.",
+    examines: Examines::Records(|cx| {
+        outside(cx)
+            .flat_map(|a| &a.findings)
+            .filter(|f| f.grade > Grade::Observation)
+            .count()
+    }),
+    evaluate: |cx, out| {
+        let response = crate::nc::Response::of(&cx.sms.organisation);
+        let mut worst = Grade::Minor;
+        let mut evidence = Vec::new();
+        for a in outside(cx) {
+            let held = a.held_on.unwrap_or(cx.as_of);
+            for f in a.findings.iter().filter(|f| f.grade > Grade::Observation) {
+                let due = f.due.unwrap_or_else(|| match f.grade {
+                    Grade::Major => response.major.after(held),
+                    _ => response.minor.after(held),
+                });
+                if due >= cx.as_of || f.closed_on.is_some_and(|c| c <= cx.as_of) {
+                    continue;
+                }
+                let nc = f
+                    .nonconformity
+                    .as_deref()
+                    .and_then(|id| cx.sms.nonconformities.iter().find(|n| n.id == id));
+                let note = match nc {
+                    None => "no nonconformity raised to answer it",
+                    Some(n) if !crate::nc::responded(n) => match f.grade {
+                        Grade::Major => "its nonconformity is not yet corrected",
+                        _ => "its nonconformity has no accepted plan (root cause, owned actions)",
+                    },
+                    Some(_) => continue,
+                };
+                if f.grade == Grade::Major && a.kind.is_certification() {
+                    worst = Grade::Major;
+                }
+                evidence.push(
+                    Evidence::new(
+                        RecordKind::AuditFinding,
+                        &f.id,
+                        format!(
+                            "{} from the {}: {note}",
+                            f.grade,
+                            a.kind.label().to_lowercase()
+                        ),
+                    )
+                    .field("due", Some(due)),
+                );
+            }
+        }
+        if !evidence.is_empty() {
+            out.push(
+                EXTERNAL_FINDING_UNANSWERED
+                    .finding(
+                        worst,
+                        format!(
+                            "{} past the response deadline",
+                            n(
+                                evidence.len(),
+                                "outside audit nonconformity is unanswered",
+                                "outside audit nonconformities are unanswered"
+                            )
+                        ),
+                    )
+                    .with_all(evidence),
+            );
+        }
+    },
+};
+
+#[cfg(test)]
+mod external_tests {
+    use super::*;
+    use crate::checks::testing::{clean, fires, ids, quiet};
+    use crate::model::{AuditKind, Nonconformity};
+    use jiff::civil::date;
+
+    fn with_stage2(grade: Grade) -> crate::model::Sms {
+        let mut sms = clean();
+        let mut finding = sms.audits[0].findings[0].clone();
+        finding.id = "S2-F1".into();
+        finding.grade = grade;
+        finding.due = None;
+        finding.closed_on = None;
+        finding.verified_on = None;
+        finding.nonconformity = None;
+        sms.audits.push(InternalAudit {
+            id: "S2".into(),
+            kind: AuditKind::Stage2,
+            held_on: Some(date(2026, 1, 15)),
+            findings: vec![finding],
+            ..Default::default()
+        });
+        sms
+    }
+
+    #[test]
+    fn an_unanswered_major_from_stage_2_past_its_deadline_is_a_major() {
+        quiet(&EXTERNAL_FINDING_UNANSWERED, &clean());
+        let sms = with_stage2(Grade::Major);
+        let f = fires(&EXTERNAL_FINDING_UNANSWERED, &sms);
+        assert_eq!((ids(&f), f.grade), (vec!["S2-F1"], Grade::Major));
+        let f = fires(&EXTERNAL_FINDING_UNANSWERED, &with_stage2(Grade::Minor));
+        assert_eq!(f.grade, Grade::Minor);
+        quiet(
+            &EXTERNAL_FINDING_UNANSWERED,
+            &with_stage2(Grade::Observation),
+        );
+    }
+
+    #[test]
+    fn an_answered_finding_or_one_not_yet_due_is_quiet() {
+        let mut sms = with_stage2(Grade::Major);
+        let mut answer: Nonconformity = sms.nonconformities[0].clone();
+        answer.id = "NC-S2".into();
+        answer.grade = Some(Grade::Major);
+        answer.closed_on = None;
+        sms.nonconformities.push(answer);
+        sms.audits[1].findings[0].nonconformity = Some("NC-S2".into());
+        quiet(&EXTERNAL_FINDING_UNANSWERED, &sms);
+        sms.nonconformities[1].actions[0].implemented_on = None;
+        fires(&EXTERNAL_FINDING_UNANSWERED, &sms);
+        sms.organisation.major_response = Some(crate::interval::Interval::Months(12));
+        quiet(&EXTERNAL_FINDING_UNANSWERED, &sms);
+    }
+}

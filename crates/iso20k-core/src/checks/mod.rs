@@ -192,11 +192,14 @@ pub static ALL: &[&Check] = &[
     &internal_audit::AUDITOR_NOT_INDEPENDENT,
     &internal_audit::AUDIT_FINDINGS_OVERDUE,
     &internal_audit::AUDIT_NO_SCOPE,
+    &internal_audit::AUDIT_FREQUENCY_NOT_MET,
+    &internal_audit::EXTERNAL_FINDING_UNANSWERED,
     &improvement::NC_NO_ROOT_CAUSE,
     &improvement::CA_NO_EFFECTIVENESS_CHECK,
     &improvement::IMPROVEMENT_INCOMPLETE,
     &improvement::NC_RECURRING,
     &improvement::IMPROVEMENT_OUTCOME_MISSING,
+    &improvement::NC_RESPONSE_OVERDUE,
     &suppliers::CONTRACT_REVIEW_OVERDUE,
     &suppliers::CONTRACT_EXPIRED,
     &suppliers::SUPPLIER_NO_CONTRACT_MANAGER,
@@ -624,6 +627,14 @@ mod tests {
             s.retired_on = Some(testing::as_of());
             s.transition_plan = Some("TP-1".into());
             sms.services.push(s);
+        }),
+        // Needs an outside audit; the clean organisation has had none.
+        ("external-finding-unanswered", |sms| {
+            let mut a = sms.audits[0].clone();
+            a.id = "S2".into();
+            a.kind = crate::model::AuditKind::Stage2;
+            a.findings[0].id = "S2-F1".into();
+            sms.audits.push(a);
         }),
     ];
 
