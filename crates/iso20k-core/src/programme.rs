@@ -12,7 +12,9 @@
 //! nonconformity register or internal and external audit findings), or when the process is rated
 //! high risk in the process register. Everything else is audited at least once per cycle. A
 //! nonconformity belongs to a process when it names that process, or when its clause lies within
-//! one of the process's clauses.
+//! one of the process's clauses. Past results make a row yearly from the first year that begins
+//! after they did (the first major, or the second nonconformity): a year already under way when
+//! the need arose is not held to it. A high-risk rating holds for every year.
 //!
 //! Only internal audits fill the matrix: outside audits (certification, customer) are not the
 //! organisation's own check of itself.
@@ -156,6 +158,9 @@ pub struct Row {
     pub frequency: Frequency,
     /// Why it is audited every year, when it is.
     pub reasons: Vec<String>,
+    /// When past results made it yearly: years beginning after this day need an audit each.
+    /// `None` with a yearly frequency means every year (a high-risk process).
+    pub yearly_from: Option<Date>,
     /// One cell per year of the cycle.
     pub cells: Vec<Cell>,
 }
@@ -203,8 +208,9 @@ pub fn has_evidence(a: &InternalAudit) -> bool {
         || a.findings.iter().any(|f| !f.evidence.is_empty())
 }
 
-/// A nonconformity as the frequency rule counts it: its grade, process and clauses.
+/// A nonconformity as the frequency rule counts it: its day, grade, process and clauses.
 struct Past<'a> {
+    on: Date,
     grade: Grade,
     process: Option<&'a str>,
     clauses: Vec<&'a str>,
@@ -222,15 +228,16 @@ fn past_nonconformities(sms: &Sms, since: Date, as_of: Date) -> Vec<Past<'_>> {
         }
         raised.insert(&n.id);
         out.push(Past {
+            on,
             grade,
             process: n.process.as_deref(),
             clauses: n.clauses.iter().map(String::as_str).collect(),
         });
     }
     for a in sms.audits.iter().filter(|a| !a.cancelled) {
-        if !a.held_on.is_some_and(|d| d >= since && d <= as_of) {
+        let Some(on) = a.held_on.filter(|d| *d >= since && *d <= as_of) else {
             continue;
-        }
+        };
         for f in &a.findings {
             // A finding already raised as a nonconformity is counted once, as that.
             if f.grade == Grade::Observation
@@ -241,6 +248,7 @@ fn past_nonconformities(sms: &Sms, since: Date, as_of: Date) -> Vec<Past<'_>> {
                 continue;
             }
             out.push(Past {
+                on,
                 grade: f.grade,
                 process: f.process.as_deref(),
                 clauses: f.clause.as_deref().into_iter().collect(),
@@ -250,28 +258,50 @@ fn past_nonconformities(sms: &Sms, since: Date, as_of: Date) -> Vec<Past<'_>> {
     out
 }
 
-fn frequency(past: &[&Past<'_>], high_risk: bool) -> (Frequency, Vec<String>) {
+/// A row's frequency, why, and from when past results made it yearly (`None`: from the start,
+/// for a high-risk process).
+fn frequency(past: &[&Past<'_>], high_risk: bool) -> (Frequency, Vec<String>, Option<Date>) {
     let mut reasons = Vec::new();
-    let majors = past.iter().filter(|p| p.grade == Grade::Major).count();
-    if majors > 0 {
-        reasons.push(match majors {
+    let mut days: Vec<Date> = past.iter().map(|p| p.on).collect();
+    days.sort();
+    let majors: Vec<Date> = {
+        let mut v: Vec<Date> = past
+            .iter()
+            .filter(|p| p.grade == Grade::Major)
+            .map(|p| p.on)
+            .collect();
+        v.sort();
+        v
+    };
+    let mut since = None;
+    if !majors.is_empty() {
+        reasons.push(match majors.len() {
             1 => "a major nonconformity in the last cycle".to_owned(),
             n => format!("{n} major nonconformities in the last cycle"),
         });
-    } else if past.len() >= 2 {
-        reasons.push(format!("{} nonconformities in the last cycle", past.len()));
+        since = Some(majors[0]);
+    }
+    if days.len() >= 2 {
+        if majors.is_empty() {
+            reasons.push(format!("{} nonconformities in the last cycle", past.len()));
+        }
+        since = Some(since.map_or(days[1], |d: Date| d.min(days[1])));
     }
     if high_risk {
         reasons.push("rated high risk".to_owned());
+        since = None;
+    } else if reasons.is_empty() {
+        return (Frequency::OncePerCycle, reasons, None);
     }
-    if reasons.is_empty() {
-        (Frequency::OncePerCycle, reasons)
-    } else {
-        (Frequency::Yearly, reasons)
-    }
+    (Frequency::Yearly, reasons, since)
 }
 
-fn cells(cycle: &Cycle, audits: &[&InternalAudit], frequency: Frequency, as_of: Date) -> Vec<Cell> {
+fn cells(
+    cycle: &Cycle,
+    audits: &[&InternalAudit],
+    (frequency, since): (Frequency, Option<Date>),
+    as_of: Date,
+) -> Vec<Cell> {
     let mut cells: Vec<Cell> = cycle
         .years
         .iter()
@@ -298,9 +328,12 @@ fn cells(cycle: &Cycle, audits: &[&InternalAudit], frequency: Frequency, as_of: 
     }
     let covers = |c: &Cell| !c.audits.is_empty() && c.state != State::Missed;
     let covered = cells.iter().any(covers);
-    for c in cells.iter_mut().filter(|c| !covers(c)) {
+    for (c, (start, _)) in cells.iter_mut().zip(&cycle.years) {
+        if covers(c) {
+            continue;
+        }
         let needed = match frequency {
-            Frequency::Yearly => true,
+            Frequency::Yearly => !covered || since.is_none_or(|t| *start > t),
             Frequency::OncePerCycle => !covered,
         };
         // A missed audit leaves the need open, but its cell keeps saying what was missed.
@@ -336,7 +369,7 @@ pub fn matrix(sms: &Sms, as_of: Date) -> Matrix {
                     None => n.clauses.iter().any(|c| within(c)),
                 })
                 .collect();
-            let (frequency, reasons) = frequency(&mine, p.risk == Some(RiskLevel::High));
+            let (frequency, reasons, since) = frequency(&mine, p.risk == Some(RiskLevel::High));
             let theirs: Vec<_> = audits
                 .iter()
                 .copied()
@@ -351,7 +384,8 @@ pub fn matrix(sms: &Sms, as_of: Date) -> Matrix {
                 },
                 frequency,
                 reasons,
-                cells: cells(&cycle, &theirs, frequency, as_of),
+                yearly_from: since,
+                cells: cells(&cycle, &theirs, (frequency, since), as_of),
             }
         })
         .collect();
@@ -368,7 +402,7 @@ pub fn matrix(sms: &Sms, as_of: Date) -> Matrix {
                 .iter()
                 .filter(|n| n.clauses.iter().any(|c| clause::is_within(c, g.id)))
                 .collect();
-            let (frequency, reasons) = frequency(&mine, false);
+            let (frequency, reasons, since) = frequency(&mine, false);
             let theirs: Vec<_> = audits
                 .iter()
                 .copied()
@@ -387,7 +421,8 @@ pub fn matrix(sms: &Sms, as_of: Date) -> Matrix {
                 title: g.title.to_owned(),
                 frequency,
                 reasons,
-                cells: cells(&cycle, &theirs, frequency, as_of),
+                yearly_from: since,
+                cells: cells(&cycle, &theirs, (frequency, since), as_of),
             }
         })
         .collect();
@@ -517,6 +552,22 @@ mod tests {
         assert_eq!(states, [State::Audited, State::Gap, State::Gap]);
         assert_eq!(m.processes[1].reasons, ["rated high risk"]);
         assert!(m.processes[1].cells.iter().all(|c| c.state == State::Gap));
+    }
+
+    #[test]
+    fn past_results_bind_only_the_years_that_begin_after_them() {
+        let mut s = sms();
+        s.nonconformities.push(Nonconformity {
+            id: "NC-1".into(),
+            raised_on: Some(date(2026, 1, 1)),
+            grade: Some(Grade::Major),
+            process: Some("change".into()),
+            ..Default::default()
+        });
+        let m = matrix(&s, date(2026, 6, 30));
+        assert_eq!(m.processes[0].yearly_from, Some(date(2026, 1, 1)));
+        let states: Vec<_> = m.processes[0].cells.iter().map(|c| c.state).collect();
+        assert_eq!(states, [State::Audited, State::NotDue, State::Gap]);
     }
 
     #[test]
