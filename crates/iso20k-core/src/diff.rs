@@ -3,7 +3,9 @@
 //! Findings are matched by id, which stays put for the same failure in the same record (see
 //! [`crate::audit`]). A finding is **new** when only the later day has it, **resolved** when only
 //! the earlier day has it, and **recurring** when both have it: it was not fixed in between, or
-//! was fixed and came back. Each clause's score is given on both days.
+//! was fixed and came back. A recurring finding also says which of its records it no longer
+//! names and which it names anew (the same failure fixed in one record and found in another).
+//! Each clause's score is given on both days.
 
 use crate::Date;
 use crate::audit::Report;
@@ -35,6 +37,9 @@ pub struct Diff<'a> {
     pub resolved: Vec<&'a Finding>,
     /// Found on both days (as the later day has it).
     pub recurring: Vec<&'a Finding>,
+    /// For each recurring finding (same order), the records (`kind id`) of its evidence only
+    /// the earlier day named, and those only the later day names.
+    pub moved: Vec<(Vec<String>, Vec<String>)>,
     /// Every clause, with its score on both days.
     pub clauses: Vec<ClauseChange>,
     /// The overall score on both days.
@@ -61,12 +66,47 @@ pub fn compare<'a>(then: &'a Report, now: &'a Report) -> Diff<'a> {
             now: c.score,
         })
         .collect();
+    let recurring: Vec<&Finding> = now.findings.iter().filter(|f| had(&f.id)).collect();
+    let records = |f: &Finding| -> Vec<String> {
+        let mut v: Vec<String> = f
+            .evidence
+            .iter()
+            .map(|e| format!("{} {}", e.kind.as_str(), e.id))
+            .collect();
+        v.dedup();
+        v
+    };
+    let moved = recurring
+        .iter()
+        .map(|f| {
+            let before = then
+                .findings
+                .iter()
+                .find(|t| t.id == f.id)
+                .map(records)
+                .unwrap_or_default();
+            let after = records(f);
+            (
+                before
+                    .iter()
+                    .filter(|r| !after.contains(r))
+                    .cloned()
+                    .collect(),
+                after
+                    .iter()
+                    .filter(|r| !before.contains(r))
+                    .cloned()
+                    .collect(),
+            )
+        })
+        .collect();
     Diff {
         from: then.as_of,
         to: now.as_of,
         new: now.findings.iter().filter(|f| !had(&f.id)).collect(),
         resolved: then.findings.iter().filter(|f| !has(&f.id)).collect(),
-        recurring: now.findings.iter().filter(|f| had(&f.id)).collect(),
+        recurring,
+        moved,
         clauses,
         overall: (then.readiness.overall, now.readiness.overall),
     }

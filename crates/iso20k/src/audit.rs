@@ -157,6 +157,11 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 "new": ids(&d.new),
                 "resolved": ids(&d.resolved),
                 "recurring": ids(&d.recurring),
+                "moved": d.recurring.iter().zip(&d.moved).filter(|(_, (gone, added))| !gone.is_empty() || !added.is_empty()).map(|(f, (gone, added))| json!({
+                    "finding": f.id,
+                    "no_longer": gone,
+                    "now_also": added,
+                })).collect::<Vec<_>>(),
                 "findings": findings,
                 "clauses": d.clauses.iter().map(|c| json!({
                     "clause": c.clause,

@@ -2339,3 +2339,203 @@ fn the_daily_digest_goes_to_a_real_smtp_server_once_a_day() {
         stderr(&none)
     );
 }
+
+#[test]
+fn a_sample_is_sized_by_confidence_and_drawn_again_from_its_seed() {
+    let demo = example("demo");
+    let sample = |extra: &[&str]| {
+        let mut args = vec![
+            "sample",
+            demo.to_str().unwrap(),
+            "--kind",
+            "changes",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-06-30",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = iso20k(&args);
+        (o.status.code().unwrap(), stdout(&o), stderr(&o))
+    };
+    let (code, out, err) = sample(&["--confidence", "0.9", "--tdr", "0.1", "--seed", "42"]);
+    assert_eq!(code, 0, "{err}");
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (&s["population"], &s["size"], &s["seed"], &s["method"]),
+        (&json!(27), &json!(22), &json!(42), &json!("statistical"))
+    );
+    let items = s["items"].as_array().unwrap();
+    assert_eq!(items.len(), 22);
+    let again = sample(&["--confidence", "0.9", "--tdr", "0.1", "--seed", "42"]).1;
+    assert_eq!(again, out, "same arguments, same items");
+    let other: Value =
+        serde_json::from_str(&sample(&["--confidence", "0.9", "--tdr", "0.1", "--seed", "43"]).1)
+            .unwrap();
+    assert_ne!(other["items"], s["items"]);
+
+    // 95 % and 5 % need 59; a smaller population is tested whole.
+    let (_, out, _) = sample(&["--where", "type=emergency", "--seed", "1"]);
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((&s["required"], &s["size"]), (&json!(59), &json!(3)));
+    let (_, out, _) = sample(&["--size", "5", "--seed", "1"]);
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((&s["method"], &s["size"]), (&json!("random"), &json!(5)));
+
+    let (code, _, err) = sample(&["--where", "colour=red", "--seed", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("changes have no field `colour`"), "{err}");
+    let (code, _, err) = sample(&["--confidence", "95", "--tdr", "0.05"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("0.95 for 95 %"), "{err}");
+}
+
+#[test]
+fn the_cycle_diff_on_the_demo_splits_findings_into_new_resolved_and_recurring() {
+    let demo = example("demo");
+    let o = iso20k(&[
+        "diff",
+        demo.to_str().unwrap(),
+        "--from-date",
+        "2025-07-10",
+        "--to-date",
+        AS_OF,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let d: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids = |key: &str| -> Vec<String> {
+        d[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let findings_on = |day: &str| -> Vec<String> {
+        let o = iso20k(&[
+            "check",
+            demo.to_str().unwrap(),
+            "--as-of",
+            day,
+            "--format",
+            "json",
+        ]);
+        let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let then = findings_on("2025-07-10");
+    let now = findings_on(AS_OF);
+    let (new, resolved, recurring) = (ids("new"), ids("resolved"), ids("recurring"));
+    // The demo only got worse over the year: nothing it had then is gone whole.
+    assert!(!new.is_empty() && !recurring.is_empty());
+    // But the finding that was late then was closed, and another is late now.
+    let moved = d["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["finding"] == "audit-findings-overdue")
+        .expect("the overdue audit findings moved");
+    assert_eq!(moved["no_longer"], json!(["audit-finding IA-2025-01-F1"]));
+    assert_eq!(moved["now_also"], json!(["audit-finding IA-2025-01-F2"]));
+    for id in &new {
+        assert!(now.contains(id) && !then.contains(id), "{id}");
+    }
+    for id in &resolved {
+        assert!(then.contains(id) && !now.contains(id), "{id}");
+    }
+    for id in &recurring {
+        assert!(then.contains(id) && now.contains(id), "{id}");
+    }
+    assert_eq!(new.len() + recurring.len(), now.len());
+    assert_eq!(resolved.len() + recurring.len(), then.len());
+    let clause = d["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clause"] == "9.2")
+        .unwrap();
+    assert!(clause["then"].is_number() && clause["now"].is_number());
+
+    let o = iso20k(&[
+        "diff",
+        demo.to_str().unwrap(),
+        "--from-date",
+        AS_OF,
+        "--to-date",
+        "2025-06-30",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("must come before"));
+}
+
+#[test]
+fn an_audit_report_has_the_sections_a_certification_body_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = example("demo");
+    let write = |name: &str| {
+        let out = dir.path().join(name);
+        let o = iso20k(&[
+            "audit-report",
+            demo.to_str().unwrap(),
+            "IA-2025-01",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        std::fs::read(out).unwrap()
+    };
+    let sections = [
+        "1. Objectives",
+        "2. Scope",
+        "3. Criteria",
+        "4. Team and dates",
+        "5. Method",
+        "6. Samples",
+        "7. Findings",
+        "8. Conclusion",
+    ];
+    let html = String::from_utf8(write("IA-2025-01.html")).unwrap();
+    for s in sections {
+        assert!(html.contains(s), "{s}");
+    }
+    for fact in [
+        "12 of 12 tested: 9 conform, 3 do not",
+        "Reported as finding IA-2025-01-F1",
+        "CHG0003862, CHG0003940, CHG0004039",
+        "NC-2025-02: closed",
+        "c.dunmore owns the change process this audit covers",
+    ] {
+        assert!(html.contains(fact), "{fact}");
+    }
+    let pdf = write("IA-2025-01.pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(
+        write("again.pdf") == pdf,
+        "the same audit gives the same bytes"
+    );
+    let text = words(&pdf_extract::extract_text_from_mem(&pdf).unwrap());
+    for s in sections {
+        assert!(text.contains(s), "{s} in the PDF");
+    }
+    assert!(text.contains("12 of 12 tested: 9 conform, 3 do not"));
+
+    let o = iso20k(&[
+        "audit-report",
+        demo.to_str().unwrap(),
+        "IA-1999",
+        "-o",
+        dir.path().join("x.html").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("there is no audit `IA-1999`"));
+    assert!(!dir.path().join("x.html").exists(), "nothing half-written");
+}
