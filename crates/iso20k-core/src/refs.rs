@@ -238,6 +238,16 @@ fields! {
         |s, f| for a in &s.audits {
             for x in &a.findings { inner(f, &a.id, &x.id, &x.nonconformity) }
         };
+    InternalAudit "services" -> Service (many) ["9.2"] ["4.5.4.2"]:
+        |s, f| for a in &s.audits { all(f, &a.id, &a.services) };
+    InternalAudit "findings.process" -> Process ["9.2"] ["4.5.4.2"]:
+        |s, f| for a in &s.audits {
+            for x in &a.findings { inner(f, &a.id, &x.id, &x.process) }
+        };
+    Nonconformity "process" -> Process ["10.1"] ["4.5.5.1"]:
+        |s, f| for n in &s.nonconformities { one(f, &n.id, &n.process) };
+    Nonconformity "owner" -> Person ["10.1"] ["4.5.5.1"]:
+        |s, f| for n in &s.nonconformities { one(f, &n.id, &n.owner) };
     Nonconformity "actions.owner" -> Person ["10.1"] ["4.5.5.1"]:
         |s, f| for n in &s.nonconformities {
             for a in &n.actions { inner(f, &n.id, &a.id, &a.owner) }

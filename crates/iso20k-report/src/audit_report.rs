@@ -363,6 +363,11 @@ pub fn data(sms: &Sms, id: &str) -> Result<AuditReport, String> {
     })
 }
 
+/// Text ending in one full stop.
+fn sentence(text: &str) -> String {
+    format!("{}.", text.trim_end().trim_end_matches('.'))
+}
+
 const NOT_RECORDED: &str = "<em class=\"missing\">Not recorded.</em>";
 
 fn text_or_missing(t: &Option<String>) -> String {
@@ -463,13 +468,13 @@ pub fn html(r: &AuditReport) -> String {
     }
     for s in &r.samples {
         h.push_str(&format!(
-            "<section class=\"sample\"><h3>{}: {}</h3><p>Population: {} records. {}.</p>\
+            "<section class=\"sample\"><h3>{}: {}</h3><p>Population: {} records. {}</p>\
              <p><strong>{}</strong>{}</p><table><thead><tr><th>#</th><th>Record</th>\
              <th>Result</th><th>Note</th></tr></thead><tbody>",
             escape(&s.id),
             escape(&s.population),
             s.population_size,
-            escape(&s.method),
+            escape(&sentence(&s.method)),
             escape(&s.tally),
             s.finding
                 .as_deref()

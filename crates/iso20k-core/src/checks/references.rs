@@ -236,6 +236,18 @@ mod tests {
         (RecordKind::InternalAudit, "findings.nonconformity", |s| {
             s.audits[0].findings[0].nonconformity = nope()
         }),
+        (RecordKind::InternalAudit, "services", |s| {
+            s.audits[0].services.push(NOPE.into())
+        }),
+        (RecordKind::InternalAudit, "findings.process", |s| {
+            s.audits[0].findings[0].process = nope()
+        }),
+        (RecordKind::Nonconformity, "process", |s| {
+            s.nonconformities[0].process = nope()
+        }),
+        (RecordKind::Nonconformity, "owner", |s| {
+            s.nonconformities[0].owner = nope()
+        }),
         (RecordKind::Nonconformity, "actions.owner", |s| {
             s.nonconformities[0].actions[0].owner = nope()
         }),

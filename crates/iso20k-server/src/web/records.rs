@@ -59,6 +59,12 @@ pub(crate) async fn kinds(
                 "file": k.file,
                 "ticket": k.ticket,
                 "count": counts.get(k.name).copied().unwrap_or(0),
+                // A singleton's register is its one record: link there, not to a redirect.
+                "href": if k.singleton {
+                    format!("records/{}/{}", k.name, k.name)
+                } else {
+                    format!("records/{}", k.name)
+                },
             })
         })
         .collect();
