@@ -212,6 +212,8 @@ pub(crate) struct Field {
     rows: Vec<Vec<Field>>,
     /// For a list of objects: what one item is called ("Finding").
     item: String,
+    /// The article the item takes ("a finding", "an item").
+    article: &'static str,
     /// For an object: its fields.
     fields: Vec<Field>,
 }
@@ -281,6 +283,14 @@ fn help(description: &str, label: &str) -> String {
 }
 
 /// One of a list's items, named from the list: "Findings" → "Finding".
+/// "an" before a vowel sound as English spells it most often, else "a".
+fn article(noun: &str) -> &'static str {
+    match noun.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o') => "an",
+        _ => "a",
+    }
+}
+
 fn singular(label: &str) -> String {
     match label.strip_suffix("ies") {
         Some(stem) => format!("{stem}y"),
@@ -724,6 +734,7 @@ fn object_fields(
                 Shape::Rows(items) => {
                     field.input = "rows";
                     field.item = singular(&field.label);
+                    field.article = article(&field.item);
                     let existing = current.as_array().cloned().unwrap_or_default();
                     let blank = Value::Object(Map::new());
                     let count = existing.len();
