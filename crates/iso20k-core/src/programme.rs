@@ -435,8 +435,10 @@ mod tests {
     use jiff::civil::date;
 
     fn sms() -> Sms {
-        let mut sms = Sms::default();
-        sms.audit_cycle_start = Some(date(2024, 9, 1));
+        let mut sms = Sms {
+            audit_cycle_start: Some(date(2024, 9, 1)),
+            ..Sms::default()
+        };
         sms.processes = vec![
             Process {
                 id: "change".into(),
