@@ -807,6 +807,8 @@ pub(crate) struct Card {
     pub overdue: bool,
     /// How many days late, when overdue.
     pub overdue_days: Option<i64>,
+    /// Whether it has the response its grade asks for (a major corrected, a minor planned).
+    pub responded: bool,
     /// Who answers it (a person id): its own owner, else its process's.
     pub owner: Option<String>,
     /// That person's name, from the people register.
@@ -916,6 +918,7 @@ pub(crate) fn cards(sms: &Sms, slug: &str, as_of: Date, filter: &Filter) -> Vec<
                 .due
                 .filter(|_| c.overdue)
                 .map(|d| i64::from((as_of - d).get_days())),
+            responded: core_nc::responded(c.nc),
             owner: c.owner.map(str::to_owned),
             owner_name: c.owner.and_then(|o| sms.person(o)).map(|p| p.name.clone()),
             source: source_key(c.nc.source),

@@ -5024,3 +5024,392 @@ async fn the_board_puts_overdue_nonconformities_first_and_filters() {
         );
     }
 }
+
+/// Posts a form of a page with its session's CSRF token; follows nothing.
+async fn submit(r: &Router, uri: &str, cookie: &str, csrf: &str, fields: &[(&str, &str)]) -> Reply {
+    let mut pairs = vec![("csrf", csrf)];
+    pairs.extend_from_slice(fields);
+    post_form(r, uri, Some(cookie), &pairs).await
+}
+
+/// Where a redirect goes.
+fn location(reply: &Reply) -> String {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    reply.headers[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nonconformity_page_walks_the_loop_through_its_forms() {
+    // The pages' rules are the server's, whatever the engine: SQLite is enough.
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let today = jiff::ZonedDateTime::now().date().to_string();
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    for (email, role) in [
+        ("ada@acme.example", "auditor"),
+        ("pat@acme.example", "manager"),
+        ("vic@acme.example", "viewer"),
+    ] {
+        let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, role, None)
+            .await
+            .unwrap();
+    }
+    let ada = browser_sign_in(r, "ada@acme.example", "correct horse battery").await;
+    let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+    let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
+
+    // The audit's page offers to raise a nonconformity for its open finding, not its
+    // observation, and links the finding that has one.
+    let audit = page(r, "/orgs/acme/records/audits/IA-2025-01", &ada).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    let html = audit.html();
+    assert!(
+        html.contains("Raise a nonconformity<span class=\"visually-hidden\"> for IA-2025-01-F2")
+    );
+    assert!(!html.contains("for IA-2025-01-F3"), "an observation");
+    assert!(html.contains("href=\"/orgs/acme/nonconformities/NC-2025-02\""));
+    let csrf = csrf_of(&html);
+    let raised = submit(
+        r,
+        "/orgs/acme/nonconformities/raise",
+        &ada,
+        &csrf,
+        &[
+            ("source", "internal-audit"),
+            ("source_ref", "IA-2025-01-F2"),
+        ],
+    )
+    .await;
+    let to = location(&raised);
+    assert!(to.ends_with("?saved=raised"), "{to}");
+    let here = to.split('?').next().unwrap().to_owned();
+    let id = here.rsplit('/').next().unwrap().to_owned();
+    let shown = page(r, &to, &ada).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let html = shown.html();
+    assert!(html.contains("Raised. Record the correction"));
+    assert!(html.contains("href=\"/orgs/acme/records/audits/IA-2025-01#finding-IA-2025-01-F2\""));
+    assert!(html.contains("Needs a correction"));
+    // Both ways: the audit's page now links the new nonconformity.
+    let audit = page(r, "/orgs/acme/records/audits/IA-2025-01", &vic)
+        .await
+        .html();
+    assert!(audit.contains(&format!("href=\"{here}\"")), "{id}");
+
+    // The manager answers: correction, root cause, an action with an owner and a date.
+    let mine = page(r, &here, &pat).await.html();
+    let csrf_pat = csrf_of(&mine);
+    assert!(mine.contains("Only an auditor or an administrator records the effectiveness check"));
+    assert!(!mine.contains("Save the check"));
+    let v = nc_record(&f, &id).await.0.to_string();
+    let saved = submit(
+        r,
+        &format!("{here}/correction"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("correction", "Known errors recorded for the two problems"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        location(&saved),
+        format!("{here}?saved=correction#correction")
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    let saved = submit(
+        r,
+        &format!("{here}/root-cause"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            (
+                "root_cause",
+                "The problem procedure never said when to record a known error",
+            ),
+            ("root_cause_method", "five-whys"),
+        ],
+    )
+    .await;
+    location(&saved);
+    // A date that is not one is said in words beside the form, and nothing is saved.
+    let v = nc_record(&f, &id).await.0.to_string();
+    let bad = submit(
+        r,
+        &format!("{here}/actions"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("description", "Add the rule"),
+            ("owner", "c.dunmore"),
+            ("due", "soon"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.html().contains("Due: “soon” is not a date"),
+        "{}",
+        bad.html()
+    );
+    assert!(
+        bad.html().contains(">Add the rule</textarea>"),
+        "what was typed stays"
+    );
+    assert_eq!(nc_record(&f, &id).await.0.to_string(), v);
+    let saved = submit(
+        r,
+        &format!("{here}/actions"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("description", "Add the rule"),
+            ("owner", "c.dunmore"),
+            ("due", "2026-12-31"),
+        ],
+    )
+    .await;
+    location(&saved);
+    let (_, body) = nc_record(&f, &id).await;
+    assert_eq!(body["root_cause_method"], "five-whys");
+    let action = format!("{id}-CA1");
+    assert_eq!(body["actions"][0]["id"], action.as_str());
+    assert_eq!(body["actions"][0]["owner"], "c.dunmore");
+    // Managers do not close; a stale form saves nothing.
+    let v = nc_record(&f, &id).await.0.to_string();
+    let refused = submit(
+        r,
+        &format!("{here}/close"),
+        &pat,
+        &csrf_pat,
+        &[("version", &v)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let stale = submit(
+        r,
+        &format!("{here}/correction"),
+        &pat,
+        &csrf_pat,
+        &[("version", "1"), ("correction", "Overwritten")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale
+            .html()
+            .contains("Someone else changed this nonconformity")
+    );
+
+    // The auditor cannot close it yet: the reasons are beside the button, nothing saved.
+    let html = page(r, &here, &ada).await.html();
+    let csrf_ada = csrf_of(&html);
+    assert!(html.contains(&format!("Corrective action {action} is not implemented.")));
+    let v = nc_record(&f, &id).await.0.to_string();
+    let refused = submit(
+        r,
+        &format!("{here}/close"),
+        &ada,
+        &csrf_ada,
+        &[("version", &v), ("on", &today)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.html().contains(&format!(
+        "{id} cannot be closed yet: corrective action {action} is not implemented"
+    )));
+    assert!(nc_record(&f, &id).await.1.get("closed_on").is_none());
+
+    // Implemented (by the manager), then checked: not effective needs the new action.
+    let saved = submit(
+        r,
+        &format!("{here}/actions/{}/implemented", enc(&action)),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("on", "2026-07-01"),
+            ("evidence", "PRB0001, PRB0002"),
+        ],
+    )
+    .await;
+    location(&saved);
+    let (_, body) = nc_record(&f, &id).await;
+    assert_eq!(body["actions"][0]["implemented_on"], "2026-07-01");
+    assert_eq!(
+        body["actions"][0]["evidence"],
+        json!(["PRB0001", "PRB0002"])
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    let ineffective = [
+        ("version", v.as_str()),
+        ("checked_by", "c.dunmore"),
+        ("checked_on", "2026-09-01"),
+        ("result", "not-effective"),
+        ("note", "Two new problems again had no known error"),
+    ];
+    let refused = submit(
+        r,
+        &format!("{here}/effectiveness"),
+        &ada,
+        &csrf_ada,
+        &ineffective,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .html()
+            .contains("describe the new corrective action")
+    );
+    let mut with_action = ineffective.to_vec();
+    with_action.extend([
+        ("new_description", "Make the known error a required field"),
+        ("new_owner", "c.dunmore"),
+        ("new_due", "2026-10-31"),
+    ]);
+    let saved = submit(
+        r,
+        &format!("{here}/effectiveness"),
+        &ada,
+        &csrf_ada,
+        &with_action,
+    )
+    .await;
+    assert_eq!(
+        location(&saved),
+        format!("{here}?saved=reopened#effectiveness")
+    );
+    let html = page(r, &location(&saved), &ada).await.html();
+    assert!(html.contains("Earlier checks that found the actions did not work"));
+    assert!(html.contains("Two new problems again had no known error"));
+    assert!(html.contains("Make the known error a required field"));
+    let (_, body) = nc_record(&f, &id).await;
+    assert!(body.get("effectiveness").is_none());
+    let second = format!("{id}-CA2");
+    assert_eq!(body["actions"][1]["id"], second.as_str());
+
+    // The second action done and found effective: it closes.
+    let v = nc_record(&f, &id).await.0.to_string();
+    location(
+        &submit(
+            r,
+            &format!("{here}/actions/{}/implemented", enc(&second)),
+            &pat,
+            &csrf_pat,
+            &[("version", &v), ("on", "2026-10-20")],
+        )
+        .await,
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    location(
+        &submit(
+            r,
+            &format!("{here}/effectiveness"),
+            &ada,
+            &csrf_ada,
+            &[
+                ("version", &v),
+                ("checked_by", "c.dunmore"),
+                ("checked_on", "2026-11-30"),
+                ("result", "effective"),
+                ("note", "Every problem since had its known error"),
+            ],
+        )
+        .await,
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    let closed = submit(
+        r,
+        &format!("{here}/close"),
+        &ada,
+        &csrf_ada,
+        &[("version", &v), ("on", &today)],
+    )
+    .await;
+    assert_eq!(location(&closed), format!("{here}?saved=close#close"));
+    let html = page(r, &location(&closed), &vic).await.html();
+    assert!(html.contains(&format!("Closed on {today}.")));
+    assert!(!html.contains("Save the correction"), "a viewer reads");
+    assert!(!html.contains("Raise a nonconformity"));
+    let board = page(r, "/orgs/acme/nonconformities", &vic).await;
+    assert_eq!(board.status, StatusCode::OK);
+
+    // The generic record form is gated too: closing there says why beside the form.
+    let record_page = page(r, "/orgs/acme/records/nonconformities/NC-2026-01", &ada)
+        .await
+        .html();
+    assert!(record_page.contains("href=\"/orgs/acme/nonconformities/NC-2026-01\""));
+    let (v, body) = nc_record(&f, "NC-2026-01").await;
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf_ada.clone()),
+        ("_version".into(), v.to_string()),
+        ("id".into(), "NC-2026-01".into()),
+        (
+            "description".into(),
+            body["description"].as_str().unwrap().into(),
+        ),
+        ("grade".into(), "minor".into()),
+        ("closed_on".into(), "2026-12-01".into()),
+    ];
+    fields.push(("source".into(), "monitoring".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = post_form(
+        r,
+        "/orgs/acme/records/nonconformities/NC-2026-01",
+        Some(&ada),
+        &pairs,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html());
+    assert!(
+        refused
+            .html()
+            .contains("NC-2026-01 cannot be closed yet: no root cause is recorded")
+    );
+    assert_eq!(nc_record(&f, "NC-2026-01").await.0, v, "nothing saved");
+
+    // An observation: no root cause, actions or check, and it closes.
+    let created = call(
+        r,
+        Method::POST,
+        "/api/v1/orgs/acme/records/nonconformities",
+        &f.token("auditor"),
+        Some(json!({ "record": { "id": "NC-OBS", "description": "Categories drift", "grade": "observation" } })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let html = page(r, "/orgs/acme/nonconformities/NC-OBS", &ada)
+        .await
+        .html();
+    assert!(html.contains("An observation needs no root cause or corrective action"));
+    assert!(!html.contains("Save the root cause"));
+    assert!(!html.contains("Save the check"));
+    let closed = submit(
+        r,
+        "/orgs/acme/nonconformities/NC-OBS/close",
+        &ada,
+        &csrf_ada,
+        &[("version", "1")],
+    )
+    .await;
+    location(&closed);
+
+    // A complaint's page lists what was raised from it and offers to raise another.
+    let complaint = page(r, "/orgs/acme/records/complaints/COMP-2025-007", &pat)
+        .await
+        .html();
+    assert!(complaint.contains("href=\"/orgs/acme/nonconformities/NC-2025-01\""));
+    assert!(complaint.contains("name=\"source\" value=\"complaint\""));
+    let unknown = page(r, "/orgs/acme/nonconformities/NC-NONE", &ada).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
