@@ -549,7 +549,19 @@ pub(crate) async fn raise(app: &App, access: &Access, ask: &Raise) -> ApiResult<
                     ),
                 ));
             }
-            if let Some(existing) = f["nonconformity"].as_str() {
+            let raised = all(store, org, KIND).await?.into_iter().find(|r| {
+                body_of(r).is_ok_and(|n| {
+                    n["source_ref"] == source_ref
+                        && matches!(
+                            n["source"].as_str(),
+                            Some("internal-audit" | "external-audit")
+                        )
+                })
+            });
+            if let Some(existing) = f["nonconformity"]
+                .as_str()
+                .or(raised.as_ref().map(|r| r.key.as_str()))
+            {
                 return Err(ApiError::Conflict {
                     message: format!(
                         "audit finding {source_ref} already has nonconformity {existing}"

@@ -4873,6 +4873,22 @@ async fn raising_from_an_audit_finding_links_both_ways_and_only_once() {
         // A manager answers nonconformities but does not write the audit's findings.
         let manager = raise(f.token("manager"), "internal-audit", "IA-2025-02-F1".into()).await;
         assert_eq!(manager.status, StatusCode::FORBIDDEN);
+        // A nonconformity that names the finding as its source counts too.
+        let named = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/nonconformities",
+            &auditor,
+            Some(json!({ "record": {
+                "id": "NC-NAMED", "description": "Supplier reviews unminuted",
+                "source": "internal-audit", "source_ref": "IA-2025-02-F1",
+            } })),
+        )
+        .await;
+        assert_eq!(named.status, StatusCode::CREATED);
+        let twice = raise(auditor.clone(), "internal-audit", "IA-2025-02-F1".into()).await;
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        assert!(twice.text().contains("already has nonconformity NC-NAMED"));
 
         // From a complaint, an incident and a management review: their own words, next ids.
         let complaint = raise(f.token("manager"), "complaint", "COMP-2026-003".into()).await;

@@ -697,11 +697,17 @@ pub(crate) async fn update(
         }])
         .await;
     }
-    let before = existing
-        .as_ref()
-        .filter(|r| Some(r.version) == version)
-        .map(|r| r.body.as_str());
-    let entry = match crate::nc::gate_record(kind, &access, before, entry) {
+    let gated = match &existing {
+        // Changed since the form was drawn: the store refuses it below, saying so.
+        Some(r) if Some(r.version) != version => Ok(entry),
+        before => crate::nc::gate_record(
+            kind,
+            &access,
+            before.as_ref().map(|r| r.body.as_str()),
+            entry,
+        ),
+    };
+    let entry = match gated {
         Ok(entry) => entry,
         Err(refusal) => {
             let page = invalid(vec![refused(&refusal)]).await?;
