@@ -339,6 +339,7 @@ pub async fn close(
 pub(crate) struct CloseBody {
     /// The day it is closed (YYYY-MM-DD); today when left out.
     #[serde(default)]
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     on: Option<String>,
 }
 
