@@ -67,6 +67,7 @@ pub(crate) fn router(app: App) -> Router {
             "/api/v1/orgs/{slug}/imports/tickets",
             post(import_tickets).layer(DefaultBodyLimit::max(max_upload)),
         )
+        .merge(crate::nc::routes())
         .merge(crate::web::routes(max_upload))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::guard::control_characters))
@@ -981,7 +982,7 @@ fn item(r: Record) -> ApiResult<RecordItem> {
 }
 
 /// A record just saved, with the warnings of its references that do not resolve.
-async fn saved(app: &App, org: &Org, kind: &Kind, r: Record) -> ApiResult<RecordItem> {
+pub(crate) async fn saved(app: &App, org: &Org, kind: &Kind, r: Record) -> ApiResult<RecordItem> {
     let warnings = app.reference_warnings(org, kind, &r.body).await?;
     Ok(RecordItem {
         warnings: Some(warnings),
@@ -1176,6 +1177,7 @@ async fn create_record(
     let kind = kind_named(&kind)?;
     access.require_write(kind)?;
     let entry = check_record(&app, &access.org, kind, &body.record).await?;
+    let entry = crate::nc::gate_record(kind, &access, None, entry)?;
     let write = Write {
         kind: kind.name.to_owned(),
         key: entry.key,
@@ -1248,6 +1250,18 @@ async fn update_record(
             ),
         ));
     }
+    let entry = if kind.name == crate::nc::KIND {
+        // The loop's rules compare the write with the record it replaces.
+        let before = app.store().record(access.org.id, kind.name, &key).await?;
+        let before = before.filter(|r| r.version == body.version);
+        match before {
+            Some(r) => crate::nc::gate_record(kind, &access, Some(&r.body), entry)?,
+            // Unknown or stale: the store says which.
+            None => entry,
+        }
+    } else {
+        entry
+    };
     let write = Write {
         kind: kind.name.to_owned(),
         key,

@@ -19,6 +19,7 @@ mod extract;
 mod guard;
 pub mod load;
 mod metrics;
+pub mod nc;
 mod openapi;
 mod readiness;
 mod refs;

@@ -588,6 +588,7 @@ fn build() -> Value {
         "items": d.schema::<crate::refs::Warning>(),
         "description": "The record's references that name no record once it is saved, one per value: the record is kept, and readiness reports each as `reference-unresolved`. Empty when all resolve."
     });
+    let mut nc_saved = None;
     for kind in KINDS {
         let record = kind.schema(&mut d.records).to_value();
         let item = json!({
@@ -609,6 +610,9 @@ fn build() -> Value {
             .expect("a list")
             .push(json!("warnings"));
         saved["properties"]["warnings"] = warnings.clone();
+        if kind.name == crate::nc::KIND {
+            nc_saved = Some(saved.clone());
+        }
         let collection = format!("/api/v1/orgs/{{slug}}/records/{}", kind.name);
         let one = format!("{collection}/{{key}}");
         let name = camel(kind.name);
@@ -870,6 +874,8 @@ fn build() -> Value {
         },
     );
 
+    nonconformities(d, nc_saved.expect("nonconformities are a kind of record"));
+
     let mut schemas = doc.generator.take_definitions(true);
     for (name, schema) in doc.records.take_definitions(true) {
         if let Some(other) = schemas.get(&name) {
@@ -906,4 +912,97 @@ fn camel(name: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// The nonconformity loop's routes (`nc.rs`); `saved` is a nonconformity as a write answers it.
+fn nonconformities(d: &mut Doc, saved: Value) {
+    let board = d.schema::<crate::nc::Board>();
+    let raise = d.schema::<crate::nc::Raise>();
+    let close = d.schema::<crate::nc::CloseBody>();
+    let grade = d.schema::<crate::nc::GradeFilter>();
+    d.add(
+        At {
+            method: "get",
+            path: "/api/v1/orgs/{slug}/nonconformities/board",
+            id: "nonconformityBoard".into(),
+            summary: "Every nonconformity as a card of the board: its step in the loop, response \
+                      due date and whether it is late, owner, grade and source; open ones first, \
+                      overdue before the rest"
+                .into(),
+            tag: "nonconformities",
+        },
+        Op {
+            params: vec![
+                slug(),
+                query_param("grade", false, "Only this grade", grade),
+                query_param(
+                    "owner",
+                    false,
+                    "Only those this person (an id of the people register) answers",
+                    string(),
+                ),
+                query_param(
+                    "overdue",
+                    false,
+                    "Only the overdue ones (true) or only the others (false)",
+                    json!({ "type": "boolean" }),
+                ),
+                query_param(
+                    "as_of",
+                    false,
+                    "Judge lateness as of this day; the organisation's day when left out",
+                    json!({ "type": "string", "format": "date" }),
+                ),
+            ],
+            ok: vec![(200, "the board".into(), Some(json_content(board)))],
+            errors: ORG.to_vec(),
+            ..Op::default()
+        },
+    );
+    d.add(
+        At {
+            method: "post",
+            path: "/api/v1/orgs/{slug}/nonconformities/raise",
+            id: "raiseNonconformity".into(),
+            summary: "Raise a nonconformity from an audit finding, a complaint, an incident or a \
+                      management review: the next free id NC-YEAR-NN, prefilled from the source; an \
+                      audit finding gets the new id in the same transaction. 409 for a finding \
+                      that has one already, 422 for an observation"
+                .into(),
+            tag: "nonconformities",
+        },
+        Op {
+            params: vec![slug()],
+            body: Some(json_body(raise)),
+            ok: vec![(
+                201,
+                "the new nonconformity".into(),
+                Some(json_content(saved.clone())),
+            )],
+            errors: vec![401, 403, 404, 409, 422],
+            ..Op::default()
+        },
+    );
+    d.add(
+        At {
+            method: "post",
+            path: "/api/v1/orgs/{slug}/nonconformities/{id}/close",
+            id: "closeNonconformity".into(),
+            summary: "Close a nonconformity (auditors and admins): refused with 409 and the \
+                      reasons while its root cause, actions or effectiveness check are missing"
+                .into(),
+            tag: "nonconformities",
+        },
+        Op {
+            params: vec![slug(), path_param("id", "The nonconformity's id", string())],
+            body: Some(json!({ "required": false, "content": json_content(close) })),
+            ok: vec![(
+                200,
+                "the closed nonconformity".into(),
+                Some(json_content(saved)),
+            )],
+            errors: vec![401, 403, 404, 409, 422],
+            ..Op::default()
+        },
+    );
 }

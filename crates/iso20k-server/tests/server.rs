@@ -13,7 +13,7 @@ use iso20k_bundle::Bundle;
 use iso20k_bundle::records::KINDS;
 use iso20k_server::{App, Config, auth};
 use iso20k_store::testing::{TestDb, engines};
-use iso20k_store::{Org, Store};
+use iso20k_store::{Org, Store, Write};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -1711,6 +1711,16 @@ fn allowed(who: &str, method: &str, template: &str, kind: Option<&str>) -> bool 
         ("post" | "delete", t) if t.contains("evidence") => member && !read_only,
         ("get", "/api/v1/orgs/{slug}/trail") => matches!(who, "admin" | "auditor" | "external"),
         ("get", _) => member,
+        ("post", "/api/v1/orgs/{slug}/nonconformities/raise") => {
+            matches!(who, "admin" | "manager" | "auditor")
+        }
+        // The auditor verifies and closes.
+        ("post", "/api/v1/orgs/{slug}/nonconformities/{id}/close") => {
+            matches!(who, "admin" | "auditor")
+        }
+        // The first nonconformity is closed: created again, it records an effectiveness check
+        // and a closure, which only an auditor (or an admin) records.
+        ("post", "/api/v1/orgs/{slug}/records/nonconformities") if who == "manager" => false,
         (_, t) if t.contains("/records/") => match who {
             "admin" => true,
             "manager" => !auditor_kind,
@@ -1852,6 +1862,65 @@ async fn every_route_answers_each_role_as_its_rights_say() {
             "/api/v1/orgs/{slug}/imports/tickets".into(),
             None,
             &import,
+        );
+        // The nonconformity loop: the board, raising one from a complaint, and closing an
+        // observation of one's own (which closes freely).
+        let board = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/nonconformities/board",
+            &cred,
+            None,
+        )
+        .await;
+        check(
+            "get",
+            "/api/v1/orgs/{slug}/nonconformities/board".into(),
+            None,
+            &board,
+        );
+        let raised = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/nonconformities/raise",
+            &cred,
+            Some(json!({ "source": "complaint", "source_ref": "COMP-2025-007" })),
+        )
+        .await;
+        check(
+            "post",
+            "/api/v1/orgs/{slug}/nonconformities/raise".into(),
+            None,
+            &raised,
+        );
+        let observation = format!("NC-OBS-{who}");
+        f.store()
+            .create(
+                f.org.id,
+                "test",
+                &Write {
+                    kind: "nonconformities".into(),
+                    key: observation.clone(),
+                    body:
+                        json!({ "id": observation, "description": "seen", "grade": "observation" })
+                            .to_string(),
+                },
+            )
+            .await
+            .unwrap();
+        let closed = call(
+            r,
+            Method::POST,
+            &format!("/api/v1/orgs/acme/nonconformities/{observation}/close"),
+            &cred,
+            None,
+        )
+        .await;
+        check(
+            "post",
+            "/api/v1/orgs/{slug}/nonconformities/{id}/close".into(),
+            None,
+            &closed,
         );
 
         for kind in KINDS {
@@ -4439,4 +4508,937 @@ async fn a_calendar_feed_carries_my_dated_work_and_the_booked_audits_until_revok
                 .contains(r#"value="on" checked"#)
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The nonconformity loop
+
+/// A nonconformity record as stored, with its version.
+async fn nc_record(f: &Fixture, id: &str) -> (i64, Value) {
+    let r = f
+        .store()
+        .record(f.org.id, "nonconformities", id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {id}"));
+    (r.version, serde_json::from_str(&r.body).unwrap())
+}
+
+/// Replaces a nonconformity through the API with `edit` applied to it as stored.
+async fn nc_put(f: &Fixture, cred: &Cred, id: &str, edit: impl FnOnce(&mut Value)) -> Reply {
+    let (version, mut body) = nc_record(f, id).await;
+    edit(&mut body);
+    call(
+        &f.router,
+        Method::PUT,
+        &format!("/api/v1/orgs/acme/records/nonconformities/{}", enc(id)),
+        cred,
+        Some(json!({ "version": version, "record": body })),
+    )
+    .await
+}
+
+/// Checks a reply's body against the OpenAPI document's schema for its operation and status.
+fn matches_schema(path: &str, method: &str, reply: &Reply) {
+    let doc = iso20k_server::openapi_document().clone();
+    let schema = doc["paths"][path][method]["responses"][reply.status.as_str()]["content"]
+        ["application/json"]["schema"]
+        .clone();
+    assert!(
+        !schema.is_null(),
+        "{method} {path} documents no {}",
+        reply.status
+    );
+    let wrapped = json!({
+        "$ref": "#/$defs/target",
+        "$defs": { "target": schema },
+        "components": doc["components"].clone()
+    });
+    let v = jsonschema::validator_for(&wrapped).unwrap();
+    let body = reply.json();
+    let errors: Vec<String> = v
+        .iter_errors(&body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(5)
+        .collect();
+    assert!(errors.is_empty(), "{method} {path}: {errors:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_nonconformity_waits_for_its_root_cause_actions_and_an_effective_check() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let auditor = f.token("auditor");
+        let manager = f.token("manager");
+        let label = f.db.label;
+        let created = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/nonconformities",
+            &auditor,
+            Some(json!({ "record": {
+                "id": "NC-T-1", "description": "Changes without review", "grade": "minor",
+                "raised_on": "2026-01-10",
+            } })),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+        // Closing through the record API and through /close: refused, with every reason.
+        let put = nc_put(&f, &auditor, "NC-T-1", |b| {
+            b["closed_on"] = json!("2026-02-01")
+        })
+        .await;
+        assert_eq!(put.status, StatusCode::CONFLICT, "{label}: {}", put.text());
+        assert_eq!(
+            put.json()["error"],
+            "NC-T-1 cannot be closed yet: no root cause is recorded; no corrective action is \
+             recorded; no effectiveness check has found that the actions worked."
+        );
+        let close = |body: Option<Value>| {
+            call(
+                r,
+                Method::POST,
+                "/api/v1/orgs/acme/nonconformities/NC-T-1/close",
+                &auditor,
+                body,
+            )
+        };
+        let refused = close(None).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        matches_schema(
+            "/api/v1/orgs/{slug}/nonconformities/{id}/close",
+            "post",
+            &refused,
+        );
+        assert_eq!(nc_record(&f, "NC-T-1").await.0, 1, "nothing saved");
+
+        // The manager answers it: root cause and an action, not yet implemented.
+        let answered = nc_put(&f, &manager, "NC-T-1", |b| {
+            b["correction"] = json!("Reviews held for the three changes");
+            b["root_cause"] = json!("The tool closed changes before the review");
+            b["actions"] = json!([{ "id": "NC-T-1-CA1", "description": "Block closure",
+                                    "owner": "c.dunmore", "due": "2026-03-01" }]);
+        })
+        .await;
+        assert_eq!(answered.status, StatusCode::OK, "{}", answered.text());
+        let refused = close(None).await;
+        assert_eq!(
+            refused.json()["error"],
+            "NC-T-1 cannot be closed yet: corrective action NC-T-1-CA1 is not implemented; no \
+             effectiveness check has found that the actions worked."
+        );
+        // A manager neither records the check nor closes.
+        let by_manager = nc_put(&f, &manager, "NC-T-1", |b| {
+            b["effectiveness"] = json!({ "checked_on": "2026-04-01", "effective": true });
+        })
+        .await;
+        assert_eq!(by_manager.status, StatusCode::FORBIDDEN);
+        assert!(
+            by_manager.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("the auditor verifies"),
+            "{}",
+            by_manager.text()
+        );
+        let by_manager = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/nonconformities/NC-T-1/close",
+            &manager,
+            None,
+        )
+        .await;
+        assert_eq!(by_manager.status, StatusCode::FORBIDDEN);
+
+        // Implemented and checked effective: it closes, on the day given.
+        let done = nc_put(&f, &manager, "NC-T-1", |b| {
+            b["actions"][0]["implemented_on"] = json!("2026-02-20");
+        })
+        .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+        let early = nc_put(&f, &auditor, "NC-T-1", |b| {
+            b["effectiveness"] = json!({ "checked_on": "2026-02-10", "effective": true });
+        })
+        .await;
+        assert_eq!(early.status, StatusCode::OK);
+        let refused = close(None).await;
+        assert!(
+            refused.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("the effectiveness check was held before corrective action NC-T-1-CA1 was implemented"),
+            "{}",
+            refused.text()
+        );
+        let checked = nc_put(&f, &auditor, "NC-T-1", |b| {
+            b["effectiveness"] = json!({ "checked_on": "2026-04-01", "checked_by": "c.dunmore",
+                                         "effective": true, "note": "No change closed unreviewed" });
+        })
+        .await;
+        assert_eq!(checked.status, StatusCode::OK);
+        let before_check = close(Some(json!({ "on": "2026-03-15" }))).await;
+        assert_eq!(before_check.status, StatusCode::CONFLICT);
+        assert!(
+            before_check
+                .text()
+                .contains("before its effectiveness check on 2026-04-01")
+        );
+        let bad_day = close(Some(json!({ "on": "2026-02-30" }))).await;
+        assert_eq!(bad_day.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let closed = close(Some(json!({ "on": "2026-04-02" }))).await;
+        assert_eq!(closed.status, StatusCode::OK, "{label}: {}", closed.text());
+        matches_schema(
+            "/api/v1/orgs/{slug}/nonconformities/{id}/close",
+            "post",
+            &closed,
+        );
+        assert_eq!(closed.json()["record"]["closed_on"], "2026-04-02");
+        let again = close(None).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert!(again.text().contains("closed already, since 2026-04-02"));
+        let unknown = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/nonconformities/NC-NONE/close",
+            &auditor,
+            None,
+        )
+        .await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+        // A create that arrives closed is gated the same way; an observation closes freely.
+        let arrives_closed = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/nonconformities",
+            &auditor,
+            Some(json!({ "record": {
+                "id": "NC-T-2", "description": "x", "grade": "major", "closed_on": "2026-02-01",
+            } })),
+        )
+        .await;
+        assert_eq!(arrives_closed.status, StatusCode::CONFLICT);
+        assert!(
+            f.store()
+                .record(f.org.id, "nonconformities", "NC-T-2")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let observation = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/nonconformities",
+            &auditor,
+            Some(json!({ "record": {
+                "id": "NC-T-3", "description": "x", "grade": "observation", "closed_on": "2026-02-01",
+            } })),
+        )
+        .await;
+        assert_eq!(
+            observation.status,
+            StatusCode::CREATED,
+            "{}",
+            observation.text()
+        );
+        // The bulk import is not gated: the demo's NC-2025-02 was closed without a check.
+        let (_, imported) = nc_record(&f, "NC-2025-02").await;
+        assert_eq!(imported["closed_on"], "2025-07-15");
+        assert!(imported.get("effectiveness").is_none());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ineffective_check_reopens_the_nonconformity_and_needs_a_new_action() {
+    for f in fixtures(quiet()).await {
+        let auditor = f.token("auditor");
+        // NC-2024-01 is closed after an effective check; a later check finds it came back.
+        let without = nc_put(&f, &auditor, "NC-2024-01", |b| {
+            b["effectiveness"] = json!({ "checked_on": "2025-09-01", "checked_by": "r.ashdown",
+                                         "effective": false, "note": "The RACI lagged again" });
+        })
+        .await;
+        assert_eq!(without.status, StatusCode::CONFLICT, "{}", without.text());
+        assert!(
+            without.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("must add a new corrective action"),
+            "{}",
+            without.text()
+        );
+        let with = nc_put(&f, &auditor, "NC-2024-01", |b| {
+            b["effectiveness"] = json!({ "checked_on": "2025-09-01", "checked_by": "r.ashdown",
+                                         "effective": false, "note": "The RACI lagged again" });
+            b["actions"].as_array_mut().unwrap().push(json!({
+                "id": "NC-2024-01-CA2", "description": "Quarterly RACI review",
+                "owner": "r.ashdown", "due": "2025-12-31",
+            }));
+        })
+        .await;
+        assert_eq!(with.status, StatusCode::OK, "{}", with.text());
+        let (_, body) = nc_record(&f, "NC-2024-01").await;
+        assert!(body.get("closed_on").is_none(), "reopened: {body}");
+        assert!(body.get("effectiveness").is_none(), "{body}");
+        assert_eq!(
+            body["earlier_checks"][0]["note"], "The RACI lagged again",
+            "{body}"
+        );
+        let board = call(
+            &f.router,
+            Method::GET,
+            "/api/v1/orgs/acme/nonconformities/board",
+            &f.token("viewer"),
+            None,
+        )
+        .await
+        .json();
+        let card = board["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "NC-2024-01")
+            .unwrap()
+            .clone();
+        assert_eq!(card["step"], "implementation", "{card}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raising_from_an_audit_finding_links_both_ways_and_only_once() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        let auditor = f.token("auditor");
+        let year = jiff::ZonedDateTime::now().date().year();
+        let raise = |cred: Cred, source: &'static str, id: String| async move {
+            call(
+                r,
+                Method::POST,
+                "/api/v1/orgs/acme/nonconformities/raise",
+                &cred,
+                Some(json!({ "source": source, "source_ref": id })),
+            )
+            .await
+        };
+        let raised = raise(auditor.clone(), "internal-audit", "IA-2025-01-F2".into()).await;
+        assert_eq!(raised.status, StatusCode::CREATED, "{}", raised.text());
+        matches_schema("/api/v1/orgs/{slug}/nonconformities/raise", "post", &raised);
+        let nc = raised.json()["record"].clone();
+        let id = nc["id"].as_str().unwrap().to_owned();
+        let number = |id: &str| -> u32 {
+            id.strip_prefix(&format!("NC-{year}-"))
+                .unwrap_or_else(|| panic!("{id} is not NC-{year}-NN"))
+                .parse()
+                .unwrap()
+        };
+        let n = number(&id);
+        assert_eq!(nc["source"], "internal-audit");
+        assert_eq!(nc["source_ref"], "IA-2025-01-F2");
+        assert_eq!(nc["grade"], "minor");
+        assert_eq!(nc["clauses"], json!(["8.6.3"]));
+        assert!(
+            nc["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("Two of the five problems sampled")
+        );
+        assert_eq!(
+            nc["raised_on"],
+            jiff::ZonedDateTime::now().date().to_string().as_str()
+        );
+        let audit = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/records/audits/IA-2025-01",
+            &auditor,
+            None,
+        )
+        .await
+        .json();
+        let finding = audit["record"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == "IA-2025-01-F2")
+            .unwrap()
+            .clone();
+        assert_eq!(finding["nonconformity"], id.as_str());
+
+        // Once only; observations are not nonconformities; unknown findings are not found.
+        let again = raise(auditor.clone(), "internal-audit", "IA-2025-01-F2".into()).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert!(
+            again
+                .text()
+                .contains(&format!("already has nonconformity {id}"))
+        );
+        let observation = raise(auditor.clone(), "internal-audit", "IA-2025-01-F3".into()).await;
+        assert_eq!(observation.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            observation
+                .text()
+                .contains("observations are not nonconformities")
+        );
+        let unknown = raise(auditor.clone(), "internal-audit", "IA-NONE".into()).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        // A manager answers nonconformities but does not write the audit's findings.
+        let manager = raise(f.token("manager"), "internal-audit", "IA-2025-02-F1".into()).await;
+        assert_eq!(manager.status, StatusCode::FORBIDDEN);
+        // A nonconformity that names the finding as its source counts too.
+        let named = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/nonconformities",
+            &auditor,
+            Some(json!({ "record": {
+                "id": "NC-NAMED", "description": "Supplier reviews unminuted",
+                "source": "internal-audit", "source_ref": "IA-2025-02-F1",
+            } })),
+        )
+        .await;
+        assert_eq!(named.status, StatusCode::CREATED);
+        let twice = raise(auditor.clone(), "internal-audit", "IA-2025-02-F1".into()).await;
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        assert!(twice.text().contains("already has nonconformity NC-NAMED"));
+
+        // From a complaint, an incident and a management review: their own words, next ids.
+        let complaint = raise(f.token("manager"), "complaint", "COMP-2026-003".into()).await;
+        assert_eq!(
+            complaint.status,
+            StatusCode::CREATED,
+            "{}",
+            complaint.text()
+        );
+        let c = complaint.json()["record"].clone();
+        assert_eq!(number(c["id"].as_str().unwrap()), n + 1);
+        assert_eq!(
+            c["description"],
+            "Monthly service reports for January and February 2026 arrived late"
+        );
+        assert_eq!(c["source"], "complaint");
+        let incident = first(&f, "incidents").await;
+        let i = raise(f.token("manager"), "incident", incident.key.clone()).await;
+        assert_eq!(i.status, StatusCode::CREATED, "{}", i.text());
+        assert!(
+            i.json()["record"]["description"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Incident {} (priority", incident.key)),
+            "{}",
+            i.text()
+        );
+        let review = raise(f.token("admin"), "management-review", "MR-2024-2".into()).await;
+        assert_eq!(review.status, StatusCode::CREATED, "{}", review.text());
+        assert!(
+            review.json()["record"]["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("Raised by management review MR-2024-2")
+        );
+        let bad = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/nonconformities/raise",
+            &auditor,
+            Some(json!({ "source": "gossip", "source_ref": "x" })),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.json()["fields"][0]["field"], "source");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_puts_overdue_nonconformities_first_and_filters() {
+    for f in fixtures(quiet()).await {
+        let r = &f.router;
+        // Raised in January with nothing done: a minor's plan was due after 90 days.
+        let late = call(
+            r,
+            Method::POST,
+            "/api/v1/orgs/acme/records/nonconformities",
+            &f.token("auditor"),
+            Some(json!({ "record": {
+                "id": "NC-LATE", "description": "Nobody answered", "grade": "major",
+                "raised_on": "2026-01-01", "owner": "d.varga",
+            } })),
+        )
+        .await;
+        assert_eq!(late.status, StatusCode::CREATED, "{}", late.text());
+        let board = call(
+            r,
+            Method::GET,
+            "/api/v1/orgs/acme/nonconformities/board",
+            &f.token("viewer"),
+            None,
+        )
+        .await;
+        assert_eq!(board.status, StatusCode::OK);
+        matches_schema("/api/v1/orgs/{slug}/nonconformities/board", "get", &board);
+        let board = board.json();
+        assert_eq!(board["as_of"], "2026-06-30", "the demo's own day");
+        let cards = board["cards"].as_array().unwrap();
+        assert_eq!(cards[0]["id"], "NC-LATE", "{board}");
+        assert_eq!(cards[0]["overdue"], true);
+        assert_eq!(cards[0]["due"], "2026-04-01");
+        assert_eq!(cards[0]["overdue_days"], 90);
+        assert_eq!(cards[0]["step"], "correction");
+        assert_eq!(cards[0]["owner"], "d.varga");
+        assert!(cards[0]["owner_name"].is_string());
+        // Overdue before the rest, closed last.
+        let rank = |c: &Value| {
+            if c["step"] == "closed" {
+                2
+            } else if c["overdue"] == true {
+                0
+            } else {
+                1
+            }
+        };
+        let ranks: Vec<i32> = cards.iter().map(rank).collect();
+        let mut sorted = ranks.clone();
+        sorted.sort();
+        assert_eq!(ranks, sorted, "{board}");
+        let source = cards
+            .iter()
+            .find(|c| c["id"] == "NC-2025-01")
+            .unwrap()
+            .clone();
+        assert_eq!(source["source"], "complaint");
+        assert_eq!(
+            source["source_link"],
+            "/orgs/acme/records/complaints/COMP-2025-007"
+        );
+        let viewer = f.token("viewer");
+        let only = |q: &'static str| {
+            let viewer = viewer.clone();
+            async move {
+                call(
+                    r,
+                    Method::GET,
+                    &format!("/api/v1/orgs/acme/nonconformities/board?{q}"),
+                    &viewer,
+                    None,
+                )
+                .await
+            }
+        };
+        let overdue = only("overdue=true").await.json();
+        assert!(
+            overdue["cards"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["overdue"] == true)
+        );
+        let majors = only("grade=major").await.json();
+        assert_eq!(majors["cards"].as_array().unwrap().len(), 1, "{majors}");
+        let theirs = only("owner=d.varga").await.json();
+        assert!(
+            theirs["cards"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["owner"] == "d.varga")
+        );
+        assert_eq!(
+            only("grade=catastrophic").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            only("as_of=tomorrow").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+}
+
+/// Posts a form of a page with its session's CSRF token; follows nothing.
+async fn submit(r: &Router, uri: &str, cookie: &str, csrf: &str, fields: &[(&str, &str)]) -> Reply {
+    let mut pairs = vec![("csrf", csrf)];
+    pairs.extend_from_slice(fields);
+    post_form(r, uri, Some(cookie), &pairs).await
+}
+
+/// Where a redirect goes.
+fn location(reply: &Reply) -> String {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    reply.headers[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nonconformity_page_walks_the_loop_through_its_forms() {
+    // The pages' rules are the server's, whatever the engine: SQLite is enough.
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let today = jiff::ZonedDateTime::now().date().to_string();
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    for (email, role) in [
+        ("ada@acme.example", "auditor"),
+        ("pat@acme.example", "manager"),
+        ("vic@acme.example", "viewer"),
+    ] {
+        let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, role, None)
+            .await
+            .unwrap();
+    }
+    let ada = browser_sign_in(r, "ada@acme.example", "correct horse battery").await;
+    let pat = browser_sign_in(r, "pat@acme.example", "correct horse battery").await;
+    let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
+
+    // The audit's page offers to raise a nonconformity for its open finding, not its
+    // observation, and links the finding that has one.
+    let audit = page(r, "/orgs/acme/records/audits/IA-2025-01", &ada).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    let html = audit.html();
+    assert!(
+        html.contains("Raise a nonconformity<span class=\"visually-hidden\"> for IA-2025-01-F2")
+    );
+    assert!(!html.contains("for IA-2025-01-F3"), "an observation");
+    assert!(html.contains("href=\"/orgs/acme/nonconformities/NC-2025-02\""));
+    let csrf = csrf_of(&html);
+    let raised = submit(
+        r,
+        "/orgs/acme/nonconformities/raise",
+        &ada,
+        &csrf,
+        &[
+            ("source", "internal-audit"),
+            ("source_ref", "IA-2025-01-F2"),
+        ],
+    )
+    .await;
+    let to = location(&raised);
+    assert!(to.ends_with("?saved=raised"), "{to}");
+    let here = to.split('?').next().unwrap().to_owned();
+    let id = here.rsplit('/').next().unwrap().to_owned();
+    let shown = page(r, &to, &ada).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let html = shown.html();
+    assert!(html.contains("Raised. Record the correction"));
+    assert!(html.contains("href=\"/orgs/acme/records/audits/IA-2025-01#finding-IA-2025-01-F2\""));
+    assert!(html.contains("Needs a correction"));
+    // Both ways: the audit's page now links the new nonconformity.
+    let audit = page(r, "/orgs/acme/records/audits/IA-2025-01", &vic)
+        .await
+        .html();
+    assert!(audit.contains(&format!("href=\"{here}\"")), "{id}");
+
+    // The manager answers: correction, root cause, an action with an owner and a date.
+    let mine = page(r, &here, &pat).await.html();
+    let csrf_pat = csrf_of(&mine);
+    assert!(mine.contains("Only an auditor or an administrator records the effectiveness check"));
+    assert!(!mine.contains("Save the check"));
+    let v = nc_record(&f, &id).await.0.to_string();
+    let saved = submit(
+        r,
+        &format!("{here}/correction"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("correction", "Known errors recorded for the two problems"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        location(&saved),
+        format!("{here}?saved=correction#correction")
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    let saved = submit(
+        r,
+        &format!("{here}/root-cause"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            (
+                "root_cause",
+                "The problem procedure never said when to record a known error",
+            ),
+            ("root_cause_method", "five-whys"),
+        ],
+    )
+    .await;
+    location(&saved);
+    // A date that is not one is said in words beside the form, and nothing is saved.
+    let v = nc_record(&f, &id).await.0.to_string();
+    let bad = submit(
+        r,
+        &format!("{here}/actions"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("description", "Add the rule"),
+            ("owner", "c.dunmore"),
+            ("due", "soon"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.html().contains("Due: “soon” is not a date"),
+        "{}",
+        bad.html()
+    );
+    assert!(
+        bad.html().contains(">Add the rule</textarea>"),
+        "what was typed stays"
+    );
+    assert_eq!(nc_record(&f, &id).await.0.to_string(), v);
+    let saved = submit(
+        r,
+        &format!("{here}/actions"),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("description", "Add the rule"),
+            ("owner", "c.dunmore"),
+            ("due", "2026-12-31"),
+        ],
+    )
+    .await;
+    location(&saved);
+    let (_, body) = nc_record(&f, &id).await;
+    assert_eq!(body["root_cause_method"], "five-whys");
+    let action = format!("{id}-CA1");
+    assert_eq!(body["actions"][0]["id"], action.as_str());
+    assert_eq!(body["actions"][0]["owner"], "c.dunmore");
+    // Managers do not close; a stale form saves nothing.
+    let v = nc_record(&f, &id).await.0.to_string();
+    let refused = submit(
+        r,
+        &format!("{here}/close"),
+        &pat,
+        &csrf_pat,
+        &[("version", &v)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let stale = submit(
+        r,
+        &format!("{here}/correction"),
+        &pat,
+        &csrf_pat,
+        &[("version", "1"), ("correction", "Overwritten")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale
+            .html()
+            .contains("Someone else changed this nonconformity")
+    );
+
+    // The auditor cannot close it yet: the reasons are beside the button, nothing saved.
+    let html = page(r, &here, &ada).await.html();
+    let csrf_ada = csrf_of(&html);
+    assert!(html.contains(&format!("Corrective action {action} is not implemented.")));
+    let v = nc_record(&f, &id).await.0.to_string();
+    let refused = submit(
+        r,
+        &format!("{here}/close"),
+        &ada,
+        &csrf_ada,
+        &[("version", &v), ("on", &today)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.html().contains(&format!(
+        "{id} cannot be closed yet: corrective action {action} is not implemented"
+    )));
+    assert!(nc_record(&f, &id).await.1.get("closed_on").is_none());
+
+    // Implemented (by the manager), then checked: not effective needs the new action.
+    let saved = submit(
+        r,
+        &format!("{here}/actions/{}/implemented", enc(&action)),
+        &pat,
+        &csrf_pat,
+        &[
+            ("version", &v),
+            ("on", "2026-07-01"),
+            ("evidence", "PRB0001, PRB0002"),
+        ],
+    )
+    .await;
+    location(&saved);
+    let (_, body) = nc_record(&f, &id).await;
+    assert_eq!(body["actions"][0]["implemented_on"], "2026-07-01");
+    assert_eq!(
+        body["actions"][0]["evidence"],
+        json!(["PRB0001", "PRB0002"])
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    let ineffective = [
+        ("version", v.as_str()),
+        ("checked_by", "c.dunmore"),
+        ("checked_on", "2026-09-01"),
+        ("result", "not-effective"),
+        ("note", "Two new problems again had no known error"),
+    ];
+    let refused = submit(
+        r,
+        &format!("{here}/effectiveness"),
+        &ada,
+        &csrf_ada,
+        &ineffective,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .html()
+            .contains("describe the new corrective action")
+    );
+    let mut with_action = ineffective.to_vec();
+    with_action.extend([
+        ("new_description", "Make the known error a required field"),
+        ("new_owner", "c.dunmore"),
+        ("new_due", "2026-10-31"),
+    ]);
+    let saved = submit(
+        r,
+        &format!("{here}/effectiveness"),
+        &ada,
+        &csrf_ada,
+        &with_action,
+    )
+    .await;
+    assert_eq!(
+        location(&saved),
+        format!("{here}?saved=reopened#effectiveness")
+    );
+    let html = page(r, &location(&saved), &ada).await.html();
+    assert!(html.contains("Earlier checks that found the actions did not work"));
+    assert!(html.contains("Two new problems again had no known error"));
+    assert!(html.contains("Make the known error a required field"));
+    let (_, body) = nc_record(&f, &id).await;
+    assert!(body.get("effectiveness").is_none());
+    let second = format!("{id}-CA2");
+    assert_eq!(body["actions"][1]["id"], second.as_str());
+
+    // The second action done and found effective: it closes.
+    let v = nc_record(&f, &id).await.0.to_string();
+    location(
+        &submit(
+            r,
+            &format!("{here}/actions/{}/implemented", enc(&second)),
+            &pat,
+            &csrf_pat,
+            &[("version", &v), ("on", "2026-10-20")],
+        )
+        .await,
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    location(
+        &submit(
+            r,
+            &format!("{here}/effectiveness"),
+            &ada,
+            &csrf_ada,
+            &[
+                ("version", &v),
+                ("checked_by", "c.dunmore"),
+                ("checked_on", "2026-11-30"),
+                ("result", "effective"),
+                ("note", "Every problem since had its known error"),
+            ],
+        )
+        .await,
+    );
+    let v = nc_record(&f, &id).await.0.to_string();
+    let closed = submit(
+        r,
+        &format!("{here}/close"),
+        &ada,
+        &csrf_ada,
+        &[("version", &v), ("on", &today)],
+    )
+    .await;
+    assert_eq!(location(&closed), format!("{here}?saved=close#close"));
+    let html = page(r, &location(&closed), &vic).await.html();
+    assert!(html.contains(&format!("Closed on {today}.")));
+    assert!(!html.contains("Save the correction"), "a viewer reads");
+    assert!(!html.contains("Raise a nonconformity"));
+    let board = page(r, "/orgs/acme/nonconformities", &vic).await;
+    assert_eq!(board.status, StatusCode::OK);
+
+    // The generic record form is gated too: closing there says why beside the form.
+    let record_page = page(r, "/orgs/acme/records/nonconformities/NC-2026-01", &ada)
+        .await
+        .html();
+    assert!(record_page.contains("href=\"/orgs/acme/nonconformities/NC-2026-01\""));
+    let (v, body) = nc_record(&f, "NC-2026-01").await;
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf_ada.clone()),
+        ("_version".into(), v.to_string()),
+        ("id".into(), "NC-2026-01".into()),
+        (
+            "description".into(),
+            body["description"].as_str().unwrap().into(),
+        ),
+        ("grade".into(), "minor".into()),
+        ("closed_on".into(), "2026-12-01".into()),
+    ];
+    fields.push(("source".into(), "monitoring".into()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = post_form(
+        r,
+        "/orgs/acme/records/nonconformities/NC-2026-01",
+        Some(&ada),
+        &pairs,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html());
+    assert!(
+        refused
+            .html()
+            .contains("NC-2026-01 cannot be closed yet: no root cause is recorded")
+    );
+    assert_eq!(nc_record(&f, "NC-2026-01").await.0, v, "nothing saved");
+
+    // An observation: no root cause, actions or check, and it closes.
+    let created = call(
+        r,
+        Method::POST,
+        "/api/v1/orgs/acme/records/nonconformities",
+        &f.token("auditor"),
+        Some(json!({ "record": { "id": "NC-OBS", "description": "Categories drift", "grade": "observation" } })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let html = page(r, "/orgs/acme/nonconformities/NC-OBS", &ada)
+        .await
+        .html();
+    assert!(html.contains("An observation needs no root cause or corrective action"));
+    assert!(!html.contains("Save the root cause"));
+    assert!(!html.contains("Save the check"));
+    let closed = submit(
+        r,
+        "/orgs/acme/nonconformities/NC-OBS/close",
+        &ada,
+        &csrf_ada,
+        &[("version", "1")],
+    )
+    .await;
+    location(&closed);
+
+    // A complaint's page lists what was raised from it and offers to raise another.
+    let complaint = page(r, "/orgs/acme/records/complaints/COMP-2025-007", &pat)
+        .await
+        .html();
+    assert!(complaint.contains("href=\"/orgs/acme/nonconformities/NC-2025-01\""));
+    assert!(complaint.contains("name=\"source\" value=\"complaint\""));
+    let unknown = page(r, "/orgs/acme/nonconformities/NC-NONE", &ada).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }

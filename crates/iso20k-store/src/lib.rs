@@ -420,6 +420,19 @@ pub trait Store: Send + Sync {
         write: &Write,
         expected_version: i64,
     ) -> Result<Record>;
+    /// Creates and replaces several records in one transaction, all or nothing: a write with
+    /// `None` creates its record as [`Store::create`] does, one with `Some(version)` replaces
+    /// its record as [`Store::update`] does, if still at that version. Each change writes its
+    /// own trail entry, as alone. Returns the records as they stand after, in order; when no
+    /// body changes, nothing is written and the revision stays. The first failing write's
+    /// error ([`StoreError::Conflict`], [`StoreError::NotFound`], [`StoreError::Stale`]) undoes
+    /// the others.
+    async fn write_all(
+        &self,
+        org_id: i64,
+        actor: &str,
+        writes: &[(Write, Option<i64>)],
+    ) -> Result<Vec<Record>>;
     /// Deletes a record, if it is still at `expected_version` when one is given.
     /// [`StoreError::NotFound`] if there is no such record, [`StoreError::Stale`] if its version
     /// moved on.

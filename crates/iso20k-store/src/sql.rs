@@ -199,6 +199,117 @@ impl ChangeRow<'_> {
     }
 }
 
+/// Creates a record at version 1 inside a write transaction, with its trail entry.
+async fn insert_record(
+    conn: &mut AnyConnection,
+    chain: &mut Chain,
+    org_id: i64,
+    actor: &str,
+    at: &str,
+    write: &Write,
+) -> Result<Record> {
+    let row = sqlx::query(
+        "INSERT INTO records (org_id, kind, key, version, body, updated_at, updated_by) \
+         VALUES ($1, $2, $3, 1, $4, $5, $6) \
+         RETURNING kind, key, version, body, updated_at, updated_by",
+    )
+    .bind(org_id)
+    .bind(&write.kind)
+    .bind(&write.key)
+    .bind(&write.body)
+    .bind(at)
+    .bind(actor)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict(|| {
+        format!("record {}/{} already exists", write.kind, write.key)
+    }))?;
+    let record = record_of(&row)?;
+    ChangeRow {
+        org_id,
+        content: Content {
+            at,
+            actor,
+            action: "create",
+            kind: &write.kind,
+            key: &write.key,
+            before: None,
+            after: Some(&write.body),
+            diff: None,
+            digest: Some(&trail::digest(&write.body)),
+        },
+    }
+    .insert(conn, chain)
+    .await?;
+    Ok(record)
+}
+
+/// Replaces a record's body inside a write transaction if it is still at `expected_version`,
+/// with its trail entry: the record as it stands after, and whether it changed (an identical
+/// body is left as it is and writes nothing).
+async fn replace_record(
+    conn: &mut AnyConnection,
+    chain: &mut Chain,
+    org_id: i64,
+    actor: &str,
+    at: &str,
+    write: &Write,
+    expected_version: i64,
+) -> Result<(Record, bool)> {
+    let current = sqlx::query(AssertSqlSafe(format!(
+        "{RECORD} WHERE org_id = $1 AND kind = $2 AND key = $3"
+    )))
+    .bind(org_id)
+    .bind(&write.kind)
+    .bind(&write.key)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|row| record_of(&row))
+    .transpose()?;
+    let Some(current) = current else {
+        return Err(StoreError::NotFound);
+    };
+    if current.version != expected_version {
+        return Err(StoreError::Stale {
+            current: current.version,
+        });
+    }
+    if current.body == write.body {
+        return Ok((current, false));
+    }
+    let row = sqlx::query(
+        "UPDATE records SET version = version + 1, body = $4, updated_at = $5, \
+         updated_by = $6 WHERE org_id = $1 AND kind = $2 AND key = $3 \
+         RETURNING kind, key, version, body, updated_at, updated_by",
+    )
+    .bind(org_id)
+    .bind(&write.kind)
+    .bind(&write.key)
+    .bind(&write.body)
+    .bind(at)
+    .bind(actor)
+    .fetch_one(&mut *conn)
+    .await?;
+    let record = record_of(&row)?;
+    ChangeRow {
+        org_id,
+        content: Content {
+            at,
+            actor,
+            action: "update",
+            kind: &write.kind,
+            key: &write.key,
+            before: None,
+            after: None,
+            diff: Some(&trail::diff(&current.body, &write.body)),
+            digest: Some(&trail::digest(&write.body)),
+        },
+    }
+    .insert(conn, chain)
+    .await?;
+    Ok((record, true))
+}
+
 impl SqlStore {
     /// Starts a transaction that changes an organisation's records or evidence. Its first
     /// statement is a write, so SQLite takes the write lock now (waiting for another writer if
@@ -708,40 +819,7 @@ impl Store for SqlStore {
 
     async fn create(&self, org_id: i64, actor: &str, write: &Write) -> Result<Record> {
         let (mut tx, mut chain) = self.begin_write(org_id).await?;
-        let at = now();
-        let row = sqlx::query(
-            "INSERT INTO records (org_id, kind, key, version, body, updated_at, updated_by) \
-             VALUES ($1, $2, $3, 1, $4, $5, $6) \
-             RETURNING kind, key, version, body, updated_at, updated_by",
-        )
-        .bind(org_id)
-        .bind(&write.kind)
-        .bind(&write.key)
-        .bind(&write.body)
-        .bind(&at)
-        .bind(actor)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(conflict(|| {
-            format!("record {}/{} already exists", write.kind, write.key)
-        }))?;
-        let record = record_of(&row)?;
-        ChangeRow {
-            org_id,
-            content: Content {
-                at: &at,
-                actor,
-                action: "create",
-                kind: &write.kind,
-                key: &write.key,
-                before: None,
-                after: Some(&write.body),
-                diff: None,
-                digest: Some(&trail::digest(&write.body)),
-            },
-        }
-        .insert(&mut tx, &mut chain)
-        .await?;
+        let record = insert_record(&mut tx, &mut chain, org_id, actor, &now(), write).await?;
         chain.save(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(record)
@@ -755,65 +833,59 @@ impl Store for SqlStore {
         expected_version: i64,
     ) -> Result<Record> {
         let (mut tx, mut chain) = self.begin_write(org_id).await?;
-        let current = sqlx::query(AssertSqlSafe(format!(
-            "{RECORD} WHERE org_id = $1 AND kind = $2 AND key = $3"
-        )))
-        .bind(org_id)
-        .bind(&write.kind)
-        .bind(&write.key)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| record_of(&row))
-        .transpose()?;
-        let Some(current) = current else {
-            tx.rollback().await?;
-            return Err(StoreError::NotFound);
-        };
-        if current.version != expected_version {
-            tx.rollback().await?;
-            return Err(StoreError::Stale {
-                current: current.version,
-            });
-        }
-        if current.body == write.body {
+        let (record, changed) = replace_record(
+            &mut tx,
+            &mut chain,
+            org_id,
+            actor,
+            &now(),
+            write,
+            expected_version,
+        )
+        .await?;
+        if !changed {
             // Rolling back also undoes the revision bump: nothing changed.
             tx.rollback().await?;
-            return Ok(current);
+            return Ok(record);
         }
-        let at = now();
-        let row = sqlx::query(
-            "UPDATE records SET version = version + 1, body = $4, updated_at = $5, \
-             updated_by = $6 WHERE org_id = $1 AND kind = $2 AND key = $3 \
-             RETURNING kind, key, version, body, updated_at, updated_by",
-        )
-        .bind(org_id)
-        .bind(&write.kind)
-        .bind(&write.key)
-        .bind(&write.body)
-        .bind(&at)
-        .bind(actor)
-        .fetch_one(&mut *tx)
-        .await?;
-        let record = record_of(&row)?;
-        ChangeRow {
-            org_id,
-            content: Content {
-                at: &at,
-                actor,
-                action: "update",
-                kind: &write.kind,
-                key: &write.key,
-                before: None,
-                after: None,
-                diff: Some(&trail::diff(&current.body, &write.body)),
-                digest: Some(&trail::digest(&write.body)),
-            },
-        }
-        .insert(&mut tx, &mut chain)
-        .await?;
         chain.save(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(record)
+    }
+
+    async fn write_all(
+        &self,
+        org_id: i64,
+        actor: &str,
+        writes: &[(Write, Option<i64>)],
+    ) -> Result<Vec<Record>> {
+        let (mut tx, mut chain) = self.begin_write(org_id).await?;
+        let at = now();
+        let mut records = Vec::with_capacity(writes.len());
+        let mut changed = false;
+        for (write, expected) in writes {
+            let record = match expected {
+                None => {
+                    changed = true;
+                    insert_record(&mut tx, &mut chain, org_id, actor, &at, write).await?
+                }
+                Some(version) => {
+                    let (record, did) =
+                        replace_record(&mut tx, &mut chain, org_id, actor, &at, write, *version)
+                            .await?;
+                    changed |= did;
+                    record
+                }
+            };
+            records.push(record);
+        }
+        if changed {
+            chain.save(&mut tx, org_id).await?;
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(records)
     }
 
     async fn delete(

@@ -38,6 +38,7 @@ on_every_engine!(
     login_failures_are_counted_per_key,
     records_are_versioned,
     an_unchanged_update_writes_nothing,
+    several_writes_land_together_or_not_at_all,
     records_page_by_key,
     records_belong_to_their_org,
     kinds_and_keys_are_bounded,
@@ -590,6 +591,87 @@ async fn an_unchanged_update_writes_nothing(db: &TestDb) {
         matches!(s2, Err(StoreError::Stale { current: 1 })),
         "{s2:?}"
     );
+}
+
+async fn several_writes_land_together_or_not_at_all(db: &TestDb) {
+    let s = &db.store;
+    let org = acme(db).await;
+    let audit = s
+        .create(org.id, "alice", &write("audits", "IA-1", "{\"f\":1}"))
+        .await
+        .unwrap();
+    let revision = s.revision(org.id).await.unwrap();
+    // A create and an update at once: one revision, one trail entry each.
+    let done = s
+        .write_all(
+            org.id,
+            "bob",
+            &[
+                (write("nonconformities", "NC-1", "{\"n\":1}"), None),
+                (write("audits", "IA-1", "{\"f\":2}"), Some(audit.version)),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 2, "{}", db.label);
+    assert_eq!((done[0].version, done[1].version), (1, 2));
+    assert_eq!(s.revision(org.id).await.unwrap(), revision + 1);
+    assert_eq!(all_changes(db, org.id).await.len(), 3);
+    // A stale update undoes the create before it.
+    let stale = s
+        .write_all(
+            org.id,
+            "bob",
+            &[
+                (write("nonconformities", "NC-2", "{}"), None),
+                (write("audits", "IA-1", "{\"f\":3}"), Some(1)),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Stale { current: 2 })),
+        "{stale:?}"
+    );
+    assert!(
+        s.record(org.id, "nonconformities", "NC-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // So does a key that is taken.
+    let taken = s
+        .write_all(
+            org.id,
+            "bob",
+            &[
+                (write("audits", "IA-1", "{\"f\":4}"), Some(2)),
+                (write("nonconformities", "NC-1", "{}"), None),
+            ],
+        )
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert_eq!(
+        s.record(org.id, "audits", "IA-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+        "{\"f\":2}"
+    );
+    assert_eq!(s.revision(org.id).await.unwrap(), revision + 1);
+    assert_eq!(all_changes(db, org.id).await.len(), 3);
+    // Nothing different: nothing written.
+    let same = s
+        .write_all(
+            org.id,
+            "carol",
+            &[(write("audits", "IA-1", "{\"f\":2}"), Some(2))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(same[0].updated_by, "bob");
+    assert_eq!(s.revision(org.id).await.unwrap(), revision + 1);
+    assert!(s.verify_trail(org.id).await.unwrap().broken.is_none());
 }
 
 async fn records_page_by_key(db: &TestDb) {

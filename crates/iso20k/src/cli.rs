@@ -65,6 +65,9 @@ pub enum Command {
     /// Prove an organisation's audit trail on the server's database: every entry chained to
     /// the one before, and the records as its last changes left them
     Verify(VerifyArgs),
+    /// Work on an organisation's nonconformities on the server's database
+    #[command(subcommand)]
+    Nonconformity(NonconformityCommand),
     /// Back an organisation up into one file: records, evidence, history and audit trail,
     /// members and their roles (taken from one snapshot: the server may keep running)
     Backup(BackupArgs),
@@ -357,6 +360,28 @@ pub struct VerifyArgs {
     /// The organisation's slug
     #[arg(long)]
     pub org: String,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+#[derive(Subcommand)]
+pub enum NonconformityCommand {
+    /// Close a nonconformity, if its loop allows: a root cause, every corrective action
+    /// implemented, and an effectiveness check that found they worked (an observation closes
+    /// at any time). Exits 2 with the reasons when it may not be closed yet
+    Close(NcCloseArgs),
+}
+
+#[derive(Args)]
+pub struct NcCloseArgs {
+    /// The organisation's slug
+    #[arg(long)]
+    pub org: String,
+    /// The nonconformity's id, e.g. NC-2026-03
+    pub id: String,
+    /// The day it is closed [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub on: Option<Date>,
     #[command(flatten)]
     pub db: DatabaseArg,
 }

@@ -14,6 +14,7 @@ mod import;
 mod import_checklist;
 mod import_plan;
 mod kb;
+mod nonconformity;
 mod report;
 mod server;
 
@@ -114,6 +115,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImportBundle(args) => server::import_bundle(args),
         Command::ExportBundle(args) => server::export_bundle(args),
         Command::Verify(args) => server::verify(args),
+        Command::Nonconformity(cli::NonconformityCommand::Close(args)) => {
+            nonconformity::close(args)
+        }
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Digest(args) => server::digest(args),

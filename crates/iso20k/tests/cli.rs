@@ -2538,4 +2538,87 @@ fn an_audit_report_has_the_sections_a_certification_body_expects() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("there is no audit `IA-1999`"));
     assert!(!dir.path().join("x.html").exists(), "nothing half-written");
+
+fn a_nonconformity_closes_from_the_command_line_only_when_its_loop_is_done() {
+    let data = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", data.path().join("team.db").display());
+    // The demo, with one more nonconformity whose loop is done.
+    let bundle = data.path().join("bundle");
+    copy_dir(&example("demo"), &bundle);
+    let ncs = bundle.join("nonconformities.yaml");
+    let mut yaml = std::fs::read_to_string(&ncs).unwrap();
+    yaml.push_str(
+        "
+  - id: NC-2026-09
+    description: Change approvals recorded after the change was made
+    raised_on: 2026-01-05
+    grade: minor
+    root_cause: The approval step was optional in the tool
+    actions:
+      - id: NC-2026-09-CA1
+        description: Make the approval step mandatory
+        owner: c.dunmore
+        due: 2026-02-01
+        implemented_on: 2026-01-20
+    effectiveness:
+      checked_on: 2026-03-01
+      checked_by: c.dunmore
+      effective: true
+",
+    );
+    std::fs::write(&ncs, yaml).unwrap();
+    ok(iso20k_in(
+        data.path(),
+        &[
+            "import-bundle",
+            bundle.to_str().unwrap(),
+            "--org",
+            "acme",
+            "--database",
+            &database,
+        ],
+        None,
+    ));
+    let close = |args: &[&str]| {
+        let mut all = vec!["nonconformity", "close", "--org", "acme"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--database", &database]);
+        iso20k_in(data.path(), &all, None)
+    };
+    // Not done: no root cause, an action open, no check. Exit 2 with the reasons.
+    let refused = close(&["NC-2026-01"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains(
+            "NC-2026-01 cannot be closed yet: no root cause is recorded; corrective action \
+             NC-2026-01-CA1 is not implemented; no effectiveness check has found that the \
+             actions worked."
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    let unknown = close(&["NC-NONE"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no nonconformity `NC-NONE`"));
+    let early = close(&["NC-2026-09", "--on", "2026-02-15"]);
+    assert_eq!(early.status.code(), Some(2));
+    assert!(
+        stderr(&early).contains("before its effectiveness check on 2026-03-01"),
+        "{}",
+        stderr(&early)
+    );
+    let closed = ok(close(&["NC-2026-09", "--on", "2026-03-02"]));
+    assert!(
+        closed.starts_with("Closed NC-2026-09 of `acme` on 2026-03-02"),
+        "{closed}"
+    );
+    let again = close(&["NC-2026-09"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("closed already, since 2026-03-02"));
+    // The trail holds the closure and still proves itself.
+    ok(iso20k_in(
+        data.path(),
+        &["verify", "--org", "acme", "--database", &database],
+        None,
+    ));
 }

@@ -23,6 +23,7 @@ pub(crate) fn landing(org: &iso20k_store::Org, membership: &iso20k_store::Member
 
 mod members;
 mod my;
+mod nc;
 mod plan;
 mod trail;
 
@@ -59,6 +60,7 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
         .route("/orgs/{slug}/trail", get(trail::page))
         .route("/orgs/{slug}/my", get(my::page))
         .route("/orgs/{slug}/plan", get(plan::page))
+        .merge(nc::routes())
         .route("/orgs/{slug}/my/calendar", post(my::calendar))
         .route("/orgs/{slug}/my/digest", post(my::digest))
         .route(
@@ -171,6 +173,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("trail.html", include_str!("../../templates/trail.html")),
     ("my.html", include_str!("../../templates/my.html")),
     ("plan.html", include_str!("../../templates/plan.html")),
+    (
+        "nonconformities.html",
+        include_str!("../../templates/nonconformities.html"),
+    ),
+    (
+        "nonconformity.html",
+        include_str!("../../templates/nonconformity.html"),
+    ),
+    (
+        "nc-panel.html",
+        include_str!("../../templates/nc-panel.html"),
+    ),
     ("members.html", include_str!("../../templates/members.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];

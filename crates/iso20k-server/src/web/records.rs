@@ -488,6 +488,10 @@ async fn form_page(
         ("documents", Some(_)) => lifecycle_panel(app, access, value).await?,
         _ => None,
     };
+    let nc_panel = match existing {
+        Some(r) => super::nc::panel(app, access, kind, &r.key, value).await?,
+        None => None,
+    };
     let mut page = render(
         "record.html",
         json!({
@@ -505,6 +509,7 @@ async fn form_page(
             "max_upload_mib": app.config().max_upload / (1024 * 1024),
             "lifecycle": lifecycle,
             "findings": findings,
+            "nc_panel": nc_panel,
         }),
     );
     if !errors.is_empty() {
@@ -589,6 +594,23 @@ pub(crate) async fn create(
             return form_page(&app, &browser, &access, kind, None, &value, &fields, false).await;
         }
         Err(e) => return Err(Failure(e)),
+    };
+    let entry = match crate::nc::gate_record(kind, &access, None, entry) {
+        Ok(entry) => entry,
+        Err(refusal) => {
+            let page = form_page(
+                &app,
+                &browser,
+                &access,
+                kind,
+                None,
+                &value,
+                &[refused(&refusal)],
+                false,
+            )
+            .await?;
+            return Ok(with_status(page, &refusal));
+        }
     };
     let write = Write {
         kind: kind.name.to_owned(),
@@ -681,6 +703,23 @@ pub(crate) async fn update(
         }])
         .await;
     }
+    let gated = match &existing {
+        // Changed since the form was drawn: the store refuses it below, saying so.
+        Some(r) if Some(r.version) != version => Ok(entry),
+        before => crate::nc::gate_record(
+            kind,
+            &access,
+            before.as_ref().map(|r| r.body.as_str()),
+            entry,
+        ),
+    };
+    let entry = match gated {
+        Ok(entry) => entry,
+        Err(refusal) => {
+            let page = invalid(vec![refused(&refusal)]).await?;
+            return Ok(with_status(page, &refusal));
+        }
+    };
     let write = Write {
         kind: kind.name.to_owned(),
         key: key.clone(),
@@ -724,6 +763,23 @@ pub(crate) async fn update(
         }
         Err(e) => Err(Failure(e.into())),
     }
+}
+
+/// The nonconformity gate's refusal as an error beside its field.
+fn refused(refusal: &crate::nc::Refusal) -> iso20k_bundle::records::FieldError {
+    iso20k_bundle::records::FieldError {
+        field: refusal.field.to_owned(),
+        message: refusal.error.to_string(),
+    }
+}
+
+/// The form page, answered with the refusal's status (403, 409) rather than 422.
+fn with_status(
+    mut page: axum::response::Response,
+    refusal: &crate::nc::Refusal,
+) -> axum::response::Response {
+    *page.status_mut() = refusal.error.status();
+    page
 }
 
 #[derive(Deserialize)]
