@@ -2538,7 +2538,9 @@ fn an_audit_report_has_the_sections_a_certification_body_expects() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("there is no audit `IA-1999`"));
     assert!(!dir.path().join("x.html").exists(), "nothing half-written");
+}
 
+#[test]
 fn a_nonconformity_closes_from_the_command_line_only_when_its_loop_is_done() {
     let data = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", data.path().join("team.db").display());
