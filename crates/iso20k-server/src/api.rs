@@ -67,6 +67,7 @@ pub(crate) fn router(app: App) -> Router {
             "/api/v1/orgs/{slug}/imports/tickets",
             post(import_tickets).layer(DefaultBodyLimit::max(max_upload)),
         )
+        .merge(crate::audits::routes())
         .merge(crate::web::routes(max_upload))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::guard::control_characters))
