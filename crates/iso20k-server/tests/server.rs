@@ -5351,3 +5351,590 @@ async fn the_diff_compares_two_days_as_the_command_line_does() {
         assert_eq!(backwards.json()["fields"][0]["field"], "from");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_pages_plan_from_a_gap_sample_roll_into_a_finding_and_step_through() {
+    // The pages' rules are the server's, whatever the engine: SQLite is enough.
+    let f = fixtures(quiet()).await.remove(0);
+    let r = &f.router;
+    let hash = auth::hash_password("correct horse battery").unwrap();
+    for (email, role) in [
+        ("ada@acme.example", "auditor"),
+        ("vic@acme.example", "viewer"),
+    ] {
+        let user = f.store().create_user(email, "", Some(&hash)).await.unwrap();
+        f.store()
+            .set_membership(f.org.id, user.id, role, None)
+            .await
+            .unwrap();
+    }
+    let ada = browser_sign_in(r, "ada@acme.example", "correct horse battery").await;
+
+    // The programme: the cycle's years, each row's frequency and why, gaps to plan from.
+    let programme = page(r, "/orgs/acme/audit-programme?as_of=2026-06-30", &ada).await;
+    assert_eq!(programme.status, StatusCode::OK);
+    let html = programme.html();
+    for part in [
+        "2024-09-01 to 2025-08-31",
+        "every year: 3 nonconformities in the last cycle",
+        "once per cycle",
+        "audited with evidence",
+        "held, no evidence",
+        "gap",
+        "A process or a second-level clause is audited every year",
+        r#"href="/orgs/acme/audits/IA-2025-01""#,
+        "Carry this cycle's audits into the next cycle",
+        r#"aria-current="page">Audit programme"#,
+    ] {
+        assert!(html.contains(part), "{part}");
+    }
+    // Each year's gap plans inside that year: a month on from the day judged, or from the
+    // year's start, and at the latest on its last day.
+    let budget: Vec<&str> = html
+        .split(r#"href="/orgs/acme/audits/new?process=budget&planned_on="#)
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(budget, ["2025-08-31", "2026-07-30", "2026-10-01"]);
+    assert!(html.contains(r#"href="/orgs/acme/audits/new?clause=8.4&planned_on=2026-07-30""#));
+
+    // Plan an audit from the gap, with the process's own owner as auditor.
+    let form = page(
+        r,
+        "/orgs/acme/audits/new?process=budget&planned_on=2026-10-01",
+        &ada,
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::OK);
+    let html = form.html();
+    assert!(
+        html.contains(r#"value="IA-2026-03""#),
+        "a free id is offered"
+    );
+    assert!(html.contains(r#"<option value="budget" selected>"#));
+    assert!(html.contains(r#"value="2026-10-01""#));
+    let csrf = csrf_of(&html);
+    let created = post_form(
+        r,
+        "/orgs/acme/audits",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("id", "IA-2026-03"),
+            ("title", "Budgeting and accounting"),
+            ("kind", "internal"),
+            ("planned_on", "2026-10-01"),
+            ("auditor", "f.lindqvist"),
+            ("processes", "budget"),
+            ("clauses", "8.4"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text());
+    assert_eq!(
+        created.headers[header::LOCATION],
+        "/orgs/acme/audits/IA-2026-03?saved=1"
+    );
+    let shown = page(r, "/orgs/acme/audits/IA-2026-03?saved=1", &ada).await;
+    let html = shown.html();
+    assert!(html.contains("Saved."));
+    assert!(
+        html.contains(r#"id="f-auditor-warning" role="status">F.lindqvist owns the budget process this audit covers: an auditor must not audit their own work"#),
+        "the warning sits beside the auditor"
+    );
+    assert!(html.contains("Independence"));
+    // A taken id or a bad date is said beside its field.
+    let again = post_form(
+        r,
+        "/orgs/acme/audits",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("id", "IA-2026-03"),
+            ("title", "Again"),
+            ("planned_on", "2026-02-30"),
+        ],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again.html().contains(r#"id="f-planned_on-error""#),
+        "{}",
+        again.text()
+    );
+
+    // Draw a sample of the changes: 90 % and 10 % need 22.
+    let csrf = csrf_of(&html);
+    assert!(html.contains("Draw a sample"));
+    assert!(
+        html.contains("<td class=\"num\">22</td>")
+            && html.contains("<td class=\"num\">59</td>")
+            && html.contains("<td class=\"num\">149</td>")
+    );
+    let drawn = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/samples",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("kind", "changes"),
+            ("from", ""),
+            ("to", ""),
+            ("where", ""),
+            ("method", "statistical"),
+            ("confidence", "0.90"),
+            ("tdr", "0.10"),
+            ("size", ""),
+            ("rationale", ""),
+            ("seed", "11"),
+        ],
+    )
+    .await;
+    assert_eq!(drawn.status, StatusCode::SEE_OTHER, "{}", drawn.text());
+    assert_eq!(
+        drawn.headers[header::LOCATION],
+        "/orgs/acme/audits/IA-2026-03/samples/S1?drawn=1"
+    );
+    let sample = page(r, "/orgs/acme/audits/IA-2026-03/samples/S1?drawn=1", &ada).await;
+    assert_eq!(sample.status, StatusCode::OK);
+    let html = sample.html();
+    assert!(html.contains("22 of 27 records"), "{html}");
+    assert!(html.contains("which needs 22"));
+    assert!(html.contains("--confidence 0.9 --tdr 0.1 --seed 11"));
+    let ids: Vec<String> = html
+        .split(r#"<input type="hidden" name="item."#)
+        .skip(1)
+        .map(|s| {
+            s.split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 22);
+    assert!(html.contains(&format!(r#"href="/orgs/acme/records/changes/{}""#, ids[0])));
+    // A judgement sample without its reason is refused on the audit page.
+    let unreasoned = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/samples",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("kind", "changes"),
+            ("method", "judgement"),
+            ("size", "5"),
+            ("rationale", ""),
+        ],
+    )
+    .await;
+    assert_eq!(unreasoned.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unreasoned
+            .html()
+            .contains("Rationale: A judgement sample needs its reason written down")
+    );
+
+    // Test each item: two do not conform.
+    let csrf = csrf_of(&html);
+    let mut results: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+    for (i, id) in ids.iter().enumerate() {
+        results.push((format!("item.{i}"), id.clone()));
+        let verdict = if i < 2 {
+            "does-not-conform"
+        } else {
+            "conforms"
+        };
+        results.push((format!("result.{i}"), verdict.into()));
+        results.push((
+            format!("note.{i}"),
+            if i == 0 {
+                "no review".into()
+            } else {
+                String::new()
+            },
+        ));
+    }
+    let pairs: Vec<(&str, &str)> = results
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/samples/S1",
+        Some(&ada),
+        &pairs,
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let sample = page(r, "/orgs/acme/audits/IA-2026-03/samples/S1?saved=1", &ada).await;
+    let html = sample.html();
+    assert!(html.contains("22 tested: 20 conform, 2 do not"));
+    assert!(html.contains("Roll into a finding"));
+    let sentence = format!(
+        "2 of 22 sampled changes did not conform: {} (no review), {}.",
+        ids[0], ids[1]
+    );
+    assert!(html.contains(&sentence), "{html}");
+
+    // Roll them into a finding, with the sentence edited and a grade and clause picked.
+    let csrf = csrf_of(&html);
+    let statement = format!("{sentence} Both were emergency changes.");
+    let rolled = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/samples/S1/finding",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("statement", &statement),
+            ("grade", "major"),
+            ("clause", "8.5.1"),
+            ("process", ""),
+        ],
+    )
+    .await;
+    assert_eq!(rolled.status, StatusCode::SEE_OTHER, "{}", rolled.text());
+    assert_eq!(
+        rolled.headers[header::LOCATION],
+        "/orgs/acme/audits/IA-2026-03?finding=IA-2026-03-F1#findings"
+    );
+    let audit = page(
+        r,
+        "/orgs/acme/audits/IA-2026-03?finding=IA-2026-03-F1",
+        &ada,
+    )
+    .await;
+    let html = audit.html();
+    assert!(html.contains("Finding IA-2026-03-F1 added."));
+    assert!(html.contains("Both were emergency changes."));
+    assert!(html.contains(&format!(
+        r#"<a href="/orgs/acme/records/changes/{}">{}</a>"#,
+        ids[0], ids[0]
+    )));
+    assert!(
+        html.contains(r#"From sample <a href="/orgs/acme/audits/IA-2026-03/samples/S1">S1</a>"#)
+    );
+    assert!(html.contains("rolled into IA-2026-03-F1"));
+    let sample = page(r, "/orgs/acme/audits/IA-2026-03/samples/S1", &ada).await;
+    assert!(
+        !sample.html().contains("Roll into a finding"),
+        "rolled once"
+    );
+
+    // A file attached to the audit, then cited by a finding added by hand.
+    let csrf = csrf_of(&html);
+    let boundary = "iso20k-audit-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"interview.txt\"\r\nContent-Type: text/plain\r\n\r\nThe budget owner said so.\r\n--{boundary}--\r\n").as_bytes());
+    let attached = send(
+        r,
+        Method::POST,
+        "/orgs/acme/audits/IA-2026-03/evidence",
+        &Cred::Cookie {
+            cookie: ada.clone(),
+            csrf: None,
+        },
+        Some((&format!("multipart/form-data; boundary={boundary}"), body)),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        attached.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        attached.text()
+    );
+    let added = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/findings",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("grade", "observation"),
+            ("clause", "8.4"),
+            ("process", "budget"),
+            (
+                "statement",
+                "Budget variances are explained by e-mail only.",
+            ),
+            ("files", "interview.txt"),
+            ("other", "DOC-FIN-01\n"),
+            ("due", ""),
+            ("sample", ""),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    let html = page(r, "/orgs/acme/audits/IA-2026-03", &ada).await.html();
+    assert!(html.contains("IA-2026-03-F2"));
+    assert!(html.contains(">interview.txt</a>, DOC-FIN-01"), "{html}");
+    let refused = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/findings",
+        Some(&ada),
+        &[("csrf", &csrf), ("grade", "minor"), ("statement", "")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html().contains("Statement: Say what was found."),
+        "{}",
+        refused.text()
+    );
+
+    // Step by step, refused in words where the audit lacks what the step needs.
+    let html = page(r, "/orgs/acme/audits/IA-2026-03", &ada).await.html();
+    let csrf = csrf_of(&html);
+    assert!(html.contains("Start the audit (in progress)"));
+    let started = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/status",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("status", "in-progress"),
+            ("on", "2026-10-01"),
+        ],
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text());
+    let html = page(r, "/orgs/acme/audits/IA-2026-03?moved=in-progress", &ada)
+        .await
+        .html();
+    assert!(html.contains("The audit is in progress now."));
+    assert!(html.contains("Mark reported"));
+    let unready = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/status",
+        Some(&ada),
+        &[("csrf", &csrf), ("status", "reported")],
+    )
+    .await;
+    assert_eq!(unready.status, StatusCode::CONFLICT);
+    assert!(unready.html().contains(
+        "Audit IA-2026-03 cannot be reported without its objectives: record them first."
+    ));
+
+    // The plan saved with objectives and an independent auditor: the warning goes.
+    let version = f
+        .store()
+        .record(f.org.id, "audits", "IA-2026-03")
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string();
+    let plan = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03",
+        Some(&ada),
+        &[
+            ("csrf", &csrf),
+            ("_version", &version),
+            ("title", "Budgeting and accounting"),
+            ("kind", "internal"),
+            ("planned_on", "2026-10-01"),
+            ("held_on", "2026-10-01"),
+            ("auditor", "z.hollis"),
+            ("team", "r.ashdown"),
+            ("team_other", "Pellworth Assurance"),
+            ("processes", "budget"),
+            ("clauses", "8.4"),
+            ("sites", "Wakefield\nYork"),
+            (
+                "objectives",
+                "Whether budgets are set, monitored and explained",
+            ),
+            (
+                "criteria",
+                "ISO/IEC 20000-1 clause 8.4; the budgeting procedure",
+            ),
+            ("method", "Interviews and a sample of changes"),
+        ],
+    )
+    .await;
+    assert_eq!(plan.status, StatusCode::SEE_OTHER, "{}", plan.text());
+    let stored: Value = serde_json::from_str(
+        &f.store()
+            .record(f.org.id, "audits", "IA-2026-03")
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(stored["team"], json!(["r.ashdown", "Pellworth Assurance"]));
+    assert_eq!(stored["sites"], json!(["Wakefield", "York"]));
+    assert_eq!(
+        stored["samples"][0]["id"], "S1",
+        "the plan form keeps the samples"
+    );
+    assert_eq!(stored["findings"].as_array().unwrap().len(), 2);
+    let html = page(r, "/orgs/acme/audits/IA-2026-03?saved=1", &ada)
+        .await
+        .html();
+    assert!(!html.contains("f-auditor-warning"));
+    let reported = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/status",
+        Some(&ada),
+        &[("csrf", &csrf), ("status", "reported")],
+    )
+    .await;
+    assert_eq!(
+        reported.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        reported.text()
+    );
+    let closing = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/status",
+        Some(&ada),
+        &[("csrf", &csrf), ("status", "closed")],
+    )
+    .await;
+    assert_eq!(closing.status, StatusCode::CONFLICT);
+    assert!(closing.html().contains("IA-2026-03-F1 (major)"));
+
+    // The report, from the page.
+    let report = page(r, "/orgs/acme/audits/IA-2026-03/report.html", &ada).await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert_eq!(
+        report.headers[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+    let text = report.html();
+    for part in [
+        "1. Objectives",
+        "Whether budgets are set",
+        "6. Samples",
+        "IA-2026-03-F1",
+        "20 conform, 2 do not",
+    ] {
+        assert!(text.contains(part), "{part}");
+    }
+
+    // Everyone reads; a viewer gets no form, and a manager cannot draw.
+    let vic = browser_sign_in(r, "vic@acme.example", "correct horse battery").await;
+    let html = page(r, "/orgs/acme/audits/IA-2026-03", &vic).await.html();
+    assert!(html.contains("Your role lets you read this audit"));
+    assert!(!html.contains("Draw a sample") && !html.contains("Add a finding"));
+    let list = page(r, "/orgs/acme/audits", &vic).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.html().contains(
+        r#"<a href="/orgs/acme/audits/IA-2026-03">IA-2026-03</a> Budgeting and accounting"#
+    ));
+    assert!(!list.html().contains("New audit"));
+    let vic_csrf = csrf_of(&html);
+    let denied = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/samples",
+        Some(&vic),
+        &[("csrf", &vic_csrf), ("kind", "changes")],
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let forged = post_form(
+        r,
+        "/orgs/acme/audits/IA-2026-03/samples",
+        Some(&ada),
+        &[("csrf", "forged"), ("kind", "changes")],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // The cycle: a bad start is refused in words; the next cycle carried by the button, once.
+    let html = page(r, "/orgs/acme/audit-programme", &ada).await.html();
+    let csrf = csrf_of(&html);
+    let bad = post_form(
+        r,
+        "/orgs/acme/audit-programme",
+        Some(&ada),
+        &[("csrf", &csrf), ("cycle_start", "1 Sept 2024")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.html().contains("Cycle start: Invalid date"),
+        "{}",
+        bad.text()
+    );
+    let next = post_form(
+        r,
+        "/orgs/acme/audit-programme/next-cycle",
+        Some(&ada),
+        &[("csrf", &csrf), ("as_of", "")],
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.text());
+    assert_eq!(
+        next.headers[header::LOCATION],
+        "/orgs/acme/audit-programme?as_of=2027-09-01&carried=7"
+    );
+    let html = page(
+        r,
+        "/orgs/acme/audit-programme?as_of=2027-09-01&carried=7",
+        &ada,
+    )
+    .await
+    .html();
+    assert!(html.contains("7 audits carried forward into the cycle starting 2027-09-01"));
+    assert!(
+        html.contains(r#"href="/orgs/acme/audits/IA-2029-03""#),
+        "IA-2026-03 carried"
+    );
+    let html = page(r, "/orgs/acme/audit-programme", &ada).await.html();
+    assert!(html.contains("The programme has moved on: its cycle now starts on 2027-09-01"));
+    let twice = post_form(
+        r,
+        "/orgs/acme/audit-programme/next-cycle",
+        Some(&ada),
+        &[("csrf", &csrf), ("as_of", "")],
+    )
+    .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert!(twice.html().contains("it was carried forward before"));
+    let moved = post_form(
+        r,
+        "/orgs/acme/audit-programme",
+        Some(&ada),
+        &[("csrf", &csrf), ("cycle_start", "2024-09-01")],
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+
+    // Two days compared, only the clauses that moved, or all.
+    let diff = page(r, "/orgs/acme/diff?from=2025-06-30&to=2026-06-30", &ada).await;
+    assert_eq!(diff.status, StatusCode::OK);
+    let html = diff.html();
+    for part in [
+        "2025-06-30 against 2026-06-30",
+        "New (",
+        "Resolved (",
+        "Recurring (",
+        "Show every clause",
+        "Clauses whose score moved",
+    ] {
+        assert!(html.contains(part), "{part}");
+    }
+    assert!(
+        html.contains("/orgs/acme/findings/"),
+        "findings link to their pages"
+    );
+    let all = page(
+        r,
+        "/orgs/acme/diff?from=2025-06-30&to=2026-06-30&all=1",
+        &ada,
+    )
+    .await;
+    assert!(all.html().contains("Every clause ("));
+    let backwards = page(r, "/orgs/acme/diff?from=2026-06-30&to=2025-06-30", &ada).await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
