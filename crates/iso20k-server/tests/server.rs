@@ -3558,6 +3558,36 @@ fn mutated_json_bodies_never_get_a_server_error() {
                 "/api/v1/orgs/acme/members/new%40acme.example".into(),
                 br#"{"role":"viewer","expires_at":"2030-01-01T00:00:00Z","name":"New"}"#.to_vec(),
             ),
+            (
+                Method::POST,
+                "/api/v1/orgs/acme/audits/IA-2026-01/samples".into(),
+                br#"{"kind":"changes","from":"2025-01-01","to":"2026-06-30","where":["type!=emergency"],"method":"judgement","size":5,"rationale":"why","seed":9,"drawn_on":"2026-06-01"}"#.to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/v1/orgs/acme/audits/IA-2026-01/samples".into(),
+                br#"{"kind":"incidents","confidence":0.9,"tdr":0.1}"#.to_vec(),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/orgs/acme/audits/IA-2026-01/samples/S1/items".into(),
+                br#"[{"id":"CHG0030001","result":"does-not-conform","note":"no review"}]"#.to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/v1/orgs/acme/audits/IA-2026-01/samples/S1/finding".into(),
+                br#"{"grade":"minor","clause":"8.5.1","process":"change","statement":"Seen."}"#.to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/v1/orgs/acme/audits/IA-2026-01/findings".into(),
+                br#"{"grade":"minor","clause":"9.1","process":"change","statement":"Seen.","evidence":["CHG0030001"],"due":"2026-12-31","sample":"S1","version":1}"#.to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/v1/orgs/acme/audits/IA-2026-02/status".into(),
+                br#"{"status":"in-progress","on":"2026-06-01"}"#.to_vec(),
+            ),
         ];
         for kind in KINDS {
             let Some(record) = runtime
@@ -5439,7 +5469,7 @@ async fn the_audit_pages_plan_from_a_gap_sample_roll_into_a_finding_and_step_thr
     let html = shown.html();
     assert!(html.contains("Saved."));
     assert!(
-        html.contains(r#"id="f-auditor-warning" role="status">F.lindqvist owns the budget process this audit covers: an auditor must not audit their own work"#),
+        html.contains(r#"id="f-auditor-warning" role="status">f.lindqvist owns the budget process this audit covers: an auditor must not audit their own work"#),
         "the warning sits beside the auditor"
     );
     assert!(html.contains("Independence"));

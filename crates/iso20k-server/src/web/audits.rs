@@ -746,7 +746,14 @@ fn warnings_by_field(sms: &Sms, value: &Value) -> HashMap<String, Vec<String>> {
             .next()
             .unwrap_or_default()
             .to_owned();
-        out.entry(top).or_default().push(capitalised(&w.message));
+        // A reference's message starts with a word ("names person…"); an independence
+        // sentence with the person's id, which keeps its case.
+        let message = if w.message.starts_with("names ") {
+            capitalised(&w.message)
+        } else {
+            w.message
+        };
+        out.entry(top).or_default().push(message);
     }
     out
 }
@@ -1246,6 +1253,8 @@ async fn audit_page(
             "next": next,
             "today": crate::readiness::today().to_string(),
             "plan": plan_form(&sms, plan_value, &by_field, &warnings),
+            "summary": plan_form(&sms, &body, &HashMap::new(), &warnings_by_field(&sms, &body)),
+            "plan_open": status == iso20k_core::model::AuditStatus::Planned || extra.plan.is_some(),
             "other_warnings": other_warnings,
             "independence": independence,
             "findings": findings,
