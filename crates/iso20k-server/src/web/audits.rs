@@ -263,7 +263,8 @@ async fn programme_response(
             "clauses": clauses,
             "writable": writable,
             "ahead": ahead,
-            "carried": q.carried,
+            // Only a count is said back: the query is anyone's to write.
+            "carried": q.carried.as_deref().and_then(|c| c.parse::<usize>().ok()),
             "saved": q.saved.is_some(),
             "alert": alert,
             "asked": q.as_of.filter(|d| !d.trim().is_empty()),
@@ -862,7 +863,13 @@ pub(crate) async fn show(
     let notice = if shown.saved.is_some() {
         Some("Saved.".to_owned())
     } else if let Some(f) = shown.finding.filter(|f| f.len() <= 200) {
-        Some(format!("Finding {f} added."))
+        // Said only of a finding the audit holds: the query is anyone's to write.
+        let (_, body) = a::read_audit(&app, &access, &id).await?;
+        a::model_of(&body)?
+            .findings
+            .iter()
+            .any(|x| x.id == f)
+            .then(|| format!("Finding {f} added."))
     } else {
         shown
             .moved
