@@ -435,31 +435,32 @@ mod tests {
     use jiff::civil::date;
 
     fn sms() -> Sms {
-        let mut sms = Sms::default();
-        sms.audit_cycle_start = Some(date(2024, 9, 1));
-        sms.processes = vec![
-            Process {
-                id: "change".into(),
-                name: "Change management".into(),
-                owner: Some("cm".into()),
-                clauses: vec!["8.5.1".into()],
+        Sms {
+            audit_cycle_start: Some(date(2024, 9, 1)),
+            processes: vec![
+                Process {
+                    id: "change".into(),
+                    name: "Change management".into(),
+                    owner: Some("cm".into()),
+                    clauses: vec!["8.5.1".into()],
+                    ..Default::default()
+                },
+                Process {
+                    id: "incident".into(),
+                    name: "Incident management".into(),
+                    clauses: vec!["8.6.1".into()],
+                    ..Default::default()
+                },
+            ],
+            audits: vec![InternalAudit {
+                id: "IA-1".into(),
+                held_on: Some(date(2024, 10, 1)),
+                report: Some("RPT".into()),
+                processes: vec!["change".into()],
                 ..Default::default()
-            },
-            Process {
-                id: "incident".into(),
-                name: "Incident management".into(),
-                clauses: vec!["8.6.1".into()],
-                ..Default::default()
-            },
-        ];
-        sms.audits = vec![InternalAudit {
-            id: "IA-1".into(),
-            held_on: Some(date(2024, 10, 1)),
-            report: Some("RPT".into()),
-            processes: vec!["change".into()],
-            ..Default::default()
-        }];
-        sms
+            }],
+            ..Sms::default()
+        }
     }
 
     #[test]
