@@ -640,7 +640,7 @@ test('on a phone the header stays compact and no page is wider than the screen',
   const context = await browser.newContext({ baseURL: new URL(admin.url()).origin, viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   await signIn(page, ADMIN);
-  for (const p of [DASHBOARD, '/orgs/demo/records/changes', '/orgs/demo/records/audits/IA-2024-01', '/orgs/demo/metrics', '/orgs/demo/plan', '/orgs/demo/trail', '/orgs/demo/members']) {
+  for (const p of [DASHBOARD, '/orgs/demo/records/changes', '/orgs/demo/records/audits/IA-2024-01', '/orgs/demo/metrics', '/orgs/demo/plan', '/orgs/demo/trail', '/orgs/demo/members', `/orgs/demo/audit-programme?as_of=${AS_OF}`, '/orgs/demo/audits/IA-2025-01']) {
     await page.goto(p);
     const header = await page.locator('header.top').boundingBox();
     assert.ok(header.height <= 110, `${p}: the header is ${header.height}px high`);
@@ -685,6 +685,12 @@ const PAGES = [
   '/orgs/demo/records/incidents?q=svc&priority=1',
   '/orgs/demo/records/documents?overdue=yes',
   '/orgs/demo/records/changes/CHG0004498',
+  // The internal audit: the programme, the audits, one audit, a new one from a gap, two days.
+  `/orgs/demo/audit-programme?as_of=${AS_OF}`,
+  '/orgs/demo/audits',
+  '/orgs/demo/audits/IA-2025-01',
+  '/orgs/demo/audits/new?process=budget&planned_on=2026-10-01',
+  '/orgs/demo/diff',
 ];
 
 test('no page has a serious or critical accessibility violation', async (t) => {

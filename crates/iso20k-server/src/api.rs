@@ -68,6 +68,7 @@ pub(crate) fn router(app: App) -> Router {
             post(import_tickets).layer(DefaultBodyLimit::max(max_upload)),
         )
         .merge(crate::nc::routes())
+        .merge(crate::audits::routes())
         .merge(crate::web::routes(max_upload))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::guard::control_characters))

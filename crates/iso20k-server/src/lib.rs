@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod audits;
 pub mod auth;
 mod calendar;
 mod deadline;

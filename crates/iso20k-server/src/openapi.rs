@@ -17,6 +17,8 @@ use crate::api::*;
 use crate::auth::Role;
 use crate::error::ErrorBody;
 
+mod audits;
+
 /// The document served at `/api/openapi.json`.
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
@@ -875,6 +877,7 @@ fn build() -> Value {
     );
 
     nonconformities(d, nc_saved.expect("nonconformities are a kind of record"));
+    audits::add(d);
 
     let mut schemas = doc.generator.take_definitions(true);
     for (name, schema) in doc.records.take_definitions(true) {

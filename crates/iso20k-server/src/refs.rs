@@ -98,6 +98,11 @@ pub(crate) fn warnings(sms: &Sms, kind: &str, record: &Value) -> Vec<Warning> {
             }
         });
     }
+    // An audit planned with an auditor who owns or runs a process it covers is kept too, with
+    // the sentence beside the auditor's (or team member's) field.
+    if kind == "audits" {
+        out.extend(crate::audits::independence(sms, record));
+    }
     out
 }
 

@@ -2,6 +2,7 @@
 //! as the JSON API. Pages work without JavaScript; forms post back and redirect, and the CSRF
 //! token of the session travels in a hidden field.
 
+mod audits;
 pub(crate) mod form;
 mod imports;
 mod pages;
@@ -103,6 +104,7 @@ pub(crate) fn routes(max_upload: usize) -> Router<App> {
             // The form's other fields and the multipart framing come on top of the file.
             post(records::attach).layer(DefaultBodyLimit::max(max_upload + 64 * 1024)),
         )
+        .merge(audits::routes(max_upload))
 }
 
 const CSS: &str = include_str!("../../static/app.css");
@@ -123,7 +125,7 @@ fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
-        for (name, text) in TEMPLATES {
+        for (name, text) in TEMPLATES.iter().chain(audits::TEMPLATES) {
             env.add_template(name, text)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
