@@ -3118,7 +3118,7 @@ async fn the_browser_pages_sign_in_show_readiness_and_fix_a_finding() {
             let link = link.split('"').next().unwrap().to_owned();
             // Ticket lists run long: one page of each is enough.
             // An audit report's PDF takes seconds to typeset in a debug build; the audit tests
-            // fetch one. Nonconformity pages are built on another branch.
+            // fetch one.
             if link.starts_with("/orgs/acme")
                 && !link.contains("after=")
                 && !link.contains("/records/incidents/")
