@@ -973,7 +973,10 @@ fn method_words(s: &iso20k_core::model::Sample) -> String {
         (iso20k_core::model::SampleMethod::Statistical, _, _) => "Statistical".to_owned(),
         (iso20k_core::model::SampleMethod::Judgement, _, _) => format!(
             "By judgement: {}",
-            s.rationale.as_deref().unwrap_or("no reason recorded")
+            // The page puts its own full stop after this.
+            s.rationale
+                .as_deref()
+                .map_or("no reason recorded", |r| r.trim_end().trim_end_matches('.'))
         ),
     }
 }
