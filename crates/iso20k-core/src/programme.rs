@@ -3,8 +3,8 @@
 //! evidence and where the gaps are.
 //!
 //! **The cycle** runs the `audit_cycle` interval (default three years) from the programme's
-//! declared start, stepped forward to the cycle holding the day judged; without a declared
-//! start it trails that day. It is split into years (the last may be shorter).
+//! declared start, stepped forward (or, for a start carried into a later cycle, back) to the
+//! cycle holding the day judged; without a declared start it trails that day. It is split into years (the last may be shorter).
 //!
 //! **Frequency, by risk and past results.** A process or second-level clause is audited every
 //! year of the cycle, rather than once in it, when over the last cycle's length before the day
@@ -53,8 +53,13 @@ impl Cycle {
 /// The cycle holding `as_of`.
 pub fn cycle(sms: &Sms, as_of: Date) -> Cycle {
     let length = sms.interval(Activity::AuditCycle);
-    let (start, end) = match sms.audit_cycle_start.filter(|d| *d <= as_of) {
+    let (start, end) = match sms.audit_cycle_start {
         Some(mut start) => {
+            // A start carried into the next cycle may lie ahead of the day judged: the cycle
+            // holding that day is a whole number of cycles before it.
+            while start > as_of {
+                start = length.before(start);
+            }
             while length.after(start) <= as_of {
                 start = length.after(start);
             }
@@ -505,6 +510,14 @@ mod tests {
         assert_eq!(c.years.len(), 3);
         assert_eq!(c.years[2], (date(2026, 9, 1), date(2027, 9, 1)));
         assert_eq!(c.year_of(date(2025, 9, 1)), Some(1));
+    }
+
+    #[test]
+    fn a_start_carried_ahead_still_finds_the_cycle_holding_the_day() {
+        let mut s = sms();
+        s.audit_cycle_start = Some(date(2027, 9, 1));
+        let c = cycle(&s, date(2026, 6, 30));
+        assert_eq!((c.start, c.end), (date(2024, 9, 1), date(2027, 9, 1)));
     }
 
     #[test]

@@ -24,24 +24,10 @@ fn held<'a>(cx: &Context<'a>) -> Vec<&'a InternalAudit> {
     v
 }
 
-/// The programme cycle containing `as_of`: from the declared cycle start when there is one,
-/// else the audit-cycle interval reaching back from `as_of`.
+/// The programme cycle containing `as_of` (see [`crate::programme::cycle`]).
 fn cycle(cx: &Context<'_>) -> (crate::Date, crate::Date) {
-    let length = cx.interval(Activity::AuditCycle);
-    match cx.sms.audit_cycle_start.filter(|d| *d <= cx.as_of) {
-        Some(start) => {
-            let mut start = start;
-            while length.after(start) <= cx.as_of {
-                start = length.after(start);
-            }
-            (start, length.after(start))
-        }
-        // Without a declared start the window trails `as_of`, so only audits held count.
-        None => (
-            length.before(cx.as_of),
-            cx.as_of.tomorrow().unwrap_or(cx.as_of),
-        ),
-    }
+    let c = crate::programme::cycle(cx.sms, cx.as_of);
+    (c.start, c.end)
 }
 
 /// Internal audits held or planned (not cancelled) in the current programme cycle.
