@@ -1272,6 +1272,11 @@ pub(crate) struct DrawRequest {
     /// For a judgement sample: why this many, and what it should show (required).
     #[serde(default)]
     pub rationale: Option<String>,
+    /// For a judgement sample: the records the auditor chose, by id (at most 10,000, each a
+    /// record of the population), instead of `size` drawn at random.
+    #[serde(default)]
+    #[schemars(length(max = 10000))]
+    pub items: Vec<String>,
     /// The seed of the draw; random when left out. The same records, definition and seed
     /// always draw the same items.
     #[serde(default)]
@@ -1534,8 +1539,18 @@ fn draw_definition(req: &DrawRequest) -> ApiResult<(&'static Kind, PopulationDef
                      them out, or choose the statistical method",
                 ));
             }
-            let Some(n) = req.size else {
-                return Err(ApiError::field("size", "a judgement sample needs its size"));
+            let chosen = req.items.iter().filter(|i| !i.trim().is_empty()).count();
+            if chosen > sampling::MAX_SIZE {
+                return Err(ApiError::field(
+                    "items",
+                    format!("at most {} records", sampling::MAX_SIZE),
+                ));
+            }
+            let Some(n) = req.size.or((chosen > 0).then_some(chosen as u64)) else {
+                return Err(ApiError::field(
+                    "size",
+                    "a judgement sample needs its size, or the records chosen",
+                ));
             };
             if n == 0 || n > sampling::MAX_SIZE as u64 {
                 return Err(ApiError::field(
@@ -1586,10 +1601,44 @@ pub(crate) async fn draw(
         .await
         .map_err(ApiError::internal)?;
     let drawn_def = def.clone();
+    let chosen: Vec<String> = {
+        let mut seen = std::collections::BTreeSet::new();
+        req.items
+            .iter()
+            .map(|i| i.trim().to_owned())
+            .filter(|i| !i.is_empty() && seen.insert(i.clone()))
+            .collect()
+    };
+    let picked = matches!(req.method, SamplingMethod::Judgement) && !chosen.is_empty();
     let drawn = app
-        .blocking(move || population::draw(&bundle, &drawn_def, size, seed))
+        .blocking(move || {
+            if !picked {
+                return population::draw(&bundle, &drawn_def, size, seed);
+            }
+            // The auditor's own pick: every record must belong to the population defined.
+            let members = population::select(&bundle, &drawn_def)?;
+            let set: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
+            let outside: Vec<&str> = chosen
+                .iter()
+                .filter(|i| !set.contains(i.as_str()))
+                .map(String::as_str)
+                .take(5)
+                .collect();
+            if !outside.is_empty() {
+                return Err(format!(
+                    "not in the population defined: {}",
+                    outside.join(", ")
+                ));
+            }
+            Ok(population::Drawn {
+                population: members.len(),
+                required: chosen.len(),
+                items: chosen,
+                seed,
+            })
+        })
         .await?
-        .map_err(|m| ApiError::field("", m))?;
+        .map_err(|m| ApiError::field(if picked { "items" } else { "" }, m))?;
     if drawn.items.is_empty() {
         return Err(ApiError::field(
             "kind",
@@ -1623,7 +1672,7 @@ pub(crate) async fn draw(
         "population": population,
         "population_size": drawn.population,
         "method": req.method,
-        "seed": seed,
+        "seed": (!picked).then_some(seed),
         "drawn_on": drawn_on.to_string(),
         "items": drawn.items.iter().map(|i| json!({ "id": i })).collect::<Vec<_>>(),
     });

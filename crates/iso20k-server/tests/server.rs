@@ -5997,6 +5997,47 @@ async fn a_sample_is_drawn_reproducibly_tested_and_rolled_into_a_finding() {
             judged.json()["sample"]["rationale"],
             "The emergency changes of the quarter"
         );
+        // A judgement sample may be the auditor's own pick, each record from the population.
+        let changes = iso20k_bundle::read(&workspace().join("examples/demo"))
+            .unwrap()
+            .tickets
+            .changes;
+        let (a, b) = (changes[3].id.clone(), changes[1].id.clone());
+        let picked = call(
+            r,
+            Method::POST,
+            url,
+            &auditor,
+            Some(json!({ "kind": "changes", "method": "judgement", "rationale": "The two changes the complaint named", "items": [a, b, a] })),
+        )
+        .await;
+        assert_eq!(picked.status, StatusCode::CREATED, "{}", picked.text());
+        let ids: Vec<String> = picked.json()["sample"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids, [a, b], "in the order chosen, once each");
+        assert!(
+            picked.json()["sample"]["seed"].is_null(),
+            "nothing was drawn at random"
+        );
+        let outside = call(
+            r,
+            Method::POST,
+            url,
+            &auditor,
+            Some(json!({ "kind": "changes", "method": "judgement", "rationale": "x", "items": ["CHG-NOPE"] })),
+        )
+        .await;
+        assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(outside.json()["fields"][0]["field"], "items");
+        assert!(
+            outside
+                .text()
+                .contains("not in the population defined: CHG-NOPE")
+        );
         let manager = call(
             r,
             Method::POST,

@@ -1038,6 +1038,7 @@ fn draw_form(posted: Option<&Value>) -> Value {
         "tdrs": TDRS.iter().map(|t| option(&format!("{t:.2}"), format!("{}%", percent(*t)), format!("{t:.2}") == tdr)).collect::<Vec<_>>(),
         "size": get("size", ""),
         "rationale": get("rationale", ""),
+        "items": get("items", ""),
         "seed": get("seed", &a::random_seed().to_string()),
         "table": size_table(),
     })
@@ -1522,6 +1523,7 @@ fn read_draw(posted: &[(String, String)]) -> Result<a::DrawRequest, ApiError> {
         tdr,
         size,
         rationale: Some(one(posted, "rationale")).filter(|r| !r.is_empty()),
+        items: lines(&one(posted, "items")),
         seed,
         drawn_on: None,
         version: one(posted, "_version").parse().ok(),
