@@ -1588,48 +1588,10 @@ pub(crate) async fn attach(
     State(app): State<App>,
     browser: Browser,
     Path((slug, id)): Path<(String, String)>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let mut csrf = None;
-    let mut file: Option<(String, String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::field("file", e.body_text()))?
-    {
-        match field.name() {
-            Some("csrf") => {
-                csrf = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(|e| ApiError::field("csrf", e.body_text()))?,
-                )
-            }
-            Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_owned();
-                let media_type = field
-                    .content_type()
-                    .filter(|t| t.len() <= 255)
-                    .unwrap_or("application/octet-stream")
-                    .to_owned();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| ApiError::field("file", e.body_text()))?;
-                file = Some((name, media_type, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    browser.check_csrf(csrf.as_deref())?;
-    let access = app.access(browser.auth.clone(), &slug).await?;
-    access.require_evidence()?;
     let kind = kind_named("audits")?;
-    let Some((name, media_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
-        return Err(Failure(ApiError::field("file", "choose a file to attach")));
-    };
-    crate::api::store_evidence(&app, &access, kind, &id, &name, &media_type, bytes).await?;
+    super::records::store_upload(&app, &browser, &slug, kind, &id, multipart).await?;
     Ok(Redirect::to(&format!("{}#evidence-title", audit_link(&slug, &id))).into_response())
 }
 

@@ -821,8 +821,28 @@ pub(crate) async fn attach(
     State(app): State<App>,
     browser: Browser,
     Path((slug, kind, key)): Path<(String, String, String)>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
+    let kind = kind_named(&kind)?;
+    store_upload(&app, &browser, &slug, kind, &key, multipart).await?;
+    Ok(Redirect::to(&format!(
+        "/orgs/{slug}/records/{}/{}",
+        kind.name,
+        encode_segment(&key)
+    ))
+    .into_response())
+}
+
+/// Reads an evidence upload form (its CSRF token and one file) and attaches the file to record
+/// `key` of `kind`, for any page that offers an upload.
+pub(crate) async fn store_upload(
+    app: &App,
+    browser: &Browser,
+    slug: &str,
+    kind: &'static Kind,
+    key: &str,
+    mut multipart: Multipart,
+) -> Result<(), Failure> {
     let mut csrf = None;
     let mut file: Option<(String, String, Vec<u8>)> = None;
     while let Some(field) = multipart
@@ -856,19 +876,13 @@ pub(crate) async fn attach(
         }
     }
     browser.check_csrf(csrf.as_deref())?;
-    let access = app.access(browser.auth.clone(), &slug).await?;
+    let access = app.access(browser.auth.clone(), slug).await?;
     access.require_evidence()?;
-    let kind = kind_named(&kind)?;
     let Some((name, media_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
         return Err(Failure(ApiError::field("file", "choose a file to attach")));
     };
-    crate::api::store_evidence(&app, &access, kind, &key, &name, &media_type, bytes).await?;
-    Ok(Redirect::to(&format!(
-        "/orgs/{slug}/records/{}/{}",
-        kind.name,
-        encode_segment(&key)
-    ))
-    .into_response())
+    crate::api::store_evidence(app, &access, kind, key, &name, &media_type, bytes).await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
