@@ -4,6 +4,7 @@
 //! item, roll the failures into a finding), the report downloads and the two-day comparison.
 //! Every change goes through the functions of `crate::audits`, which the API calls too.
 
+use super::records::pairs;
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -71,10 +72,6 @@ pub(crate) fn routes(max_upload: usize) -> axum::Router<App> {
 // Forms
 
 /// A posted form as name-value pairs, in order (a multiple list repeats its name).
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
 fn one(posted: &[(String, String)], name: &str) -> String {
     posted
         .iter()

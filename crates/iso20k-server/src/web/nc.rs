@@ -4,6 +4,7 @@
 //! record pages of audits, complaints, incidents and management reviews show: what was raised
 //! from them, and a button to raise a nonconformity.
 
+use super::records::{pairs, take};
 use std::collections::HashMap;
 
 use axum::Router;
@@ -166,15 +167,6 @@ fn short(text: &str, max: usize) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Raising from a record's page
-
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {
-    let i = pairs.iter().position(|(k, _)| k == name)?;
-    Some(pairs.remove(i).1)
-}
 
 pub(crate) async fn raise(
     State(app): State<App>,

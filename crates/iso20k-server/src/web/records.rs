@@ -567,11 +567,12 @@ pub(crate) async fn show(
 }
 
 /// A posted form as name-value pairs, in order (a list of checkboxes repeats its name).
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn pairs(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+/// Removes the first value posted under `name`, leaving the rest for the form reader.
+pub(crate) fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {
     let i = pairs.iter().position(|(k, _)| k == name)?;
     Some(pairs.remove(i).1)
 }
