@@ -1438,13 +1438,7 @@ pub(crate) async fn add_finding(
         }
     };
     match outcome {
-        Ok(added) => {
-            let q: String = form_urlencoded::byte_serialize(added.finding.as_bytes()).collect();
-            Ok(
-                Redirect::to(&format!("{}?finding={q}#findings", audit_link(&slug, &id)))
-                    .into_response(),
-            )
-        }
+        Ok(added) => Ok(to_finding(&slug, &id, &added.finding)),
         Err(e) => {
             let (status, alert) = refusal(e)?;
             audit_page(
@@ -1579,6 +1573,12 @@ pub(crate) async fn draw(
             .await
         }
     }
+}
+
+/// Back to the audit's findings, saying which one was just added.
+fn to_finding(slug: &str, id: &str, finding: &str) -> Response {
+    let q: String = form_urlencoded::byte_serialize(finding.as_bytes()).collect();
+    Redirect::to(&format!("{}?finding={q}#findings", audit_link(slug, id))).into_response()
 }
 
 pub(crate) async fn attach(
@@ -1859,13 +1859,7 @@ pub(crate) async fn roll(
         }
     };
     match outcome {
-        Ok(added) => {
-            let q: String = form_urlencoded::byte_serialize(added.finding.as_bytes()).collect();
-            Ok(
-                Redirect::to(&format!("{}?finding={q}#findings", audit_link(&slug, &id)))
-                    .into_response(),
-            )
-        }
+        Ok(added) => Ok(to_finding(&slug, &id, &added.finding)),
         Err(e) => {
             let (status, alert) = refusal(e)?;
             let shown = json!({
