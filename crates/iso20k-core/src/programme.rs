@@ -57,10 +57,11 @@ pub fn cycle(sms: &Sms, as_of: Date) -> Cycle {
         Some(mut start) => {
             // A start carried into the next cycle may lie ahead of the day judged: the cycle
             // holding that day is a whole number of cycles before it.
-            while start > as_of {
+            // Each step must move the start, or a zero-length cycle would never arrive.
+            while start > as_of && length.before(start) < start {
                 start = length.before(start);
             }
-            while length.after(start) <= as_of {
+            while length.after(start) <= as_of && length.after(start) > start {
                 start = length.after(start);
             }
             (start, length.after(start))

@@ -8,7 +8,6 @@
 //! Every change is a new version of the audit record (or the programme's), written through the
 //! same `check_record` as the record API, with its place in the audit trail.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use axum::Json;
@@ -375,43 +374,6 @@ fn cell_label(s: programme::State) -> &'static str {
     }
 }
 
-/// The first day of the cycle holding `as_of`, counting whole cycles back from a declared
-/// start that lies after it (as it does once the programme has moved on to its next cycle).
-fn start_back_to(sms: &Sms, start: Date, as_of: Date) -> Date {
-    let length = sms.interval(Activity::AuditCycle);
-    let mut s = start;
-    for _ in 0..10_000 {
-        if s <= as_of {
-            break;
-        }
-        let earlier = length.before(s);
-        if earlier >= s {
-            break;
-        }
-        s = earlier;
-    }
-    s
-}
-
-/// The records the programme is judged on as of `as_of`: the organisation's own, except that a
-/// declared start after `as_of` is counted back to the cycle holding it (the core's cycle would
-/// otherwise ignore it and trail the day). Only what the matrix reads is copied.
-fn judged(sms: &Sms, as_of: Date) -> Cow<'_, Sms> {
-    match sms.audit_cycle_start {
-        Some(start) if start > as_of => Cow::Owned(Sms {
-            organisation: sms.organisation.clone(),
-            intervals: sms.intervals.clone(),
-            audit_cycle_start: Some(start_back_to(sms, start, as_of)),
-            processes: sms.processes.clone(),
-            raci: sms.raci.clone(),
-            nonconformities: sms.nonconformities.clone(),
-            audits: sms.audits.clone(),
-            ..Sms::default()
-        }),
-        _ => Cow::Borrowed(sms),
-    }
-}
-
 fn last_day(end: Date) -> Date {
     end.yesterday().unwrap_or(end)
 }
@@ -456,8 +418,7 @@ fn row_view(r: &programme::Row) -> RowView {
 
 /// The programme of `sms` as of `as_of`.
 pub(crate) fn programme_view(sms: &Sms, as_of: Date) -> ProgrammeView {
-    let judged = judged(sms, as_of);
-    let m = programme::matrix(&judged, as_of);
+    let m = programme::matrix(sms, as_of);
     ProgrammeView {
         as_of: as_of.to_string(),
         edition: m.edition.as_str(),
@@ -583,7 +544,7 @@ pub(crate) async fn next_cycle(app: &App, access: &Access, as_of: Date) -> ApiRe
         ));
     }
     let length = sms.interval(Activity::AuditCycle);
-    let current = programme::cycle(&judged(&sms, as_of), as_of);
+    let current = programme::cycle(&sms, as_of);
     let next_start = current.end;
     let next_end = length.after(next_start);
     let ours: Vec<&InternalAudit> = sms
@@ -2154,7 +2115,7 @@ pub(crate) async fn diff(app: &App, access: &Access, q: &DiffQuery) -> ApiResult
     let sms = app.current_model(&access.org).await?;
     let from = match optional_day("from", q.from.as_deref())? {
         Some(d) => d,
-        None => programme::cycle(&judged(&sms, to), to).start,
+        None => programme::cycle(&sms, to).start,
     };
     if from >= to {
         return Err(ApiError::field(
